@@ -1,0 +1,26 @@
+"""Everything needed to talk to one platform as one account, with the key kept out of repr."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from .client import LowrouterClient
+from .urls import normalize_base_url
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Base URL, API key and TLS options; never printed with the key."""
+
+    base_url: str
+    api_key: str = field(repr=False)
+    ca_bundle: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "base_url", normalize_base_url(self.base_url))
+
+    def client(self, cancel_event: threading.Event | None = None, **kw) -> LowrouterClient:
+        return LowrouterClient(
+            self.base_url, self.api_key, ca_bundle=self.ca_bundle, cancel_event=cancel_event, **kw
+        )

@@ -1,0 +1,168 @@
+"""Start-up of the GUI: choose the account and cache, open the window, shut down in order."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QSettings, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from . import __version__, accounts
+from .api import errors
+from .api.connection import Connection
+from .paths import data_dir
+from .secrets import KeyStore
+from .store.cache import Cache
+from .store.db import CacheError
+
+log = logging.getLogger(__name__)
+
+API_KEY_ENV = "LOWDASH_API_KEY"
+
+
+class LowdashApp(QApplication):
+    """The application object: identity for QSettings, and orderly shutdown of workers."""
+
+    def __init__(self, argv: list[str]):
+        super().__init__(argv)
+        self.setOrganizationName("Lowdash")
+        self.setOrganizationDomain("lowdash.example")
+        self.setApplicationName("Lowdash")
+        self.setApplicationVersion(__version__)
+        self.setDesktopFileName("lowdash")
+        self.windows: list = []
+        self.aboutToQuit.connect(self._shutdown)
+
+    def _shutdown(self) -> None:
+        for window in self.windows:
+            window.shutdown()
+
+
+def fresh_cache(path: Path) -> None:
+    """Delete a cache and its WAL files (the demo starts from scratch every time)."""
+    for suffix in ("", "-wal", "-shm"):
+        target = Path(str(path) + suffix)
+        if target.exists():
+            target.unlink()
+
+
+def open_session(root: Path, connection: Connection | None, account, demo: bool = False):
+    """Open the account's cache (repairing or migrating it) and describe it as a Session."""
+    from .ui.session import Session
+
+    path = account.cache_path(root)
+    if demo:
+        fresh_cache(path)
+    cache, report = Cache.open(path)
+    cache.close()
+    return Session(
+        cache_path=path,
+        connection=connection,
+        account_label=account.label,
+        demo=demo,
+        open_report=report,
+        notes=list(report.notes),
+    )
+
+
+def _start_demo(args):
+    from .demo import DemoPlatform
+
+    platform = DemoPlatform(seed=args.seed, generations=args.generations)
+    platform.start()
+    return platform
+
+
+def run_gui(args) -> int:
+    """The `lowdash` command without a subcommand."""
+    app = LowdashApp(sys.argv[:1])
+    root = data_dir(args.data_dir)
+    keystore = KeyStore()
+    demo_platform = None
+    try:
+        if args.demo:
+            demo_platform = _start_demo(args)
+            connection = Connection(demo_platform.base_url, demo_platform.api_key)
+            with connection.client() as client:
+                info = client.account()
+            account = accounts.KnownAccount(
+                "demo", connection.base_url, info.id, info.email, info.name
+            )
+        else:
+            connection, account = _choose_account(root, keystore, args)
+            if account is None:
+                return 1
+        try:
+            session = open_session(root, connection, account, demo=args.demo)
+        except CacheError as exc:
+            QMessageBox.critical(None, "Lowdash", str(exc))
+            return 1
+        from .ui.main_window import MainWindow
+
+        window = MainWindow(session)
+        app.windows.append(window)
+        window.show()
+        if args.screenshot:
+            _arrange_screenshot(app, window, args.screenshot)
+        if connection is not None:
+            QTimer.singleShot(0, window.sync_now)
+        return app.exec()
+    finally:
+        if demo_platform is not None:
+            demo_platform.stop()
+
+
+def _choose_account(root: Path, keystore: KeyStore, args):
+    """The account to open: a known one (offline is fine) or a new sign-in."""
+    settings = QSettings()
+    base_url = args.base_url or settings.value("account/base_url") or None
+    entry = accounts.find(root, base_url)
+    key = os.environ.get(API_KEY_ENV) or (keystore.get(entry.base_url) if entry else None)
+    if entry and key:
+        return Connection(entry.base_url, key), entry
+    if entry and not key and not keystore.secure:
+        # no key store: the cache is still readable, sign in again to sync
+        pass
+    from .ui.dialogs.sign_in_dialog import SignInDialog
+
+    dialog = SignInDialog(keystore, base_url or (entry.base_url if entry else None))
+    if dialog.exec() != SignInDialog.DialogCode.Accepted or dialog.connection is None:
+        if entry:
+            return None, entry  # browse the cache offline
+        return None, None
+    info = dialog.account
+    entry = accounts.remember(
+        root, dialog.connection.base_url, info.id, info.email, info.name
+    )
+    settings.setValue("account/base_url", dialog.connection.base_url)
+    return dialog.connection, entry
+
+
+def _arrange_screenshot(app: QApplication, window, target: str, timeout_ms: int = 180_000) -> None:
+    """Save a PNG of the window after the first sync, then quit (exit 1 if it never came)."""
+
+    def capture(ok: bool) -> None:
+        window.syncFinished.disconnect(capture)
+
+        def shoot() -> None:
+            window.grab().save(target)
+            print(f"screenshot saved to {target}" + ("" if ok else " (sync failed)"))
+            window.close()
+            QCoreApplication.exit(0 if ok else 1)
+
+        QTimer.singleShot(300, shoot)
+
+    window.syncFinished.connect(capture)
+
+    def give_up() -> None:
+        print("no sync finished in time; screenshot not taken", file=sys.stderr)
+        window.close()
+        QCoreApplication.exit(1)
+
+    QTimer.singleShot(timeout_ms, give_up)
+
+
+__all__ = ["LowdashApp", "run_gui", "errors"]

@@ -1,0 +1,151 @@
+"""`lowdash` command line: the GUI by default, and headless commands operators script."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+
+API_KEY_ENV = "LOWDASH_API_KEY"
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_AUTH = 3
+EXIT_OFFLINE = 4
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir", help="folder for caches and logs (default: $LOWDASH_DATA_DIR or the "
+        "platform's user data folder)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lowdash", description="Lowdash Desktop: balance, usage and eco impact on lowrouter."
+    )
+    parser.add_argument("--version", action="version", version=f"lowdash {__version__}")
+    _add_common(parser)
+    parser.add_argument("--demo", action="store_true", help="run on the built-in demo platform")
+    parser.add_argument("--generations", type=int, default=3000,
+                        help="demo size (100 to 1,000,000 generations; default 3000)")
+    parser.add_argument("--seed", type=int, default=7, help="demo data seed (default 7)")
+    parser.add_argument("--base-url", help="platform address, e.g. https://api.lowrouter.example/v1")
+    parser.add_argument("--screenshot", metavar="PNG",
+                        help="after the first sync, save a PNG of the window and exit")
+    sub = parser.add_subparsers(dest="command")
+
+    sync = sub.add_parser("sync", help="sync the local cache headlessly (key from $LOWDASH_API_KEY)")
+    _add_common(sync)
+    sync.add_argument("--base-url", required=True, help="platform address")
+    sync.add_argument("--page-limit", type=int, default=500, help="records per page (1..1000)")
+    sync.add_argument("--quiet", action="store_true", help="print only the summary")
+
+    demo = sub.add_parser("demo-server", help="serve the demo platform over HTTP on loopback")
+    demo.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--generations", type=int, default=3000)
+    return parser
+
+
+def _validate_size(value: int) -> None:
+    if not 100 <= value <= 1_000_000:
+        raise SystemExit("lowdash: --generations must be between 100 and 1,000,000")
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    """Headless sync; prints what it fetched; non-zero exit with a one-line reason."""
+    from . import accounts
+    from .api import errors
+    from .api.connection import Connection
+    from .paths import data_dir
+    from .store.cache import Cache
+    from .store.db import CacheError
+    from .sync.engine import SyncEngine, SyncError, SyncProgress
+
+    key = os.environ.get(API_KEY_ENV, "").strip()
+    if not key:
+        print(f"lowdash sync: set {API_KEY_ENV} to the API key", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        connection = Connection(args.base_url, key)
+        client = connection.client()
+    except errors.ApiError as exc:
+        print(f"lowdash sync: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    with client:
+        try:
+            info = client.account()
+        except errors.AuthError as exc:
+            print(f"lowdash sync: the API key was refused ({exc}); nothing cached was changed",
+                  file=sys.stderr)
+            return EXIT_AUTH
+        except errors.NetworkError as exc:
+            print(f"lowdash sync: offline: {exc}", file=sys.stderr)
+            return EXIT_OFFLINE
+        except errors.ApiError as exc:
+            print(f"lowdash sync: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        root = data_dir(args.data_dir)
+        entry = accounts.remember(root, connection.base_url, info.id, info.email, info.name)
+        try:
+            cache, report = Cache.open(entry.cache_path(root))
+        except CacheError as exc:
+            print(f"lowdash sync: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        for note in report.notes:
+            print(note, file=sys.stderr)
+
+        def show(progress: SyncProgress) -> None:
+            if not args.quiet and progress.phase == "generations" and progress.pages % 20 == 1:
+                print(f"  page {progress.pages}: {progress.received} records", file=sys.stderr)
+
+        try:
+            result = SyncEngine(
+                client, cache, page_limit=args.page_limit, on_progress=show
+            ).run()
+        except SyncError as exc:
+            print(f"lowdash sync: {exc.message} ({exc.result.summary()})", file=sys.stderr)
+            return EXIT_OFFLINE if exc.result.error_kind == "offline" else EXIT_FAILED
+        finally:
+            total = cache.generation_count()
+            cache.close()
+    print(f"synced {info.email or info.id}: {result.summary()}; "
+          f"{total} generations cached; {', '.join(result.snapshots)}")
+    return EXIT_OK
+
+
+def cmd_demo_server(args: argparse.Namespace) -> int:
+    from .demo import serve_forever_cli
+
+    _validate_size(args.generations)
+    serve_forever_cli(args.port, args.seed, args.generations)
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.command == "sync":
+        return cmd_sync(args)
+    if args.command == "demo-server":
+        return cmd_demo_server(args)
+    if args.command is None:
+        if args.demo:
+            _validate_size(args.generations)
+        from .app import run_gui
+
+        return run_gui(args)
+    parser.error(f"unknown command {args.command}")
+    return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

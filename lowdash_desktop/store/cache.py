@@ -1,0 +1,172 @@
+"""The local cache of one account: writes from sync, reads for the UI and exports."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from .db import OpenReport, connect, open_cache
+from .rows import GENERATION_COLUMNS
+
+_INSERT_GENERATION = (
+    f"INSERT INTO generations ({', '.join(GENERATION_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in GENERATION_COLUMNS)}) "
+    "ON CONFLICT(id) DO UPDATE SET "
+    + ", ".join(f"{c}=excluded.{c}" for c in GENERATION_COLUMNS if c != "id")
+    + " WHERE excluded.revision > generations.revision"
+)
+
+FEED_CURSOR = "feed_cursor"
+LAST_SYNC_AT = "last_sync_at"
+LAST_SYNC_ERROR = "last_sync_error"
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class Cache:
+    """One SQLite cache file. Create one per thread (connections are not shared)."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path):
+        self.conn = conn
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path) -> tuple[Cache, OpenReport]:
+        """Open for writing, repairing or migrating first (see store.db.open_cache)."""
+        conn, report = open_cache(path)
+        return cls(conn, path), report
+
+    @classmethod
+    def open_reader(cls, path: Path) -> Cache:
+        """Another connection to an already-opened cache (e.g. for a second thread)."""
+        return cls(connect(path), path)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    # -- meta -------------------------------------------------------------------------
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def _set_meta(self, conn: sqlite3.Connection, key: str, value: str | None) -> None:
+        conn.execute(
+            "INSERT INTO meta(key, value) VALUES(?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            (key, value),
+        )
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        with self.transaction() as conn:
+            self._set_meta(conn, key, value)
+
+    @property
+    def feed_cursor(self) -> str | None:
+        return self.get_meta(FEED_CURSOR)
+
+    @property
+    def last_sync_ms(self) -> int | None:
+        value = self.get_meta(LAST_SYNC_AT)
+        return int(value) if value else None
+
+    # -- writes from sync -------------------------------------------------------------------
+    def apply_page(
+        self,
+        rows: Sequence[tuple],
+        quarantined: Iterable[tuple[str | None, str, str]],
+        next_cursor: str | None,
+    ) -> int:
+        """Store one feed page and its cursor atomically; returns rows inserted or updated."""
+        with self.transaction() as conn:
+            before = conn.total_changes
+            conn.executemany(_INSERT_GENERATION, rows)
+            changed = conn.total_changes - before
+            received = now_ms()
+            conn.executemany(
+                "INSERT INTO quarantine(received_at, record_id, reason, record) "
+                "VALUES (?, ?, ?, ?)",
+                [(received, rid, reason, raw) for rid, reason, raw in quarantined],
+            )
+            if next_cursor:
+                self._set_meta(conn, FEED_CURSOR, next_cursor)
+        return changed
+
+    def mark_synced(self, error: str | None = None) -> None:
+        with self.transaction() as conn:
+            if error is None:
+                self._set_meta(conn, LAST_SYNC_AT, str(now_ms()))
+            self._set_meta(conn, LAST_SYNC_ERROR, error)
+
+    def save_snapshot(self, name: str, body: Any) -> None:
+        """Keep the latest answer of a reference endpoint (account, credits, models, ...)."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO snapshots(name, body, fetched_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET body=excluded.body, fetched_at=excluded.fetched_at",
+                (name, json.dumps(body), now_ms()),
+            )
+
+    def snapshot(self, name: str) -> tuple[Any, int] | None:
+        row = self.conn.execute(
+            "SELECT body, fetched_at FROM snapshots WHERE name=?", (name,)
+        ).fetchone()
+        return (json.loads(row[0]), row[1]) if row else None
+
+    def save_routing(self, gen_id: str, routing: dict[str, Any]) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE generations SET routing=?, routing_fetched_at=? WHERE id=?",
+                (json.dumps(routing), now_ms(), gen_id),
+            )
+
+    def save_invoices(self, invoices: Iterable[tuple[str, int, dict[str, Any]]]) -> None:
+        with self.transaction() as conn:
+            conn.executemany(
+                "INSERT INTO invoices(id, issued_at, body) VALUES (?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET issued_at=excluded.issued_at, body=excluded.body",
+                [(i, at, json.dumps(body)) for i, at, body in invoices],
+            )
+
+    # -- reads ---------------------------------------------------------------------------
+    def generation_count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM generations").fetchone()[0]
+
+    def quarantine_count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM quarantine").fetchone()[0]
+
+    def revisions(self) -> dict[str, int]:
+        """Every cached id with its revision (for comparing against the platform)."""
+        return dict(self.conn.execute("SELECT id, revision FROM generations"))
+
+    def generation(self, gen_id: str) -> dict[str, Any] | None:
+        """One cached generation as a column dict, with `routing` decoded if fetched."""
+        cur = self.conn.execute("SELECT * FROM generations WHERE id=?", (gen_id,))
+        row = cur.fetchone()
+        if not row:
+            return None
+        record = dict(zip([d[0] for d in cur.description], row, strict=True))
+        record["caveats"] = json.loads(record["caveats"]) if record["caveats"] else []
+        record["routing"] = json.loads(record["routing"]) if record["routing"] else None
+        return record
+
+    def invoices(self) -> list[dict[str, Any]]:
+        rows = self.conn.execute("SELECT body FROM invoices ORDER BY issued_at DESC")
+        return [json.loads(r[0]) for r in rows]

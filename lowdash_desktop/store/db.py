@@ -1,0 +1,174 @@
+"""Opening the cache: corruption check, safety copy, migrations, WAL."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .schema import LATEST_VERSION, MIGRATIONS
+
+log = logging.getLogger(__name__)
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+class CacheError(Exception):
+    """The cache cannot be used; the message says why in plain words."""
+
+
+@dataclass
+class OpenReport:
+    """What happened while opening: things the user should be told about."""
+
+    path: Path
+    moved_aside: Path | None = None
+    safety_copy: Path | None = None
+    migrated_from: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """A connection with the pragmas every user of the cache wants."""
+    if readonly:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    else:
+        conn = sqlite3.connect(path, check_same_thread=False)
+    conn.isolation_level = None  # explicit BEGIN/COMMIT only
+    conn.execute("PRAGMA busy_timeout = 5000")
+    if not readonly:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """0 for an empty database."""
+    row = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'"
+    ).fetchone()
+    if not row:
+        return 0
+    row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _looks_corrupt(path: Path) -> str | None:
+    """A reason if the file is not a healthy SQLite database, else None."""
+    size = path.stat().st_size
+    if size == 0:
+        return None  # an empty file is simply a new database
+    with path.open("rb") as fh:
+        if fh.read(16) != SQLITE_MAGIC:
+            return "the file is not an SQLite database"
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            result = conn.execute("PRAGMA quick_check(1)").fetchone()
+            if not result or result[0] != "ok":
+                return f"integrity check failed ({result[0] if result else 'no answer'})"
+            schema_version(conn)
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        return f"SQLite cannot read it ({exc})"
+    return None
+
+
+def move_aside(path: Path, reason: str) -> Path:
+    """Rename a bad cache (and its WAL files) out of the way, keeping it for inspection."""
+    target = path.with_name(f"{path.name}.corrupt-{_stamp()}")
+    path.rename(target)
+    for suffix in ("-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            side.rename(target.with_name(target.name + suffix))
+    log.warning("cache moved aside to %s: %s", target, reason)
+    return target
+
+
+def _safety_copy(conn: sqlite3.Connection, path: Path, version: int) -> Path:
+    target = path.with_name(f"{path.name}.v{version}-backup-{_stamp()}")
+    dest = sqlite3.connect(target)
+    try:
+        conn.backup(dest)
+    finally:
+        dest.close()
+    return target
+
+
+def migrate(conn: sqlite3.Connection, path: Path, report: OpenReport) -> None:
+    """Bring the schema to the latest version, copying the file first if it holds data."""
+    current = schema_version(conn)
+    if current > LATEST_VERSION:
+        raise CacheError(
+            f"The cache at {path} was written by a newer Lowdash (schema {current}); "
+            "update the app or choose another data folder."
+        )
+    if current == LATEST_VERSION:
+        return
+    if current > 0:
+        report.safety_copy = _safety_copy(conn, path, current)
+        report.migrated_from = current
+        report.notes.append(
+            f"The cache was upgraded from schema {current} to {LATEST_VERSION}; "
+            f"a copy of the old file is at {report.safety_copy}."
+        )
+    for number in range(current + 1, LATEST_VERSION + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _split(MIGRATIONS[number - 1]):
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO meta(key, value) VALUES('schema_version', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                (str(number),),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+
+def _split(script: str) -> list[str]:
+    """Split a migration into statements (executescript would commit on its own)."""
+    statements: list[str] = []
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        stripped = line.split("--", 1)[0]
+        buffer += stripped
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements
+
+
+def open_cache(path: Path) -> tuple[sqlite3.Connection, OpenReport]:
+    """Open (creating, repairing or migrating as needed) the cache at `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    report = OpenReport(path=path)
+    if path.exists():
+        reason = _looks_corrupt(path)
+        if reason:
+            report.moved_aside = move_aside(path, reason)
+            report.notes.append(
+                f"The local cache was damaged ({reason}). It was moved aside to "
+                f"{report.moved_aside.name} and a fresh copy will be downloaded."
+            )
+    conn = connect(path)
+    try:
+        migrate(conn, path, report)
+    except BaseException:
+        conn.close()
+        raise
+    return conn, report

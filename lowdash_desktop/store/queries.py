@@ -1,0 +1,106 @@
+"""History queries done in SQL: filter, sort, count and windows of rows for the table."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, replace
+from typing import Any
+
+
+@dataclass(frozen=True)
+class HistoryFilter:
+    """What the history table (and exports) show. Times are UTC epoch ms, end exclusive."""
+
+    start_ms: int | None = None
+    end_ms: int | None = None
+    model: str | None = None  # the resolved model
+    provider: str | None = None
+    region: str | None = None
+    key_id: str | None = None
+    text: str | None = None  # part of a generation id
+
+    def with_(self, **changes: Any) -> HistoryFilter:
+        return replace(self, **changes)
+
+    def where(self) -> tuple[str, list[Any]]:
+        """SQL WHERE clause (possibly empty) and its parameters."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if self.start_ms is not None:
+            clauses.append("created_at >= ?")
+            params.append(self.start_ms)
+        if self.end_ms is not None:
+            clauses.append("created_at < ?")
+            params.append(self.end_ms)
+        for column, value in (
+            ("resolved_model", self.model),
+            ("provider", self.provider),
+            ("region", self.region),
+            ("key_id", self.key_id),
+        ):
+            if value:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        if self.text and self.text.strip():
+            clauses.append("instr(id, ?) > 0")
+            params.append(self.text.strip())
+        return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+# Table columns: (header, SQL expression used for sorting)
+SORT_KEYS: dict[str, str] = {
+    "created_at": "created_at",
+    "model": "resolved_model",
+    "provider": "provider",
+    "region": "region",
+    "key_id": "key_id",
+    "prompt_tokens": "prompt_tokens",
+    "completion_tokens": "completion_tokens",
+    "total_tokens": "total_tokens",
+    "cost": "cost_nanos",
+    "carbon_g": "carbon_g",
+}
+
+ROW_COLUMNS = (
+    "id", "created_at", "resolved_model", "provider", "region", "key_id", "prompt_tokens",
+    "completion_tokens", "total_tokens", "cost", "currency", "carbon_g",
+)
+
+
+def count(conn: sqlite3.Connection, flt: HistoryFilter) -> int:
+    where, params = flt.where()
+    return conn.execute(f"SELECT count(*) FROM generations{where}", params).fetchone()[0]
+
+
+def order_clause(sort_key: str, descending: bool) -> str:
+    column = SORT_KEYS.get(sort_key, "created_at")
+    direction = "DESC" if descending else "ASC"
+    # rowid breaks ties so windows are stable across queries
+    return f" ORDER BY {column} {direction}, rowid {direction}"
+
+
+def window(
+    conn: sqlite3.Connection,
+    flt: HistoryFilter,
+    sort_key: str = "created_at",
+    descending: bool = True,
+    offset: int = 0,
+    limit: int = 200,
+) -> list[tuple]:
+    """Rows [offset, offset+limit) of the filtered, sorted history (ROW_COLUMNS order)."""
+    where, params = flt.where()
+    sql = (
+        f"SELECT {', '.join(ROW_COLUMNS)} FROM generations{where}"
+        f"{order_clause(sort_key, descending)} LIMIT ? OFFSET ?"
+    )
+    return conn.execute(sql, [*params, limit, offset]).fetchall()
+
+
+def distinct_values(conn: sqlite3.Connection, column: str) -> list[str]:
+    """Choices for a filter combo box."""
+    if column not in ("resolved_model", "provider", "region", "key_id"):
+        raise ValueError(column)
+    rows = conn.execute(
+        f"SELECT DISTINCT {column} FROM generations WHERE {column} IS NOT NULL ORDER BY 1"
+    )
+    return [r[0] for r in rows]

@@ -1,0 +1,118 @@
+"""The thin Qt layer around the sync engine: a worker in a QThread, talking by signals."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from ..api.connection import Connection
+from ..store.cache import Cache
+from .engine import SyncEngine, SyncError, SyncResult
+
+log = logging.getLogger(__name__)
+
+
+class SyncWorker(QObject):
+    """Runs SyncEngine in its thread; opens its own cache connection for each run."""
+
+    progress = Signal(object)  # SyncProgress
+    finished = Signal(object)  # SyncResult
+    failed = Signal(str, object)  # message, partial SyncResult
+
+    def __init__(self, cache_path: Path, page_limit: int = 500):
+        super().__init__()
+        self.cache_path = cache_path
+        self.page_limit = page_limit
+        self.cancel_event = threading.Event()
+
+    @Slot(object)
+    def run(self, connection: Connection) -> None:
+        self.cancel_event.clear()
+        cache = None
+        client = None
+        try:
+            cache = Cache.open_reader(self.cache_path)
+            client = connection.client(cancel_event=self.cancel_event)
+            engine = SyncEngine(
+                client, cache, page_limit=self.page_limit, on_progress=self.progress.emit,
+                cancel_event=self.cancel_event,
+            )
+            result = engine.run()
+        except SyncError as exc:
+            self.failed.emit(exc.message, exc.result)
+            return
+        except Exception as exc:  # the UI must hear about every failure, never a silent thread
+            log.exception("sync crashed")
+            self.failed.emit(f"Sync failed unexpectedly: {exc}", SyncResult())
+            return
+        finally:
+            if client is not None:
+                client.close()
+            if cache is not None:
+                cache.close()
+        self.finished.emit(result)
+
+
+class SyncController(QObject):
+    """Owns the sync thread: never two syncs at once, cancelled and joined on shutdown."""
+
+    started = Signal()
+    progress = Signal(object)
+    finished = Signal(object)
+    failed = Signal(str, object)
+    _request = Signal(object)
+    live: weakref.WeakSet[SyncController] = weakref.WeakSet()
+
+    def __init__(self, cache_path: Path, page_limit: int = 500, parent: QObject | None = None):
+        super().__init__(parent)
+        SyncController.live.add(self)
+        self._thread = QThread()
+        self._thread.setObjectName("lowdash-sync")
+        self._worker = SyncWorker(cache_path, page_limit)
+        self._worker.moveToThread(self._thread)
+        self._request.connect(self._worker.run)
+        self._worker.progress.connect(self.progress)
+        self._worker.finished.connect(self._on_finished)
+        self._worker.failed.connect(self._on_failed)
+        self._running = False
+        self._thread.start()
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def thread_running(self) -> bool:
+        return self._thread.isRunning()
+
+    def sync_now(self, connection: Connection) -> bool:
+        """Start a sync unless one is running; True if started."""
+        if self._running or not self._thread.isRunning():
+            return False
+        self._running = True
+        self.started.emit()
+        self._request.emit(connection)
+        return True
+
+    def cancel(self) -> None:
+        self._worker.cancel_event.set()
+
+    def _on_finished(self, result: SyncResult) -> None:
+        self._running = False
+        self.finished.emit(result)
+
+    def _on_failed(self, message: str, result: SyncResult) -> None:
+        self._running = False
+        self.failed.emit(message, result)
+
+    def shutdown(self, timeout_ms: int = 2000) -> bool:
+        """Cancel any sync and join the thread; True if it ended in time."""
+        self._worker.cancel_event.set()
+        self._thread.quit()
+        ended = self._thread.wait(timeout_ms)
+        if ended:
+            self._worker.deleteLater()
+        return ended

@@ -1,0 +1,60 @@
+"""Credit balance dock: what is left, big; this month's spend, small; Top up."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QDockWidget, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from .. import formatting
+
+
+class CreditsDock(QDockWidget):
+    """Shows the cached /credits snapshot."""
+
+    def __init__(self, parent=None):
+        super().__init__(self.tr("Credit balance"), parent)
+        self.setObjectName("dock_credits")
+        body = QWidget(self)
+        layout = QVBoxLayout(body)
+        self.balance = QLabel("—", body)
+        self.balance.setObjectName("balance")
+        self.balance.setAccessibleName(self.tr("Credit balance"))
+        font = self.balance.font()
+        font.setPointSizeF(font.pointSizeF() * 2.2)
+        font.setBold(True)
+        self.balance.setFont(font)
+        self.spent = QLabel(self.tr("Spent this month: —"), body)
+        self.spent.setAccessibleName(self.tr("Spent this month"))
+        self.topup = QPushButton(self.tr("Top up…"), body)
+        self.topup.setAccessibleName(self.tr("Top up credits in the browser"))
+        self.topup.setEnabled(False)
+        self.topup.clicked.connect(self._open_topup)
+        layout.addWidget(self.balance)
+        layout.addWidget(self.spent)
+        layout.addWidget(self.topup, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addStretch(1)
+        self.setWidget(body)
+        self._topup_url: str | None = None
+
+    def show_credits(self, credits: dict | None) -> None:
+        if not credits:
+            return
+        currency = credits.get("currency", "")
+        balance = Decimal(credits["balance"])
+        self.balance.setText(formatting.money(balance, currency, places=2))
+        colour = "#c62828" if balance < 0 else ""
+        self.balance.setStyleSheet(f"color: {colour};" if colour else "")
+        self.balance.setToolTip(
+            self.tr("Negative balance: top up to keep requests flowing.") if balance < 0 else ""
+        )
+        spent = formatting.money(Decimal(credits["spent_this_month"]), currency, places=2)
+        self.spent.setText(self.tr("Spent this month (UTC): {0}").format(spent))
+        self._topup_url = credits.get("topup_url")
+        self.topup.setEnabled(bool(self._topup_url))
+
+    def _open_topup(self) -> None:
+        if self._topup_url:
+            QDesktopServices.openUrl(QUrl(self._topup_url))

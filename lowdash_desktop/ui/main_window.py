@@ -1,0 +1,282 @@
+"""The main window: docks around the history table, sync state in the status bar."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QProgressBar,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..store.cache import Cache
+from ..sync.engine import SyncProgress, SyncResult
+from ..sync.worker import SyncController
+from . import formatting
+from .docks.credits_dock import CreditsDock
+from .docks.placeholder_dock import PlaceholderDock
+from .models.transaction_table_model import TransactionTableModel
+from .session import Session
+from .widgets.banner import Banner
+
+log = logging.getLogger(__name__)
+
+STATE_VERSION = 1
+
+
+class MainWindow(QMainWindow):
+    """Lowdash's one main window."""
+
+    syncFinished = Signal(bool)  # True when the sync completed
+
+    def __init__(self, session: Session, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.setObjectName("main_window")
+        self.setWindowTitle(self._title())
+        self.cache = Cache.open_reader(session.cache_path)
+        self.sync = SyncController(session.cache_path, parent=self)
+        self.sync.started.connect(self._on_sync_started)
+        self.sync.progress.connect(self._on_sync_progress)
+        self.sync.finished.connect(self._on_sync_finished)
+        self.sync.failed.connect(self._on_sync_failed)
+        self._build_central()
+        self._build_docks()
+        self._build_actions()
+        self._build_status_bar()
+        self._restore_state()
+        self._show_cached_state()
+        for note in session.notes:
+            self.banner.show_message("info", note)
+        self._ago_timer = QTimer(self)
+        self._ago_timer.timeout.connect(self._update_last_sync_label)
+        self._ago_timer.start(30_000)
+
+    def _title(self) -> str:
+        base = "Lowdash"
+        if self.session.demo:
+            return f"{base} — {self.tr('demo platform')}"
+        return f"{base} — {self.session.account_label}" if self.session.account_label else base
+
+    # -- construction ---------------------------------------------------------------------
+    def _build_central(self) -> None:
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(6, 6, 6, 0)
+        self.banner = Banner(central)
+        self.banner.actionClicked.connect(self.sync_now)
+        layout.addWidget(self.banner)
+        self.search = QLineEdit(central)
+        self.search.setPlaceholderText(self.tr("Search generation id…"))
+        self.search.setClearButtonEnabled(True)
+        self.search.setAccessibleName(self.tr("Search by generation id"))
+        self._search_timer = QTimer(self, singleShot=True, interval=250)
+        self._search_timer.timeout.connect(self._apply_search)
+        self.search.textChanged.connect(lambda _t: self._search_timer.start())
+        layout.addWidget(self.search)
+        self.table_model = TransactionTableModel(self.cache.conn, self)
+        self.table = QTableView(central)
+        self.table.setObjectName("transactions")
+        self.table.setAccessibleName(self.tr("Transactions"))
+        self.table.setModel(self.table_model)
+        self.table.setSortingEnabled(True)
+        self.table.horizontalHeader().setSortIndicator(*self.table_model.sort_state)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        vheader = self.table.verticalHeader()
+        vheader.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vheader.setDefaultSectionSize(self.fontMetrics().height() + 8)
+        vheader.hide()
+        header = self.table.horizontalHeader()
+        header.setSectionsMovable(True)
+        header.setStretchLastSection(True)
+        for column, width in enumerate((190, 220, 100, 90, 120, 95, 115, 95, 130, 120)):
+            header.resizeSection(column, width)
+        layout.addWidget(self.table, 1)
+        self.setCentralWidget(central)
+
+    def _build_docks(self) -> None:
+        self.credits_dock = CreditsDock(self)
+        self.usage_dock = PlaceholderDock(
+            self.tr("Usage today"), "dock_usage", self.tr("Usage today"), self
+        )
+        self.top_models_dock = PlaceholderDock(
+            self.tr("Top models (last 30 days)"), "dock_top_models", self.tr("Top models"), self
+        )
+        self.eco_dock = PlaceholderDock(
+            self.tr("Eco impact"), "dock_eco", self.tr("Energy and carbon estimate"), self
+        )
+        area = Qt.DockWidgetArea.TopDockWidgetArea
+        docks = [self.credits_dock, self.usage_dock, self.top_models_dock, self.eco_dock]
+        for dock in docks:
+            self.addDockWidget(area, dock)
+        for left, right in zip(docks, docks[1:], strict=False):
+            self.splitDockWidget(left, right, Qt.Orientation.Horizontal)
+        self.docks = docks
+
+    def _build_actions(self) -> None:
+        file_menu = self.menuBar().addMenu(self.tr("&File"))
+        self.sync_action = QAction(self.tr("&Sync now"), self)
+        self.sync_action.setShortcut(QKeySequence("Ctrl+R"))
+        self.sync_action.triggered.connect(self.sync_now)
+        file_menu.addAction(self.sync_action)
+        file_menu.addSeparator()
+        quit_action = QAction(self.tr("&Quit"), self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        self.view_menu = self.menuBar().addMenu(self.tr("&View"))
+        for dock in self.docks:
+            self.view_menu.addAction(dock.toggleViewAction())
+        find = QAction(self.tr("Find"), self)
+        find.setShortcut(QKeySequence.StandardKey.Find)
+        find.triggered.connect(lambda: (self.search.setFocus(), self.search.selectAll()))
+        self.addAction(find)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.sync_label = QLabel(self)
+        self.sync_label.setAccessibleName(self.tr("Sync state"))
+        self.progress = QProgressBar(self)
+        self.progress.setMaximumWidth(180)
+        self.progress.setTextVisible(False)
+        self.progress.hide()
+        self.count_label = QLabel(self)
+        self.last_sync_label = QLabel(self)
+        bar.addWidget(self.sync_label, 1)
+        bar.addPermanentWidget(self.count_label)
+        bar.addPermanentWidget(self.progress)
+        bar.addPermanentWidget(self.last_sync_label)
+        self.table_model.countChanged.connect(self._update_count)
+        self._update_count(self.table_model.rowCount())
+
+    # -- state -------------------------------------------------------------------------------
+    def _show_cached_state(self) -> None:
+        snap = self.cache.snapshot("credits")
+        self.credits_dock.show_credits(snap[0] if snap else None)
+        self._update_last_sync_label()
+        error = self.cache.get_meta("last_sync_error")
+        self.sync_label.setText(error or self.tr("Ready"))
+
+    def _update_count(self, count: int) -> None:
+        total = self.cache.generation_count()
+        text = self.tr("{0} generations").format(f"{count:,}")
+        if count != total:
+            text = self.tr("{0} of {1} generations").format(f"{count:,}", f"{total:,}")
+        self.count_label.setText(text)
+
+    def _update_last_sync_label(self) -> None:
+        self.last_sync_label.setText(
+            self.tr("Last synced: {0}").format(formatting.ago(self.cache.last_sync_ms))
+        )
+
+    def _apply_search(self) -> None:
+        text = self.search.text().strip() or None
+        self.table_model.set_filter(self.table_model.history_filter.with_(text=text))
+
+    # -- sync ---------------------------------------------------------------------------
+    def sync_now(self) -> bool:
+        if self.session.connection is None:
+            self.sync_label.setText(self.tr("Not signed in: showing the cached history only."))
+            return False
+        return self.sync.sync_now(self.session.connection)
+
+    def _on_sync_started(self) -> None:
+        self.sync_action.setEnabled(False)
+        self.sync_label.setText(self.tr("Syncing…"))
+        self.progress.setRange(0, 0)
+        self.progress.show()
+
+    def _on_sync_progress(self, progress: SyncProgress) -> None:
+        if progress.fraction is None:
+            self.progress.setRange(0, 0)
+        else:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(int(progress.fraction * 1000))
+        if progress.phase == "generations":
+            self.sync_label.setText(
+                self.tr("Syncing… {0} records received").format(f"{progress.received:,}")
+            )
+
+    def _sync_done(self) -> None:
+        self.sync_action.setEnabled(True)
+        self.progress.hide()
+        self._update_last_sync_label()
+        snap = self.cache.snapshot("credits")
+        self.credits_dock.show_credits(snap[0] if snap else None)
+
+    def _on_sync_finished(self, result: SyncResult) -> None:
+        self._sync_done()
+        self.table_model.refresh_after_sync(result.changed)
+        if self.banner.kind in ("offline", "error"):
+            self.banner.hide()
+        stamp = datetime.now(UTC).astimezone().strftime("%H:%M")
+        self.sync_label.setText(self.tr("Synced at {0}: {1}").format(stamp, result.summary()))
+        self.syncFinished.emit(True)
+
+    def _on_sync_failed(self, message: str, result: SyncResult) -> None:
+        self._sync_done()
+        self.table_model.refresh_after_sync(result.changed)
+        self.sync_label.setText(message)
+        last = formatting.ago(self.cache.last_sync_ms)
+        if result.error_kind == "offline":
+            self.banner.show_message(
+                "offline",
+                self.tr(
+                    "Offline — the platform cannot be reached. Showing the cached history "
+                    "(last synced: {0})."
+                ).format(last),
+                self.tr("Retry"),
+            )
+        elif result.error_kind != "cancelled":
+            self.banner.show_message("error", message, self.tr("Retry"))
+        self.syncFinished.emit(False)
+
+    # -- persistence ---------------------------------------------------------------------
+    def _restore_state(self) -> None:
+        settings = QSettings()
+        geometry = settings.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 820)
+        state = settings.value("window/state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state, STATE_VERSION)
+        header = settings.value("window/table_header")
+        if isinstance(header, QByteArray):
+            self.table.horizontalHeader().restoreState(header)
+            hdr = self.table.horizontalHeader()
+            self.table_model.sort(hdr.sortIndicatorSection(), hdr.sortIndicatorOrder())
+
+    def save_state(self) -> None:
+        settings = QSettings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/state", self.saveState(STATE_VERSION))
+        settings.setValue("window/table_header", self.table.horizontalHeader().saveState())
+
+    def shutdown(self) -> None:
+        """Cancel work and close the cache; safe to call more than once."""
+        if getattr(self, "_shut", False):
+            return
+        self._shut = True
+        self._ago_timer.stop()
+        self.sync.shutdown()
+        self.cache.close()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        self.save_state()
+        self.shutdown()
+        super().closeEvent(event)

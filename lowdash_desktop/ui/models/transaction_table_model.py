@@ -1,0 +1,160 @@
+"""The history table: a lazy model over the SQLite cache, sorted and filtered in SQL."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import OrderedDict
+from decimal import Decimal
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+
+from ...store import queries
+from ...store.queries import HistoryFilter
+from .. import formatting
+
+PAGE_SIZE = 256
+MAX_PAGES = 64
+
+# (key in queries.SORT_KEYS, index in queries.ROW_COLUMNS, header, right-aligned)
+COLUMNS: list[tuple[str, int, str, bool]] = [
+    ("created_at", 1, "Time", False),
+    ("model", 2, "Model", False),
+    ("provider", 3, "Provider", False),
+    ("region", 4, "Region", False),
+    ("key_id", 5, "Key", False),
+    ("prompt_tokens", 6, "Prompt tok.", True),
+    ("completion_tokens", 7, "Completion tok.", True),
+    ("total_tokens", 8, "Total tok.", True),
+    ("cost", 9, "Cost", True),
+    ("carbon_g", 11, "Carbon (g CO₂e)", True),
+]
+
+ID_ROLE = Qt.ItemDataRole.UserRole + 1
+SORT_ROLE = Qt.ItemDataRole.UserRole + 2
+
+
+class TransactionTableModel(QAbstractTableModel):
+    """Reads windows of rows on demand; never holds the whole history in Python."""
+
+    countChanged = Signal(int)
+
+    def __init__(self, conn: sqlite3.Connection, parent=None):
+        super().__init__(parent)
+        self._conn = conn
+        self._filter = HistoryFilter()
+        self._sort_key = "created_at"
+        self._descending = True
+        self._count = 0
+        self._pages: OrderedDict[int, list[tuple]] = OrderedDict()
+        self._zone = formatting.local_zone_name()
+        self.reload()
+
+    # -- state ----------------------------------------------------------------------------
+    @property
+    def history_filter(self) -> HistoryFilter:
+        return self._filter
+
+    def set_filter(self, flt: HistoryFilter) -> None:
+        if flt != self._filter:
+            self._filter = flt
+            self.reload()
+
+    @property
+    def sort_state(self) -> tuple[int, Qt.SortOrder]:
+        column = next(i for i, c in enumerate(COLUMNS) if c[0] == self._sort_key)
+        order = Qt.SortOrder.DescendingOrder if self._descending else Qt.SortOrder.AscendingOrder
+        return column, order
+
+    def reload(self) -> None:
+        """Re-count and drop cached windows (after a sync or a filter change)."""
+        self.beginResetModel()
+        self._pages.clear()
+        self._count = queries.count(self._conn, self._filter)
+        self.endResetModel()
+        self.countChanged.emit(self._count)
+
+    def refresh_after_sync(self, changed: int) -> None:
+        """Pick up new or revised rows; keeps the view as it is when nothing changed."""
+        if changed:
+            self.reload()
+
+    # -- Qt model API --------------------------------------------------------------------
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else self._count
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            header = self.tr(COLUMNS[section][2])
+            return f"{header} ({self._zone})" if COLUMNS[section][0] == "created_at" else header
+        if role == Qt.ItemDataRole.TextAlignmentRole and COLUMNS[section][3]:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def _row(self, row: int) -> tuple | None:
+        page_no = row // PAGE_SIZE
+        page = self._pages.get(page_no)
+        if page is None:
+            page = queries.window(
+                self._conn, self._filter, self._sort_key, self._descending,
+                page_no * PAGE_SIZE, PAGE_SIZE,
+            )
+            self._pages[page_no] = page
+            while len(self._pages) > MAX_PAGES:
+                self._pages.popitem(last=False)
+        else:
+            self._pages.move_to_end(page_no)
+        offset = row - page_no * PAGE_SIZE
+        return page[offset] if offset < len(page) else None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
+        if not index.isValid():
+            return None
+        record = self._row(index.row())
+        if record is None:
+            return None
+        key, pos, _header, right = COLUMNS[index.column()]
+        value = record[pos]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(key, value, record)
+        if role == ID_ROLE:
+            return record[0]
+        if role == SORT_ROLE:
+            return value
+        if role == Qt.ItemDataRole.TextAlignmentRole and right:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole and key == "created_at":
+            return f"{record[0]}\n{formatting.local_time(value, with_zone=True)}"
+        return None
+
+    @staticmethod
+    def _display(key: str, value: Any, record: tuple) -> str:
+        if value is None:
+            return "—"
+        if key == "created_at":
+            return formatting.local_time(value)
+        if key == "cost":
+            return f"{Decimal(value):.6f} {record[10]}"
+        if key == "carbon_g":
+            return f"{value:.3f}"
+        if key.endswith("_tokens"):
+            return f"{value:,}"
+        return str(value)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if not 0 <= column < len(COLUMNS):
+            return
+        self.layoutAboutToBeChanged.emit()
+        self._sort_key = COLUMNS[column][0]
+        self._descending = order == Qt.SortOrder.DescendingOrder
+        self._pages.clear()
+        self.layoutChanged.emit()
+
+    def generation_id(self, row: int) -> str | None:
+        record = self._row(row)
+        return record[0] if record else None

@@ -1,0 +1,21 @@
+"""What the window works on: one account's cache, and the connection when online."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..api.connection import Connection
+from ..store.db import OpenReport
+
+
+@dataclass
+class Session:
+    """The cache file of one account, its open report, and how to reach the platform."""
+
+    cache_path: Path
+    connection: Connection | None
+    account_label: str = ""
+    demo: bool = False
+    open_report: OpenReport | None = None
+    notes: list[str] = field(default_factory=list)

@@ -1,0 +1,53 @@
+"""A non-modal banner across the top of the window for offline and error states."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton
+
+
+class Banner(QFrame):
+    """One line of plain words with an optional action; hidden until there is news."""
+
+    actionClicked = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("banner")
+        self.setAccessibleName(self.tr("Status banner"))
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 6, 6)
+        self.label = QLabel(self)
+        self.label.setWordWrap(True)
+        self.button = QPushButton(self)
+        self.button.clicked.connect(self.actionClicked)
+        close = QPushButton("✕", self)
+        close.setFlat(True)
+        close.setAccessibleName(self.tr("Dismiss"))
+        close.setFixedWidth(28)
+        close.clicked.connect(self.hide)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.button)
+        layout.addWidget(close)
+        self.kind = ""
+        self.hide()
+
+    def show_message(self, kind: str, text: str, action: str | None = None) -> None:
+        """kind is 'offline', 'error' or 'info'; the colour follows it."""
+        self.kind = kind
+        colours = {
+            "offline": ("#7a4b00", "#fff4d6", "#e0b050"),
+            "error": ("#8a1c1c", "#fde8e8", "#e08080"),
+            "info": ("#1c4a8a", "#e8f0fd", "#80a0e0"),
+        }
+        fg, bg, border = colours.get(kind, colours["info"])
+        self.setStyleSheet(
+            f"#banner {{ background: {bg}; border: 1px solid {border}; border-radius: 4px; }}"
+            f"#banner QLabel {{ color: {fg}; }}"
+        )
+        self.label.setText(text)
+        self.button.setVisible(action is not None)
+        if action:
+            self.button.setText(action)
+        self.show()

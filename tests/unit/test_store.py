@@ -1,0 +1,141 @@
+"""The cache: upserts keep the highest revision, pages are atomic, damage is handled."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from lowdash_desktop.api.models import Generation
+from lowdash_desktop.store import queries
+from lowdash_desktop.store.cache import Cache
+from lowdash_desktop.store.db import SQLITE_MAGIC, schema_version
+from lowdash_desktop.store.rows import generation_row, rfc3339, to_ms
+from lowdash_desktop.store.schema import LATEST_VERSION
+
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def gen(i: int, revision: int = 1, cost: str = "0.001000", model: str = "mistral/small") -> tuple:
+    return generation_row(Generation.model_validate({
+        "id": f"gen_{i:05d}", "seq": i, "revision": revision,
+        "created_at": (T0 + timedelta(minutes=i)).isoformat(),
+        "model": "lowrouter/auto", "resolved_model": model, "provider": "scaleway",
+        "region": "fr-par", "tokens": {"prompt": 10 * i, "completion": i, "total": 11 * i},
+        "cost": {"amount": cost, "currency": "EUR"},
+        "eco": {"energy_wh": {"value": 0.4, "low": 0.2, "high": 0.6},
+                "carbon_g": {"value": 0.02, "low": 0.01, "high": 0.03},
+                "methodology_version": "eco-test", "confidence": "verified"},
+    }))
+
+
+@pytest.fixture
+def cache(tmp_path):
+    cache, report = Cache.open(tmp_path / "cache.sqlite3")
+    yield cache
+    cache.close()
+
+
+def test_new_cache_is_wal_and_at_latest_schema(cache):
+    assert cache.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert schema_version(cache.conn) == LATEST_VERSION
+
+
+def test_highest_revision_wins_whatever_the_order(cache):
+    cache.apply_page([gen(1, revision=2, cost="0.002")], [], "c1")
+    cache.apply_page([gen(1, revision=1, cost="0.001")], [], "c2")  # an old replayed page
+    assert cache.revisions() == {"gen_00001": 2}
+    assert cache.generation("gen_00001")["cost"] == "0.002"
+    cache.apply_page([gen(1, revision=3, cost="0.003")], [], "c3")
+    assert cache.generation("gen_00001")["cost"] == "0.003"
+    assert cache.feed_cursor == "c3"
+
+
+def test_page_and_cursor_are_one_transaction(cache):
+    cache.apply_page([gen(1)], [], "after-1")
+    bad_rows = [gen(2), ("broken",)]  # the second row cannot be inserted
+    with pytest.raises(sqlite3.Error):
+        cache.apply_page(bad_rows, [], "after-2")
+    assert cache.feed_cursor == "after-1"
+    assert set(cache.revisions()) == {"gen_00001"}
+
+
+def test_quarantined_records_are_kept_with_reason(cache):
+    cache.apply_page([gen(1)], [("gen_x", "tokens.prompt: negative", '{"id": "gen_x"}')], "c")
+    assert cache.quarantine_count() == 1
+    row = cache.conn.execute("SELECT record_id, reason FROM quarantine").fetchone()
+    assert row == ("gen_x", "tokens.prompt: negative")
+
+
+def test_queries_filter_sort_and_window(cache):
+    rows = [gen(i, cost=f"0.{i:06d}", model="a" if i % 2 else "b") for i in range(1, 101)]
+    cache.apply_page(rows, [], "c")
+    conn = cache.conn
+    everything = queries.HistoryFilter()
+    assert queries.count(conn, everything) == 100
+    only_a = everything.with_(model="a")
+    assert queries.count(conn, only_a) == 50
+    top = queries.window(conn, only_a, "cost", descending=True, offset=0, limit=3)
+    assert [r[0] for r in top] == ["gen_00099", "gen_00097", "gen_00095"]
+    last = queries.window(conn, everything, "created_at", descending=True, offset=99, limit=10)
+    assert [r[0] for r in last] == ["gen_00001"]
+    window = everything.with_(start_ms=to_ms(T0 + timedelta(minutes=10)),
+                              end_ms=to_ms(T0 + timedelta(minutes=20)))
+    assert queries.count(conn, window) == 10
+    assert queries.count(conn, everything.with_(text="0004")) == 11  # gen_00004, gen_00040..49
+
+
+def test_garbage_cache_is_moved_aside_and_rebuilt(tmp_path):
+    path = tmp_path / "cache.sqlite3"
+    cache, _ = Cache.open(path)
+    cache.apply_page([gen(1)], [], "c")
+    cache.close()
+    data = bytearray(path.read_bytes())
+    data[:100] = b"\x00garbage" * 12 + b"gggg"
+    path.write_bytes(bytes(data))
+    cache, report = Cache.open(path)
+    assert report.moved_aside is not None and report.moved_aside.exists()
+    assert "damaged" in report.notes[0]
+    assert cache.generation_count() == 0 and cache.feed_cursor is None
+    cache.close()
+
+
+def test_truncated_cache_is_detected(tmp_path):
+    path = tmp_path / "cache.sqlite3"
+    cache, _ = Cache.open(path)
+    cache.apply_page([gen(i) for i in range(500)], [], "c")
+    cache.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    cache.close()
+    data = path.read_bytes()
+    assert data.startswith(SQLITE_MAGIC)
+    path.write_bytes(data[: len(data) // 3])
+    cache, report = Cache.open(path)
+    assert report.moved_aside is not None
+    cache.close()
+
+
+def test_older_schema_migrates_with_safety_copy(tmp_path, monkeypatch):
+    from lowdash_desktop.store import db, schema
+
+    path = tmp_path / "cache.sqlite3"
+    cache, _ = Cache.open(path)
+    cache.apply_page([gen(1)], [], "c")
+    cache.close()
+    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, "CREATE TABLE extra(x);"])
+    monkeypatch.setattr(db, "MIGRATIONS", schema.MIGRATIONS)
+    monkeypatch.setattr(db, "LATEST_VERSION", LATEST_VERSION + 1)
+    cache, report = Cache.open(path)
+    assert report.migrated_from == LATEST_VERSION
+    assert report.safety_copy is not None and report.safety_copy.exists()
+    copy = sqlite3.connect(report.safety_copy)
+    assert copy.execute("SELECT count(*) FROM generations").fetchone()[0] == 1
+    copy.close()
+    assert schema_version(cache.conn) == LATEST_VERSION + 1
+    assert cache.generation_count() == 1
+    cache.close()
+
+
+def test_rfc3339_round_trip():
+    moment = datetime(2026, 11, 24, 13, 5, 7, 123000, tzinfo=UTC)
+    assert rfc3339(to_ms(moment)) == "2026-11-24T13:05:07.123Z"
