@@ -1,0 +1,88 @@
+"""The lazy history model: counts, windows, sort and filter, all done in SQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from PySide6.QtCore import Qt
+
+from lowdash_desktop.api.models import Generation
+from lowdash_desktop.store.cache import Cache
+from lowdash_desktop.store.rows import generation_row
+from lowdash_desktop.ui.models.transaction_table_model import (
+    COLUMNS,
+    ID_ROLE,
+    PAGE_SIZE,
+    TransactionTableModel,
+)
+
+T0 = datetime(2026, 10, 1, tzinfo=UTC)
+MODELS = ["mistral/small", "meta/llama-70b", "openai/gpt-mini"]
+
+
+def row(i: int) -> tuple:
+    return generation_row(Generation.model_validate({
+        "id": f"gen_{i:06d}", "revision": 1,
+        "created_at": (T0 + timedelta(seconds=37 * i)).isoformat(),
+        "model": "lowrouter/auto", "resolved_model": MODELS[i % 3], "provider": "ovh",
+        "region": "fr-par", "key_id": "key_a",
+        "tokens": {"prompt": i, "completion": 2 * i, "total": 3 * i},
+        "cost": {"amount": f"{(i * 7919) % 10007 / 1e6:.6f}", "currency": "EUR"},
+    }))
+
+
+@pytest.fixture
+def cache(tmp_path):
+    cache, _ = Cache.open(tmp_path / "c.sqlite3")
+    cache.apply_page([row(i) for i in range(5000)], [], "c")
+    yield cache
+    cache.close()
+
+
+def col(key: str) -> int:
+    return next(i for i, c in enumerate(COLUMNS) if c[0] == key)
+
+
+def test_counts_all_rows_but_reads_only_windows(qtbot, cache):
+    model = TransactionTableModel(cache.conn)
+    assert model.rowCount() == 5000
+    newest = model.index(0, col("created_at")).data(ID_ROLE)
+    assert newest == "gen_004999"
+    assert model.index(4999, 0).data(ID_ROLE) == "gen_000000"
+    assert len(model._pages) <= 2, "only the touched windows are loaded"
+    assert PAGE_SIZE < 5000
+
+
+def test_sort_by_cost_matches_python_sort(qtbot, cache):
+    model = TransactionTableModel(cache.conn)
+    model.sort(col("cost"), Qt.SortOrder.DescendingOrder)
+    shown = [model.index(r, col("cost")).data(ID_ROLE) for r in range(20)]
+    from decimal import Decimal
+
+    rows = [row(i) for i in range(5000)]
+    expected = sorted(rows, key=lambda r: (Decimal(r[17]), r[0]), reverse=True)
+    # ties on cost break by insertion order (rowid), which here follows the index i
+    assert [Decimal(cache.generation(g)["cost"]) for g in shown] == [
+        Decimal(r[17]) for r in expected[:20]
+    ]
+
+
+def test_filter_by_model_and_id_text(qtbot, cache):
+    model = TransactionTableModel(cache.conn)
+    with qtbot.waitSignal(model.countChanged) as blocker:
+        model.set_filter(model.history_filter.with_(model="meta/llama-70b"))
+    assert blocker.args == [sum(1 for i in range(5000) if i % 3 == 1)]
+    assert {model.index(r, col("model")).data() for r in range(50)} == {"meta/llama-70b"}
+    model.set_filter(model.history_filter.with_(model=None, text="gen_00012"))
+    assert model.rowCount() == 10
+
+
+def test_display_formats(qtbot, cache):
+    model = TransactionTableModel(cache.conn)
+    model.sort(col("created_at"), Qt.SortOrder.AscendingOrder)
+    assert model.index(1, col("total_tokens")).data() == "3"
+    assert model.index(1, col("cost")).data().endswith(" EUR")
+    header = model.headerData(col("created_at"), Qt.Orientation.Horizontal,
+                              Qt.ItemDataRole.DisplayRole)
+    assert header.startswith("Time (")
