@@ -1,0 +1,104 @@
+"""The engine's page handling: bad pages stop cleanly, bad records are set aside."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from lowdash_desktop.api.client import LowrouterClient, RetryPolicy
+from lowdash_desktop.store.cache import Cache
+from lowdash_desktop.sync.engine import SyncEngine, SyncError
+
+ACCOUNT = {"id": "acc_1", "email": "ops@example.com", "name": "Ops", "currency": "EUR",
+           "created_at": "2026-01-01T00:00:00Z", "timezone": "UTC"}
+CREDITS = {"currency": "EUR", "balance": "10.00", "spent_this_month": "1.00", "topup_url": None}
+
+
+def record(i: int, **over) -> dict:
+    rec = {"id": f"gen_{i}", "seq": i, "revision": 1, "created_at": "2026-11-24T13:05:07.123Z",
+           "model": "m", "resolved_model": "m", "provider": "p", "region": "r",
+           "tokens": {"prompt": 1, "completion": 2, "total": 3},
+           "cost": {"amount": "0.000100", "currency": "EUR"}}
+    rec.update(over)
+    return rec
+
+
+def platform(pages: dict[str | None, bytes]):
+    """A fake platform whose /generations answers come from `pages` by cursor."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path.removeprefix("/v1/")
+        if path == "generations":
+            return httpx.Response(200, content=pages[request.url.params.get("cursor")])
+        if path == "account":
+            return httpx.Response(200, json=ACCOUNT)
+        if path == "credits":
+            return httpx.Response(200, json=CREDITS)
+        if path in ("models", "keys", "invoices"):
+            return httpx.Response(200, json={"data": []})
+        if path == "eco/methodology":
+            return httpx.Response(200, json={"version": "v"})
+        if path == "settings":
+            return httpx.Response(200, json={})
+        if path == "routing":
+            return httpx.Response(200, json={"default": {}})
+        return httpx.Response(404, json={"error": {"code": "not_found", "message": path}})
+
+    return LowrouterClient("http://127.0.0.1:1/v1", "lr-live-" + "k" * 40,
+                           transport=httpx.MockTransport(handler),
+                           retry=RetryPolicy(attempts=2, base_delay=0), sleep=lambda s: None)
+
+
+def page(records, next_cursor, has_more) -> bytes:
+    return json.dumps({"data": records, "next_cursor": next_cursor, "has_more": has_more}).encode()
+
+
+@pytest.fixture
+def cache(tmp_path):
+    cache, _ = Cache.open(tmp_path / "c.sqlite3")
+    yield cache
+    cache.close()
+
+
+def test_malformed_page_stops_at_last_good_page(cache):
+    pages = {None: page([record(1), record(2)], "c1", True), "c1": b'{"data": [{"id": "gen_3"'}
+    with pytest.raises(SyncError) as info:
+        SyncEngine(platform(pages), cache).run()
+    assert info.value.result.error_kind == "malformed"
+    assert "last good page" in info.value.message
+    assert set(cache.revisions()) == {"gen_1", "gen_2"}
+    assert cache.feed_cursor == "c1"
+    assert cache.get_meta("last_sync_error") == info.value.message
+    # the platform is fixed: the next sync resumes from c1
+    pages["c1"] = page([record(3)], "c2", False)
+    SyncEngine(platform(pages), cache).run()
+    assert set(cache.revisions()) == {"gen_1", "gen_2", "gen_3"}
+    assert cache.get_meta("last_sync_error") is None
+
+
+def test_bad_records_are_quarantined_rest_of_page_stored(cache):
+    bad = [
+        record(2, tokens={"prompt": -5, "completion": 1, "total": 1}),
+        record(3, cost={"amount": "12,5", "currency": "EUR"}),
+        {k: v for k, v in record(4).items() if k != "id"},
+        record(5, prompt="secret user text", x_future={"ok": True}),
+    ]
+    pages = {None: page([record(1), *bad], "c1", False)}
+    result = SyncEngine(platform(pages), cache).run()
+    assert result.quarantined == 3
+    assert set(cache.revisions()) == {"gen_1", "gen_5"}, "unknown fields are ignored"
+    reasons = dict(cache.conn.execute("SELECT record_id, reason FROM quarantine"))
+    assert "tokens.prompt" in reasons["gen_2"]
+    assert "cost.amount" in reasons["gen_3"]
+    assert None in reasons
+    stored = " ".join(r[0] for r in cache.conn.execute("SELECT record FROM quarantine"))
+    assert "secret user text" not in stored
+
+
+def test_has_more_without_cursor_is_malformed(cache):
+    pages = {None: page([record(1)], None, True)}
+    with pytest.raises(SyncError) as info:
+        SyncEngine(platform(pages), cache).run()
+    assert info.value.result.error_kind == "malformed"
