@@ -39,11 +39,11 @@ def test_incremental_sync_resumes_from_cursor(demo_platform, tmp_path):
     _, cache = sync(demo_platform, path)
     cache.close()
     demo_platform.add_generations(25)
-    before = demo_platform.requests["/v1/generations"]
+    before = demo_platform.requests["/generations"]
     result, cache = sync(demo_platform, path)
     assert cache.revisions() == demo_platform.truth()
     assert result.received == 25
-    assert demo_platform.requests["/v1/generations"] - before == 1, "only the new tail is fetched"
+    assert demo_platform.requests["/generations"] - before == 1, "only the new tail is fetched"
     cache.close()
 
 

@@ -1,0 +1,82 @@
+"""The main window over a real demo platform: first sync, offline, reopen from cache."""
+
+from __future__ import annotations
+
+from lowdash_desktop import accounts
+from lowdash_desktop.api.connection import Connection
+from lowdash_desktop.app import open_session
+from lowdash_desktop.ui.main_window import MainWindow
+
+
+def make_window(qtbot, data_dir, platform, connection=None):
+    account = accounts.remember(data_dir, platform.base_url, "acc_demo", "ops@example.com")
+    connection = connection or Connection(platform.base_url, platform.api_key)
+    session = open_session(data_dir, connection, account)
+    window = MainWindow(session)
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+def test_first_sync_fills_table_and_status(qtbot, data_dir, demo_platform):
+    window = make_window(qtbot, data_dir, demo_platform)
+    with qtbot.waitSignal(window.syncFinished, timeout=60_000) as blocker:
+        assert window.sync_now()
+        assert not window.sync_now(), "never two syncs at once"
+    assert blocker.args == [True]
+    assert window.table_model.rowCount() == len(demo_platform.truth())
+    assert "Synced at" in window.sync_label.text()
+    assert window.last_sync_label.text() == "Last synced: just now"
+    assert window.credits_dock.balance.text().endswith(demo_platform.credits["currency"])
+    assert not window.banner.isVisible()
+    window.close()
+
+
+def test_offline_shows_banner_and_keeps_cache(qtbot, data_dir, demo_platform):
+    window = make_window(qtbot, data_dir, demo_platform)
+    with qtbot.waitSignal(window.syncFinished, timeout=60_000):
+        window.sync_now()
+    rows = window.table_model.rowCount()
+    window.close()
+    demo_platform.stop()
+    # reopen, as a user would after closing the app, with the platform gone
+    window = make_window(qtbot, data_dir, demo_platform)
+    assert window.table_model.rowCount() == rows, "the cached history is all there at once"
+    with qtbot.waitSignal(window.syncFinished, timeout=60_000) as blocker:
+        window.sync_now()
+    assert blocker.args == [False]
+    assert window.banner.isVisible() and window.banner.kind == "offline"
+    text = window.banner.label.text()
+    assert "Offline" in text and "last synced" in text
+    assert window.table_model.rowCount() == rows
+    window.close()
+
+
+def test_wrong_key_message_and_cache_untouched(qtbot, data_dir, demo_platform):
+    window = make_window(qtbot, data_dir, demo_platform)
+    with qtbot.waitSignal(window.syncFinished, timeout=60_000):
+        window.sync_now()
+    rows = window.table_model.rowCount()
+    window.close()
+    bad = Connection(demo_platform.base_url, "lr-live-" + "0" * 40)
+    window = make_window(qtbot, data_dir, demo_platform, connection=bad)
+    with qtbot.waitSignal(window.syncFinished, timeout=60_000) as blocker:
+        window.sync_now()
+    assert blocker.args == [False]
+    assert "API key was refused" in window.banner.label.text()
+    assert window.table_model.rowCount() == rows
+    window.close()
+
+
+def test_layout_persists_across_restarts(qtbot, data_dir, demo_platform):
+    window = make_window(qtbot, data_dir, demo_platform)
+    window.credits_dock.hide()
+    header = window.table.horizontalHeader()
+    header.resizeSection(1, 333)
+    header.moveSection(2, 0)
+    window.close()
+    window = make_window(qtbot, data_dir, demo_platform)
+    assert not window.credits_dock.isVisible()
+    assert window.table.horizontalHeader().sectionSize(1) == 333
+    assert window.table.horizontalHeader().visualIndex(2) == 0
+    window.close()
