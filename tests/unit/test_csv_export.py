@@ -1,0 +1,193 @@
+"""CSV export: exact columns and values, filters by UTC day, atomic on cancel, flat memory."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from lowdash_desktop.api.models import Generation
+from lowdash_desktop.export.csv_export import (
+    CSV_COLUMNS,
+    ExportCancelled,
+    day_filter,
+    export_csv,
+)
+from lowdash_desktop.store.cache import Cache
+from lowdash_desktop.store.queries import HistoryFilter
+from lowdash_desktop.store.rows import GENERATION_COLUMNS, generation_row
+
+T0 = datetime(2026, 11, 1, 22, 30, tzinfo=UTC)
+HEADER = (
+    "id,created_at,key_id,model,resolved_model,provider,region,latency_ms,prompt_tokens,"
+    "completion_tokens,total_tokens,cost,currency,energy_wh,carbon_g,methodology_version,revision"
+)
+
+
+def gen(i: int, *, cost: str = "0.000731", model: str = "mistral/small", eco: bool = True,
+        provider: str = "scaleway", minutes: int | None = None) -> tuple:
+    moment = T0 + timedelta(minutes=30 * i if minutes is None else minutes, milliseconds=7)
+    record = {
+        "id": f"gen_{i:06d}", "seq": i, "revision": 1 + i % 3,
+        "created_at": moment.isoformat(), "key_id": "key_a",
+        "model": "lowrouter/auto", "resolved_model": model, "provider": provider,
+        "region": "fr-par", "latency_ms": 800 + i,
+        "tokens": {"prompt": 10 * i, "completion": i, "total": 11 * i},
+        "cost": {"amount": cost, "currency": "EUR"},
+    }
+    if eco:
+        record["eco"] = {
+            "energy_wh": {"value": 0.41, "low": 0.2, "high": 0.6},
+            "carbon_g": {"value": 0.021, "low": 0.01, "high": 0.03},
+            "methodology_version": "eco-2026.3", "confidence": "verified",
+        }
+    return generation_row(Generation.model_validate(record))
+
+
+@pytest.fixture
+def cache(tmp_path):
+    cache, _ = Cache.open(tmp_path / "cache.sqlite3")
+    yield cache
+    cache.close()
+
+
+def read(path) -> list[list[str]]:
+    raw = path.read_bytes()
+    assert raw.endswith(b"\r\n")
+    return list(csv.reader(io.StringIO(raw.decode("utf-8"), newline="")))
+
+
+def test_header_columns_and_exact_values(cache, tmp_path):
+    cache.apply_page([
+        gen(1, cost="0.000731"),
+        gen(2, cost="12.345678901", model='odd, "quoted" model'),
+        gen(3, cost="0", eco=False),
+    ], [], None)
+    out = tmp_path / "history.csv"
+    assert export_csv(cache.conn, out) == 3
+    raw = out.read_bytes()
+    assert raw.startswith(HEADER.encode() + b"\r\n")
+    assert raw.count(b"\r\n") == 4
+    rows = read(out)
+    assert rows[0] == list(CSV_COLUMNS) == HEADER.split(",")
+    first = dict(zip(CSV_COLUMNS, rows[1], strict=True))
+    assert first == {
+        "id": "gen_000001", "created_at": "2026-11-01T23:00:00.007Z", "key_id": "key_a",
+        "model": "lowrouter/auto", "resolved_model": "mistral/small", "provider": "scaleway",
+        "region": "fr-par", "latency_ms": "801", "prompt_tokens": "10",
+        "completion_tokens": "1", "total_tokens": "11", "cost": "0.000731", "currency": "EUR",
+        "energy_wh": "0.41", "carbon_g": "0.021", "methodology_version": "eco-2026.3",
+        "revision": "2",
+    }
+    second = dict(zip(CSV_COLUMNS, rows[2], strict=True))
+    assert second["resolved_model"] == 'odd, "quoted" model'
+    assert Decimal(second["cost"]) == Decimal("12.345678901")
+    assert b'"odd, ""quoted"" model"' in raw  # RFC 4180 quoting
+    third = dict(zip(CSV_COLUMNS, rows[3], strict=True))
+    assert third["energy_wh"] == third["carbon_g"] == third["methodology_version"] == ""
+
+
+def test_filters_by_inclusive_utc_days_model_and_provider(cache, tmp_path):
+    rows = [gen(i, model="a" if i % 2 else "b", provider="p" if i % 3 else "q")
+            for i in range(1, 200)]
+    cache.apply_page(rows, [], None)
+    flt = day_filter(date(2026, 11, 2), date(2026, 11, 3), model="a", provider="p")
+    out = tmp_path / "f.csv"
+    count = export_csv(cache.conn, out, flt)
+    body = read(out)[1:]
+    assert count == len(body) > 0
+    expected = []
+    for i in range(1, 200):
+        moment = T0 + timedelta(minutes=30 * i, milliseconds=7)
+        if (date(2026, 11, 2) <= moment.date() <= date(2026, 11, 3)
+                and i % 2 and i % 3):
+            expected.append(f"gen_{i:06d}")
+    assert [r[0] for r in body] == expected
+    assert body[-1][1].startswith("2026-11-03T23:")  # the whole last day is in
+
+
+def test_rows_come_oldest_first_whatever_the_insert_order(cache, tmp_path):
+    cache.apply_page([gen(5), gen(1), gen(3)], [], None)
+    out = tmp_path / "o.csv"
+    export_csv(cache.conn, out)
+    assert [r[0] for r in read(out)[1:]] == ["gen_000001", "gen_000003", "gen_000005"]
+
+
+def test_cancel_leaves_the_old_file_and_no_temp(cache, tmp_path):
+    cache.apply_page([gen(i) for i in range(1, 500)], [], None)
+    out = tmp_path / "keep.csv"
+    out.write_text("previous export\n")
+    seen: list[int] = []
+
+    def progress(done: int, total: int) -> None:
+        seen.append(done)
+
+    with pytest.raises(ExportCancelled):
+        export_csv(cache.conn, out, chunk_rows=100, progress=progress,
+                   cancelled=lambda: len(seen) > 2)
+    assert out.read_text() == "previous export\n"
+    assert sorted(p.name for p in tmp_path.iterdir() if "keep" in p.name) == ["keep.csv"]
+    assert not cache.conn.in_transaction
+
+
+def test_an_error_midway_removes_the_temp_file(cache, tmp_path):
+    cache.apply_page([gen(i) for i in range(1, 50)], [], None)
+    out = tmp_path / "err.csv"
+
+    def boom(done: int, total: int) -> None:
+        if done:
+            raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        export_csv(cache.conn, out, chunk_rows=10, progress=boom)
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir() if "err" in p.name] == []
+
+
+def test_progress_reports_every_chunk_up_to_the_total(cache, tmp_path):
+    cache.apply_page([gen(i) for i in range(1, 251)], [], None)
+    seen: list[tuple[int, int]] = []
+    export_csv(cache.conn, tmp_path / "p.csv", HistoryFilter(), chunk_rows=100,
+               progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(0, 250), (100, 250), (200, 250), (250, 250)]
+
+
+def _bulk_insert(cache: Cache, n: int) -> None:
+    template = list(gen(1))
+    columns = list(GENERATION_COLUMNS)
+    i_id, i_seq, i_at = columns.index("id"), columns.index("seq"), columns.index("created_at")
+    start = template[i_at]
+
+    def rows(lo: int, hi: int):
+        for i in range(lo, hi):
+            row = template.copy()
+            row[i_id], row[i_seq], row[i_at] = f"gen_{i:07d}", i, start + i * 1000
+            yield tuple(row)
+
+    for lo in range(0, n, 50_000):
+        cache.apply_page(list(rows(lo, min(n, lo + 50_000))), [], None)
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs Linux /proc")
+def test_memory_stays_flat_over_200k_rows(cache, tmp_path):
+    _bulk_insert(cache, 200_000)
+    before = _rss_bytes()
+    samples: list[tuple[int, int]] = []
+    count = export_csv(cache.conn, tmp_path / "big.csv", chunk_rows=2000,
+                       progress=lambda done, total: samples.append((done, _rss_bytes())))
+    assert count == 200_000
+    assert (tmp_path / "big.csv").stat().st_size > 200_000 * 100
+    # holding the rows (or ~30 MB of CSV text) would show up many times over this bound
+    peak = max(rss for _done, rss in samples)
+    assert peak - before < 16 * 1024 * 1024, f"RSS grew {(peak - before) / 1e6:.1f} MB"
+    settled = [rss for done, rss in samples if done >= 20_000]
+    assert max(settled) - settled[0] < 8 * 1024 * 1024  # and it does not climb with the rows
