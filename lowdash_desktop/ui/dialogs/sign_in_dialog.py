@@ -22,8 +22,17 @@ from ..background import BackgroundCall
 class SignInDialog(QDialog):
     """Asks for the platform address and key; accepts only once the platform said yes."""
 
-    def __init__(self, keystore: KeyStore, base_url: str | None = None, parent=None):
+    def __init__(
+        self,
+        keystore: KeyStore,
+        base_url: str | None = None,
+        parent=None,
+        *,
+        key: str | None = None,
+        remember: bool = True,
+    ):
         super().__init__(parent)
+        self.remember = remember
         self.setWindowTitle(self.tr("Sign in to lowrouter"))
         self.keystore = keystore
         self.connection: Connection | None = None
@@ -37,6 +46,8 @@ class SignInDialog(QDialog):
         self.key.setEchoMode(QLineEdit.EchoMode.Password)
         self.key.setPlaceholderText("lr-live-…")
         self.key.setAccessibleName(self.tr("API key"))
+        if key:
+            self.key.setText(key)
         form.addRow(self.tr("Platform address"), self.url)
         form.addRow(self.tr("API key"), self.key)
         layout.addLayout(form)
@@ -90,7 +101,8 @@ class SignInDialog(QDialog):
         self._set_busy(False)
         self.connection = connection
         self.account = account
-        self.keystore.set(connection.base_url, connection.api_key)
+        if self.remember:
+            self.keystore.set(connection.base_url, connection.api_key)
         self.accept()
 
     def _failed(self, exc: Exception) -> None:
