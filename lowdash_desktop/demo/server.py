@@ -664,6 +664,12 @@ class DemoPlatform:
             out["disabled"] = body["disabled"]
         return out
 
+    def _check_unique_name(self, name: str, key_id: str | None = None) -> None:
+        """409 when another live key already has this name (names identify keys to people)."""
+        for other in self._keys.values():
+            if other["id"] != key_id and other["name"].casefold() == name.casefold():
+                raise ApiError(409, "conflict", f"a key named '{name}' already exists")
+
     def _new_secret(self) -> str:
         """A fresh, unused key secret."""
         rng = random.SystemRandom()
@@ -673,6 +679,7 @@ class DemoPlatform:
         """POST /keys -> {key, secret}."""
         body = self._json_body(request)
         fields = self._validate_key_fields(body, partial=False)
+        self._check_unique_name(fields["name"])
         expires = _parse_time(body.get("expires_at"), "expires_at")
         secret = self._new_secret()
         key_id = "key_" + base62(random.Random(secret), 14)
@@ -713,7 +720,10 @@ class DemoPlatform:
     def _patch_key(self, request: Request, key_id: str) -> Response:
         """PATCH /keys/{id}."""
         key = self._find_key(key_id)
-        key.update(self._validate_key_fields(self._json_body(request), partial=True))
+        fields = self._validate_key_fields(self._json_body(request), partial=True)
+        if "name" in fields:
+            self._check_unique_name(fields["name"], key_id)
+        key.update(fields)
         return json_response(200, self._key_json(key))
 
     def _delete_key(self, request: Request, key_id: str) -> Response:
