@@ -51,6 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=0, help="port (default: a free one)")
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--generations", type=int, default=3000)
+
+    from .export.commands import add_export_parser
+
+    add_export_parser(sub)
     return parser
 
 
@@ -137,6 +141,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_sync(args)
     if args.command == "demo-server":
         return cmd_demo_server(args)
+    if args.command == "export":
+        from .export.commands import run_export
+
+        return run_export(args)
     if args.command is None:
         if args.demo:
             _validate_size(args.generations)

@@ -5,18 +5,32 @@ from __future__ import annotations
 import csv
 import os
 import sqlite3
-import tempfile
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from ..store.queries import HistoryFilter
 from ..store.rows import rfc3339, to_ms
+from .atomic import discard, temp_path_for
 
 CSV_COLUMNS: tuple[str, ...] = (
-    "id", "created_at", "key_id", "model", "resolved_model", "provider", "region",
-    "latency_ms", "prompt_tokens", "completion_tokens", "total_tokens", "cost", "currency",
-    "energy_wh", "carbon_g", "methodology_version", "revision",
+    "id",
+    "created_at",
+    "key_id",
+    "model",
+    "resolved_model",
+    "provider",
+    "region",
+    "latency_ms",
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "cost",
+    "currency",
+    "energy_wh",
+    "carbon_g",
+    "methodology_version",
+    "revision",
 )
 CREATED_AT = CSV_COLUMNS.index("created_at")
 CHUNK_ROWS = 2000
@@ -79,10 +93,10 @@ def _write(
 ) -> int:
     where, params = flt.where()
     total = conn.execute(f"SELECT count(*) FROM generations{where}", params).fetchone()[0]
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    tmp_name = temp_path_for(target)
     written = 0
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        with open(tmp_name, "x", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh, lineterminator="\r\n")
             writer.writerow(CSV_COLUMNS)
             cursor = conn.execute(
@@ -110,9 +124,6 @@ def _write(
             os.fsync(fh.fileno())
         os.replace(tmp_name, target)
     except BaseException:
-        try:
-            os.unlink(tmp_name)
-        except FileNotFoundError:
-            pass
+        discard(tmp_name)
         raise
     return written

@@ -28,14 +28,27 @@ HEADER = (
 )
 
 
-def gen(i: int, *, cost: str = "0.000731", model: str = "mistral/small", eco: bool = True,
-        provider: str = "scaleway", minutes: int | None = None) -> tuple:
+def gen(
+    i: int,
+    *,
+    cost: str = "0.000731",
+    model: str = "mistral/small",
+    eco: bool = True,
+    provider: str = "scaleway",
+    minutes: int | None = None,
+) -> tuple:
     moment = T0 + timedelta(minutes=30 * i if minutes is None else minutes, milliseconds=7)
     record = {
-        "id": f"gen_{i:06d}", "seq": i, "revision": 1 + i % 3,
-        "created_at": moment.isoformat(), "key_id": "key_a",
-        "model": "lowrouter/auto", "resolved_model": model, "provider": provider,
-        "region": "fr-par", "latency_ms": 800 + i,
+        "id": f"gen_{i:06d}",
+        "seq": i,
+        "revision": 1 + i % 3,
+        "created_at": moment.isoformat(),
+        "key_id": "key_a",
+        "model": "lowrouter/auto",
+        "resolved_model": model,
+        "provider": provider,
+        "region": "fr-par",
+        "latency_ms": 800 + i,
         "tokens": {"prompt": 10 * i, "completion": i, "total": 11 * i},
         "cost": {"amount": cost, "currency": "EUR"},
     }
@@ -43,7 +56,8 @@ def gen(i: int, *, cost: str = "0.000731", model: str = "mistral/small", eco: bo
         record["eco"] = {
             "energy_wh": {"value": 0.41, "low": 0.2, "high": 0.6},
             "carbon_g": {"value": 0.021, "low": 0.01, "high": 0.03},
-            "methodology_version": "eco-2026.3", "confidence": "verified",
+            "methodology_version": "eco-2026.3",
+            "confidence": "verified",
         }
     return generation_row(Generation.model_validate(record))
 
@@ -62,11 +76,15 @@ def read(path) -> list[list[str]]:
 
 
 def test_header_columns_and_exact_values(cache, tmp_path):
-    cache.apply_page([
-        gen(1, cost="0.000731"),
-        gen(2, cost="12.345678901", model='odd, "quoted" model'),
-        gen(3, cost="0", eco=False),
-    ], [], None)
+    cache.apply_page(
+        [
+            gen(1, cost="0.000731"),
+            gen(2, cost="12.345678901", model='odd, "quoted" model'),
+            gen(3, cost="0", eco=False),
+        ],
+        [],
+        None,
+    )
     out = tmp_path / "history.csv"
     assert export_csv(cache.conn, out) == 3
     raw = out.read_bytes()
@@ -76,11 +94,22 @@ def test_header_columns_and_exact_values(cache, tmp_path):
     assert rows[0] == list(CSV_COLUMNS) == HEADER.split(",")
     first = dict(zip(CSV_COLUMNS, rows[1], strict=True))
     assert first == {
-        "id": "gen_000001", "created_at": "2026-11-01T23:00:00.007Z", "key_id": "key_a",
-        "model": "lowrouter/auto", "resolved_model": "mistral/small", "provider": "scaleway",
-        "region": "fr-par", "latency_ms": "801", "prompt_tokens": "10",
-        "completion_tokens": "1", "total_tokens": "11", "cost": "0.000731", "currency": "EUR",
-        "energy_wh": "0.41", "carbon_g": "0.021", "methodology_version": "eco-2026.3",
+        "id": "gen_000001",
+        "created_at": "2026-11-01T23:00:00.007Z",
+        "key_id": "key_a",
+        "model": "lowrouter/auto",
+        "resolved_model": "mistral/small",
+        "provider": "scaleway",
+        "region": "fr-par",
+        "latency_ms": "801",
+        "prompt_tokens": "10",
+        "completion_tokens": "1",
+        "total_tokens": "11",
+        "cost": "0.000731",
+        "currency": "EUR",
+        "energy_wh": "0.41",
+        "carbon_g": "0.021",
+        "methodology_version": "eco-2026.3",
         "revision": "2",
     }
     second = dict(zip(CSV_COLUMNS, rows[2], strict=True))
@@ -92,8 +121,9 @@ def test_header_columns_and_exact_values(cache, tmp_path):
 
 
 def test_filters_by_inclusive_utc_days_model_and_provider(cache, tmp_path):
-    rows = [gen(i, model="a" if i % 2 else "b", provider="p" if i % 3 else "q")
-            for i in range(1, 200)]
+    rows = [
+        gen(i, model="a" if i % 2 else "b", provider="p" if i % 3 else "q") for i in range(1, 200)
+    ]
     cache.apply_page(rows, [], None)
     flt = day_filter(date(2026, 11, 2), date(2026, 11, 3), model="a", provider="p")
     out = tmp_path / "f.csv"
@@ -103,8 +133,7 @@ def test_filters_by_inclusive_utc_days_model_and_provider(cache, tmp_path):
     expected = []
     for i in range(1, 200):
         moment = T0 + timedelta(minutes=30 * i, milliseconds=7)
-        if (date(2026, 11, 2) <= moment.date() <= date(2026, 11, 3)
-                and i % 2 and i % 3):
+        if date(2026, 11, 2) <= moment.date() <= date(2026, 11, 3) and i % 2 and i % 3:
             expected.append(f"gen_{i:06d}")
     assert [r[0] for r in body] == expected
     assert body[-1][1].startswith("2026-11-03T23:")  # the whole last day is in
@@ -127,8 +156,9 @@ def test_cancel_leaves_the_old_file_and_no_temp(cache, tmp_path):
         seen.append(done)
 
     with pytest.raises(ExportCancelled):
-        export_csv(cache.conn, out, chunk_rows=100, progress=progress,
-                   cancelled=lambda: len(seen) > 2)
+        export_csv(
+            cache.conn, out, chunk_rows=100, progress=progress, cancelled=lambda: len(seen) > 2
+        )
     assert out.read_text() == "previous export\n"
     assert sorted(p.name for p in tmp_path.iterdir() if "keep" in p.name) == ["keep.csv"]
     assert not cache.conn.in_transaction
@@ -151,8 +181,13 @@ def test_an_error_midway_removes_the_temp_file(cache, tmp_path):
 def test_progress_reports_every_chunk_up_to_the_total(cache, tmp_path):
     cache.apply_page([gen(i) for i in range(1, 251)], [], None)
     seen: list[tuple[int, int]] = []
-    export_csv(cache.conn, tmp_path / "p.csv", HistoryFilter(), chunk_rows=100,
-               progress=lambda d, t: seen.append((d, t)))
+    export_csv(
+        cache.conn,
+        tmp_path / "p.csv",
+        HistoryFilter(),
+        chunk_rows=100,
+        progress=lambda d, t: seen.append((d, t)),
+    )
     assert seen == [(0, 250), (100, 250), (200, 250), (250, 250)]
 
 
@@ -182,8 +217,12 @@ def test_memory_stays_flat_over_200k_rows(cache, tmp_path):
     _bulk_insert(cache, 200_000)
     before = _rss_bytes()
     samples: list[tuple[int, int]] = []
-    count = export_csv(cache.conn, tmp_path / "big.csv", chunk_rows=2000,
-                       progress=lambda done, total: samples.append((done, _rss_bytes())))
+    count = export_csv(
+        cache.conn,
+        tmp_path / "big.csv",
+        chunk_rows=2000,
+        progress=lambda done, total: samples.append((done, _rss_bytes())),
+    )
     assert count == 200_000
     assert (tmp_path / "big.csv").stat().st_size > 200_000 * 100
     # holding the rows (or ~30 MB of CSV text) would show up many times over this bound

@@ -1,0 +1,134 @@
+"""Invoices rendered locally: every figure is in the PDF text, pages numbered, CJK embedded."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import Decimal
+
+import pypdf
+import pytest
+
+from lowdash_desktop.api.connection import Connection
+from lowdash_desktop.export.invoice_pdf import (
+    format_amount,
+    format_money,
+    has_cjk_font,
+    render_invoice_pdf,
+)
+from lowdash_desktop.store.cache import Cache
+from lowdash_desktop.sync.engine import SyncEngine
+
+POINTS_PER_MM = 72 / 25.4
+
+
+@pytest.fixture
+def invoices(demo_platform, tmp_path) -> list[dict]:
+    cache, _ = Cache.open(tmp_path / "cache.sqlite3")
+    try:
+        with Connection(demo_platform.base_url, demo_platform.api_key).client() as client:
+            SyncEngine(client, cache).run()
+        return cache.invoices()
+    finally:
+        cache.close()
+
+
+def squash(text: str) -> str:
+    """Text without whitespace, NFKC (a PDF may map a CJK glyph to its compatibility form)."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
+
+def page_texts(path) -> list[str]:
+    return [squash(page.extract_text()) for page in pypdf.PdfReader(path).pages]
+
+
+def fonts(path) -> set[str]:
+    names = set()
+    for page in pypdf.PdfReader(path).pages:
+        for font in page["/Resources"]["/Font"].values():
+            names.add(str(font.get_object()["/BaseFont"]))
+    return names
+
+
+def test_demo_has_a_long_and_a_non_latin_invoice(invoices):
+    assert len(invoices) >= 3
+    assert max(len(i["lines"]) for i in invoices) >= 60
+    assert any(re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", i["buyer"]["name"]) for i in invoices)
+
+
+@pytest.mark.parametrize("page_size", ["A4", "Letter"])
+def test_every_figure_is_in_the_pdf(qapp, invoices, tmp_path, page_size):
+    for body in invoices:
+        out = tmp_path / f"{body['number']}-{page_size}.pdf"
+        pages = render_invoice_pdf(body, out, page_size)
+        texts = page_texts(out)
+        assert len(texts) == pages
+        whole = "".join(texts)
+        cur = body["currency"]
+        for expected in (
+            "Invoice",
+            body["number"],
+            body["seller"]["name"],
+            body["seller"]["vat_id"],
+            body["buyer"]["name"],
+            body["buyer"]["address"],
+            f"Period{body['period_start']}–{body['period_end']}",
+            "Issued" + body["issued_at"][:10],
+            "Subtotal" + format_money(Decimal(body["subtotal"]), cur),
+            "Tax" + format_money(Decimal(body["tax"]), cur),
+            "Total" + format_money(Decimal(body["total"]), cur),
+        ):
+            assert squash(expected) in whole, expected
+        # each line: description, quantity, unit price and amount, in one row, in order
+        position = 0
+        for line in body["lines"]:
+            row = squash(
+                line["description"]
+                + format_amount(Decimal(line["quantity"]))
+                + format_amount(Decimal(line["unit_price"]))
+                + format_amount(Decimal(line["amount"]))
+            )
+            found = whole.find(row, position)
+            assert found >= 0, line
+            position = found + len(row)
+        # page numbers and the repeated table header on every page
+        header = squash(f"Description Quantity Unit price ({cur}) Amount ({cur})")
+        for number, text in enumerate(texts, start=1):
+            assert text.endswith(squash(f"Page {number} of {pages}")), text[-40:]
+            assert header in text
+        sums = sum((Decimal(line["amount"]) for line in body["lines"]), Decimal(0))
+        assert sums == Decimal(body["subtotal"])
+        assert Decimal(body["subtotal"]) + Decimal(body["tax"]) == Decimal(body["total"])
+
+
+def test_long_invoice_spans_pages_and_page_size_is_honoured(qapp, invoices, tmp_path):
+    long_one = max(invoices, key=lambda i: len(i["lines"]))
+    a4 = tmp_path / "a4.pdf"
+    letter = tmp_path / "letter.pdf"
+    assert render_invoice_pdf(long_one, a4, "A4") >= 2
+    assert render_invoice_pdf(long_one, letter, "Letter") >= 2
+    width, height = (float(v) for v in pypdf.PdfReader(a4).pages[0].mediabox[2:])
+    assert abs(width - 210 * POINTS_PER_MM) < 1 and abs(height - 297 * POINTS_PER_MM) < 1
+    width, height = (float(v) for v in pypdf.PdfReader(letter).pages[0].mediabox[2:])
+    assert abs(width - 612) < 1 and abs(height - 792) < 1
+    # the totals never stand alone: the last page also has at least one line item
+    last = page_texts(a4)[-1]
+    assert squash(long_one["lines"][-1]["description"]) in last
+
+
+def test_non_latin_names_use_an_embedded_cjk_font(qapp, invoices, tmp_path):
+    assert has_cjk_font(), "install a CJK font (Debian: fonts-noto-cjk) to render CJK names"
+    out = tmp_path / "cjk.pdf"
+    render_invoice_pdf(invoices[0], out)
+    assert any("CJK" in name or "Han" in name for name in fonts(out)), fonts(out)
+    assert squash("株式会社ロウダッシュ") in page_texts(out)[0]
+    assert squash("東京都渋谷区渋谷2-21-1") in page_texts(out)[0]
+
+
+def test_a_failed_render_leaves_nothing_behind(qapp, invoices, tmp_path):
+    out = tmp_path / "kept.pdf"
+    out.write_bytes(b"old")
+    with pytest.raises(ValueError):
+        render_invoice_pdf(invoices[0], out, "A3")
+    assert out.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir() if p.suffix == ".part"] == []
