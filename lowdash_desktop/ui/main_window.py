@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSettings, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -24,9 +24,11 @@ from ..sync.engine import SyncProgress, SyncResult
 from ..sync.worker import SyncController
 from . import formatting
 from .docks.credits_dock import CreditsDock
+from .docks.dashboard import DashboardMixin
 from .docks.placeholder_dock import PlaceholderDock
 from .models.transaction_table_model import TransactionTableModel
 from .session import Session
+from .tray import TrayIcon
 from .widgets.banner import Banner
 
 log = logging.getLogger(__name__)
@@ -34,7 +36,7 @@ log = logging.getLogger(__name__)
 STATE_VERSION = 1
 
 
-class MainWindow(QMainWindow):
+class MainWindow(DashboardMixin, QMainWindow):
     """Lowdash's one main window."""
 
     syncFinished = Signal(bool)  # True when the sync completed
@@ -56,8 +58,12 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._restore_state()
         self._show_cached_state()
+        self._init_dashboard()
         for note in session.notes:
             self.banner.show_message("info", note)
+        self.tray = TrayIcon(self)
+        if TrayIcon.available():
+            self.tray.show()
         self._ago_timer = QTimer(self)
         self._ago_timer.timeout.connect(self._update_last_sync_label)
         self._ago_timer.start(30_000)
@@ -84,6 +90,7 @@ class MainWindow(QMainWindow):
         self._search_timer.timeout.connect(self._apply_search)
         self.search.textChanged.connect(lambda _t: self._search_timer.start())
         layout.addWidget(self.search)
+        self._build_filter_bar(central, layout)
         self.table_model = TransactionTableModel(self.cache.conn, self)
         self.table = QTableView(central)
         self.table.setObjectName("transactions")
@@ -109,22 +116,13 @@ class MainWindow(QMainWindow):
 
     def _build_docks(self) -> None:
         self.credits_dock = CreditsDock(self)
-        self.usage_dock = PlaceholderDock(
-            self.tr("Usage today"), "dock_usage", self.tr("Usage today"), self
-        )
-        self.top_models_dock = PlaceholderDock(
-            self.tr("Top models (last 30 days)"), "dock_top_models", self.tr("Top models"), self
-        )
+        self._build_dashboard_docks()
         self.eco_dock = PlaceholderDock(
             self.tr("Eco impact"), "dock_eco", self.tr("Energy and carbon estimate"), self
         )
-        area = Qt.DockWidgetArea.TopDockWidgetArea
         docks = [self.credits_dock, self.usage_dock, self.top_models_dock, self.eco_dock]
-        for dock in docks:
-            self.addDockWidget(area, dock)
-        for left, right in zip(docks, docks[1:], strict=False):
-            self.splitDockWidget(left, right, Qt.Orientation.Horizontal)
-        self.docks = docks
+        self.docks = [*docks, self.spend_dock]
+        self._arrange_wide()
 
     def _build_actions(self) -> None:
         file_menu = self.menuBar().addMenu(self.tr("&File"))
@@ -183,8 +181,12 @@ class MainWindow(QMainWindow):
         )
 
     def _apply_search(self) -> None:
-        text = self.search.text().strip() or None
-        self.table_model.set_filter(self.table_model.history_filter.with_(text=text))
+        self._apply_filters()
+
+    def raise_and_show(self) -> None:
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
 
     # -- sync ---------------------------------------------------------------------------
     def sync_now(self) -> bool:
@@ -216,6 +218,7 @@ class MainWindow(QMainWindow):
         self._update_last_sync_label()
         snap = self.cache.snapshot("credits")
         self.credits_dock.show_credits(snap[0] if snap else None)
+        self._refresh_dashboard()
 
     def _on_sync_finished(self, result: SyncResult) -> None:
         self._sync_done()
@@ -266,6 +269,7 @@ class MainWindow(QMainWindow):
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("window/state", self.saveState(STATE_VERSION))
         settings.setValue("window/table_header", self.table.horizontalHeader().saveState())
+        self._save_dashboard_state(settings)
 
     def shutdown(self) -> None:
         """Cancel work and close the cache; safe to call more than once."""
@@ -273,6 +277,8 @@ class MainWindow(QMainWindow):
             return
         self._shut = True
         self._ago_timer.stop()
+        self._shutdown_dashboard()
+        self.tray.hide()
         self.sync.shutdown()
         self.cache.close()
 

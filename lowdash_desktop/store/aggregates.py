@@ -1,0 +1,186 @@
+"""Dock figures as SQL aggregates over the cache: usage by model, top models, daily spend."""
+
+from __future__ import annotations
+
+import sqlite3
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from .queries import HistoryFilter
+from .rows import from_ms, nanos_to_money, to_ms
+
+# Local days are folded from quarter-hour buckets: every real UTC offset is a multiple of 15 min.
+BUCKET_MS = 15 * 60 * 1000
+OTHER = "Other"
+
+
+def day_start_ms(day: date, utc: bool) -> int:
+    """Midnight at the start of `day` (UTC or the local zone) in epoch ms."""
+    if utc:
+        return to_ms(datetime(day.year, day.month, day.day, tzinfo=UTC))
+    return to_ms(datetime(day.year, day.month, day.day).astimezone())
+
+
+def day_of(ms: int, utc: bool) -> date:
+    """The UTC or local calendar day containing the instant `ms`."""
+    moment = from_ms(ms)
+    return moment.date() if utc else moment.astimezone().date()
+
+
+def day_bounds(first: date, last: date, utc: bool) -> list[int]:
+    """Start of each day from `first` to `last` inclusive, plus the end of `last`."""
+    count = (last - first).days + 1
+    return [day_start_ms(first + timedelta(days=i), utc) for i in range(count + 1)]
+
+
+@dataclass(frozen=True)
+class ModelFigures:
+    """Requests, tokens and cost of one model over a window."""
+
+    model: str
+    requests: int
+    tokens: int
+    cost_nanos: int
+
+    @property
+    def cost(self) -> Decimal:
+        return nanos_to_money(self.cost_nanos)
+
+
+@dataclass(frozen=True)
+class DailySpend:
+    """Cost per day and per series (top models, then OTHER) over consecutive days."""
+
+    days: list[date]
+    series: dict[str, list[int]]  # name -> cost nanos per day, in display order
+    tokens: list[int]
+    requests: list[int]
+
+    def day_total_nanos(self, index: int) -> int:
+        return sum(values[index] for values in self.series.values())
+
+
+@dataclass(frozen=True)
+class DashboardQuery:
+    """Everything the dock figures depend on."""
+
+    now_ms: int
+    utc: bool = False
+    scope: HistoryFilter = field(default_factory=HistoryFilter)  # model/provider/region/key
+    spend_days: int = 30
+    top_n: int = 5
+    top_models_days: int = 30
+
+
+@dataclass(frozen=True)
+class DashboardFigures:
+    """The figures of every dashboard dock for one DashboardQuery."""
+
+    query: DashboardQuery
+    today: date
+    currency: str
+    usage_today: list[ModelFigures]
+    top_models: list[ModelFigures]
+    spend: DailySpend
+
+    @property
+    def today_tokens(self) -> int:
+        return sum(m.tokens for m in self.usage_today)
+
+    @property
+    def today_cost(self) -> Decimal:
+        return nanos_to_money(sum(m.cost_nanos for m in self.usage_today))
+
+
+def _scoped(scope: HistoryFilter, start_ms: int, end_ms: int, with_model: bool) -> HistoryFilter:
+    return scope.with_(
+        start_ms=start_ms, end_ms=end_ms, text=None, model=scope.model if with_model else None
+    )
+
+
+def by_model(conn: sqlite3.Connection, flt: HistoryFilter) -> list[ModelFigures]:
+    """Requests, tokens and cost per resolved model, most tokens first."""
+    where, params = flt.where()
+    rows = conn.execute(
+        "SELECT resolved_model, count(*), coalesce(sum(total_tokens), 0), "
+        f"coalesce(sum(cost_nanos), 0) FROM generations{where} "
+        "GROUP BY resolved_model ORDER BY 3 DESC, 1",
+        params,
+    )
+    return [ModelFigures(m or "—", n, t, c) for m, n, t, c in rows]
+
+
+def latest_currency(conn: sqlite3.Connection) -> str:
+    """The currency of the newest cached generation ('' for an empty cache)."""
+    row = conn.execute(
+        "SELECT currency FROM generations ORDER BY created_at DESC LIMIT 1"
+    ).fetchone()
+    return row[0] if row else ""
+
+
+def daily_spend(
+    conn: sqlite3.Connection, first: date, last: date, utc: bool, flt: HistoryFilter,
+    top_n: int = 5,
+) -> DailySpend:
+    """Cost per day for the top `top_n` models by cost, the rest summed as OTHER."""
+    bounds = day_bounds(first, last, utc)
+    days = [first + timedelta(days=i) for i in range(len(bounds) - 1)]
+    where, params = flt.with_(start_ms=bounds[0], end_ms=bounds[-1], text=None).where()
+    rows = conn.execute(
+        f"SELECT created_at / {BUCKET_MS}, resolved_model, count(*), sum(total_tokens), "
+        f"sum(cost_nanos) FROM generations{where} GROUP BY 1, 2",
+        params,
+    ).fetchall()
+    per_model: dict[str, list[int]] = {}
+    tokens = [0] * len(days)
+    requests = [0] * len(days)
+    for bucket, model, n, tok, cost in rows:
+        index = bisect_right(bounds, bucket * BUCKET_MS) - 1
+        if not 0 <= index < len(days):
+            continue
+        per_model.setdefault(model or "—", [0] * len(days))[index] += cost
+        tokens[index] += tok
+        requests[index] += n
+    ranked = sorted(per_model, key=lambda m: (-sum(per_model[m]), m))
+    series = {m: per_model[m] for m in ranked[:top_n]}
+    if len(ranked) > top_n:
+        other = [0] * len(days)
+        for model in ranked[top_n:]:
+            other = [a + b for a, b in zip(other, per_model[model], strict=True)]
+        series[OTHER] = other
+    return DailySpend(days, series, tokens, requests)
+
+
+def dashboard(conn: sqlite3.Connection, query: DashboardQuery) -> DashboardFigures:
+    """All dock figures: today's usage, top models, daily spend (one read transaction)."""
+    today = day_of(query.now_ms, query.utc)
+    tomorrow_ms = day_start_ms(today + timedelta(days=1), query.utc)
+    conn.execute("BEGIN")
+    try:
+        usage = by_model(
+            conn, _scoped(query.scope, day_start_ms(today, query.utc), tomorrow_ms, False)
+        )
+        top_start = day_start_ms(today - timedelta(days=query.top_models_days - 1), query.utc)
+        top = by_model(conn, _scoped(query.scope, top_start, tomorrow_ms, False))
+        spend = daily_spend(
+            conn, today - timedelta(days=query.spend_days - 1), today, query.utc,
+            query.scope, query.top_n,
+        )
+        currency = latest_currency(conn)
+    finally:
+        conn.execute("COMMIT")
+    return DashboardFigures(query, today, currency, usage, top, spend)
+
+
+def filter_choices(conn: sqlite3.Connection) -> dict[str, list[str]]:
+    """Distinct models, providers, regions and keys in the cache, for the filter combos."""
+    columns = {"model": "resolved_model", "provider": "provider", "region": "region",
+               "key_id": "key_id"}
+    return {
+        field: [r[0] for r in conn.execute(
+            f"SELECT DISTINCT {column} FROM generations WHERE {column} IS NOT NULL ORDER BY 1"
+        )]
+        for field, column in columns.items()
+    }

@@ -1,0 +1,115 @@
+"""Top models (last 30 days): horizontal bars ranked by tokens; click a bar to filter."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QDockWidget, QLabel, QVBoxLayout, QWidget
+
+from ...store.aggregates import DashboardFigures, ModelFigures
+from .. import formatting
+from ..widgets import chart_style
+from .usage_dock import day_mode_text
+
+MAX_BARS = 8
+BAR_HEIGHT = 0.8
+BAR_SPAN = 0.86  # the longest bar's share of the width; values to its right
+
+
+class TopModelsDock(QDockWidget):
+    """A bar per model, most tokens on top, the token count at the end of each bar."""
+
+    modelClicked = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(self.tr("Top models (last 30 days)"), parent)
+        self.setObjectName("dock_top_models")
+        body = QWidget(self)
+        layout = QVBoxLayout(body)
+        self.caption = QLabel(self.tr("Ranked by tokens"), body)
+        self.caption.setWordWrap(True)
+        layout.addWidget(self.caption)
+        self.plot = pg.PlotWidget(body)
+        self.plot.setObjectName("top_models_chart")
+        self.plot.setAccessibleName(self.tr("Top models by tokens; click a bar to filter"))
+        self.plot.setMinimumHeight(140)
+        chart_style.style_plot(self.plot, self)
+        item = self.plot.getPlotItem()
+        item.hideAxis("bottom")
+        item.hideAxis("left")
+        item.getViewBox().invertY(True)
+        item.scene().sigMouseClicked.connect(self._on_scene_click)
+        layout.addWidget(self.plot, 1)
+        self.setWidget(body)
+        self.models: list[ModelFigures] = []
+        self._active: str | None = None
+        self._bars: pg.BarGraphItem | None = None
+        self.labels: list[pg.TextItem] = []
+
+    def show_figures(self, figures: DashboardFigures) -> None:
+        self.caption.setText(self.tr("Ranked by tokens, {0} days to today ({1})").format(
+            figures.query.top_models_days, day_mode_text(self, figures.query.utc)
+        ))
+        self.models = figures.top_models[:MAX_BARS]
+        self._draw()
+
+    def set_active_model(self, model: str | None) -> None:
+        self._active = model
+        self._draw()
+
+    def bar_center(self, index: int) -> QPointF:
+        """Middle of a bar in view coordinates (for tests and keyboard-free checks)."""
+        biggest = max(m.tokens for m in self.models) or 1
+        return QPointF(self.models[index].tokens / biggest * BAR_SPAN / 2, index)
+
+    def _brush(self, model: str) -> QColor:
+        colour = QColor(chart_style.accent(self))
+        colour.setAlpha(110 if self._active is None or model == self._active else 35)
+        return colour
+
+    def _draw(self) -> None:
+        item = self.plot.getPlotItem()
+        item.clear()
+        self.labels = []
+        if not self.models:
+            empty = pg.TextItem(self.tr("No usage in this window"),
+                                color=chart_style.text_colour(self), anchor=(0.5, 0.5))
+            item.addItem(empty)
+            empty.setPos(0.5, 0.5)
+            item.setXRange(0, 1)
+            item.setYRange(0, 1)
+            self.labels.append(empty)
+            return
+        count = len(self.models)
+        widths = [m.tokens for m in self.models]
+        biggest = max(widths) or 1
+        # names sit on translucent bars (full width for bars), values in a right-hand column
+        self._bars = pg.BarGraphItem(
+            x0=[0] * count, y=list(range(count)), height=BAR_HEIGHT,
+            width=[w / biggest * BAR_SPAN for w in widths],
+            brushes=[self._brush(m.model) for m in self.models], pens=[None] * count,
+        )
+        item.addItem(self._bars)
+        text = chart_style.text_colour(self)
+        for i, m in enumerate(self.models):
+            tip = self.tr("{0}: {1} tokens").format(m.model, f"{m.tokens:,}")
+            name = pg.TextItem(m.model, color=text, anchor=(0, 0.5))
+            value = pg.TextItem(formatting.compact(m.tokens), color=text, anchor=(1, 0.5))
+            for label, x in ((name, 0.005), (value, 1.0)):
+                label.setToolTip(tip)
+                item.addItem(label)
+                label.setPos(x, i)
+                self.labels.append(label)
+        item.setXRange(0, 1.0, padding=0)
+        item.setYRange(-0.5, count - 0.5, padding=0.02)
+
+    def _on_scene_click(self, event) -> None:
+        view_box = self.plot.getPlotItem().getViewBox()
+        pos = event.scenePos()
+        if not self.models or not self.plot.getPlotItem().sceneBoundingRect().contains(pos):
+            return
+        point = view_box.mapSceneToView(pos)
+        index = round(point.y())
+        if 0 <= index < len(self.models) and abs(point.y() - index) <= BAR_HEIGHT / 2 + 0.1:
+            self.modelClicked.emit(self.models[index].model)

@@ -1,0 +1,113 @@
+"""The dock figures of the dashboard, computed off the UI thread from the cache."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from ...store import aggregates
+from ...store.cache import Cache
+from ...store.queries import HistoryFilter
+from ..background import BackgroundCall
+
+
+def _compute(path: Path, query: aggregates.DashboardQuery) -> aggregates.DashboardFigures:
+    cache = Cache.open_reader(path)
+    try:
+        return aggregates.dashboard(cache.conn, query)
+    finally:
+        cache.close()
+
+
+class DashboardModel(QObject):
+    """Holds what the docks show (scope, day mode, range) and emits fresh figures."""
+
+    figuresReady = Signal(object)  # aggregates.DashboardFigures
+    choicesReady = Signal(object)  # {field: [values]} for the filter bar
+    failed = Signal(str)
+
+    def __init__(self, cache_path: Path, parent: QObject | None = None):
+        super().__init__(parent)
+        self._path = cache_path
+        self.scope = HistoryFilter()
+        self.utc = False
+        self.spend_days = 30
+        self.top_n = 5
+        self.figures: aggregates.DashboardFigures | None = None
+        self._seq = 0
+        self._calls: dict[int, BackgroundCall] = {}
+
+    @property
+    def pending(self) -> bool:
+        """True while the newest refresh has not answered yet."""
+        return self._seq in self._calls
+
+    def query(self) -> aggregates.DashboardQuery:
+        return aggregates.DashboardQuery(
+            now_ms=time.time_ns() // 1_000_000, utc=self.utc, scope=self.scope,
+            spend_days=self.spend_days, top_n=self.top_n,
+        )
+
+    def set_scope(self, flt: HistoryFilter) -> None:
+        """Model/provider/region/key restrictions (dates and id text do not apply to docks)."""
+        scope = HistoryFilter(
+            model=flt.model, provider=flt.provider, region=flt.region, key_id=flt.key_id
+        )
+        if scope != self.scope:
+            self.scope = scope
+            self.refresh()
+
+    def set_utc(self, utc: bool) -> None:
+        if utc != self.utc:
+            self.utc = utc
+            self.refresh()
+
+    def set_spend_days(self, days: int) -> None:
+        if days != self.spend_days:
+            self.spend_days = days
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Recompute in the background; only the newest answer is delivered."""
+        self._seq += 1
+        seq = self._seq
+        query = self.query()
+        call = BackgroundCall(lambda: _compute(self._path, query), self)
+        call.done.connect(lambda figures: self._on_done(seq, figures))
+        call.error.connect(lambda exc: self._on_error(seq, exc))
+        self._calls[seq] = call
+        call.start()
+
+    def refresh_choices(self) -> None:
+        """Distinct models/providers/regions/keys, read in the background (a full scan)."""
+        path = self._path
+
+        def read() -> dict[str, list[str]]:
+            cache = Cache.open_reader(path)
+            try:
+                return aggregates.filter_choices(cache.conn)
+            finally:
+                cache.close()
+
+        call = BackgroundCall(read, self)
+        call.done.connect(self.choicesReady)
+        call.done.connect(lambda _v: call.deleteLater())
+        call.error.connect(lambda exc: self.failed.emit(str(exc)))
+        call.start()
+
+    def _finish(self, seq: int) -> bool:
+        call = self._calls.pop(seq, None)
+        if call is not None:
+            call.deleteLater()
+        return seq == self._seq
+
+    def _on_done(self, seq: int, figures: aggregates.DashboardFigures) -> None:
+        if self._finish(seq):
+            self.figures = figures
+            self.figuresReady.emit(figures)
+
+    def _on_error(self, seq: int, exc: Exception) -> None:
+        if self._finish(seq):
+            self.failed.emit(str(exc))
