@@ -1,0 +1,223 @@
+"""Export the history as CSV: current filters or everything, in a worker thread, cancellable."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...export.csv_export import ExportCancelled, export_csv
+from ...store import queries
+from ...store.cache import Cache
+from ...store.queries import HistoryFilter
+
+
+class CsvExportWorker(QObject):
+    """Runs one export on its own SQLite connection; speaks only through signals."""
+
+    progress = Signal(int, int)  # rows written, rows in total
+    finished = Signal(int, str)  # rows, path
+    cancelled = Signal()
+    failed = Signal(str)
+
+    def __init__(self, cache_path: Path, target: Path, flt: HistoryFilter):
+        super().__init__()
+        self.cache_path = cache_path
+        self.target = target
+        self.flt = flt
+        self._cancel = threading.Event()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            cache = Cache.open_reader(self.cache_path)
+            try:
+                rows = export_csv(
+                    cache.conn,
+                    self.target,
+                    self.flt,
+                    progress=self.progress.emit,
+                    cancelled=self._cancel.is_set,
+                )
+            finally:
+                cache.close()
+        except ExportCancelled:
+            self.cancelled.emit()
+        except Exception as exc:  # reported to the dialog, never lost
+            self.failed.emit(str(exc))
+        else:
+            self.finished.emit(rows, str(self.target))
+
+
+class ExportDialog(QDialog):
+    """File → Export CSV…: choose what and where; a progress bar and Cancel while it runs."""
+
+    exportFinished = Signal(int, str)  # noqa: N815 (Qt naming)
+    exportCancelled = Signal()  # noqa: N815
+    exportFailed = Signal(str)  # noqa: N815
+
+    def __init__(self, cache_path: Path, flt: HistoryFilter | None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("export_dialog")
+        self.setWindowTitle(self.tr("Export CSV"))
+        self.cache_path = Path(cache_path)
+        self.current_filter = flt or HistoryFilter()
+        self._thread: QThread | None = None
+        self._worker: CsvExportWorker | None = None
+        filtered, total = self._counts()
+        layout = QVBoxLayout(self)
+        self.filtered_radio = QRadioButton(
+            self.tr("Rows matching the current filters ({0})").format(f"{filtered:,}"), self
+        )
+        self.all_radio = QRadioButton(self.tr("Everything ({0})").format(f"{total:,}"), self)
+        self.scope = QButtonGroup(self)
+        self.scope.addButton(self.filtered_radio)
+        self.scope.addButton(self.all_radio)
+        (
+            self.filtered_radio if self.current_filter != HistoryFilter() else self.all_radio
+        ).setChecked(True)
+        layout.addWidget(self.filtered_radio)
+        layout.addWidget(self.all_radio)
+        row = QHBoxLayout()
+        self.path_edit = QLineEdit(self)
+        self.path_edit.setPlaceholderText(self.tr("File to write…"))
+        self.path_edit.setAccessibleName(self.tr("CSV file"))
+        self.path_edit.setText(str(Path.home() / "lowdash-history.csv"))
+        browse = QPushButton(self.tr("Browse…"), self)
+        browse.clicked.connect(self._browse)
+        row.addWidget(self.path_edit, 1)
+        row.addWidget(browse)
+        layout.addLayout(row)
+        self.progress = QProgressBar(self)
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        layout.addWidget(self.progress)
+        self.status = QLabel(self)
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
+        self.buttons = QDialogButtonBox(self)
+        self.export_button = self.buttons.addButton(
+            self.tr("Export"), QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.export_button.clicked.connect(lambda: self.start_export())
+        self.cancel_button.clicked.connect(self.reject)
+        layout.addWidget(self.buttons)
+        self.resize(520, self.sizeHint().height())
+
+    def _counts(self) -> tuple[int, int]:
+        cache = Cache.open_reader(self.cache_path)
+        try:
+            return queries.count(cache.conn, self.current_filter), cache.generation_count()
+        finally:
+            cache.close()
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, self.tr("Export CSV"), self.path_edit.text(), self.tr("CSV files (*.csv)")
+        )
+        if path:
+            self.path_edit.setText(path)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    def chosen_filter(self) -> HistoryFilter:
+        return self.current_filter if self.filtered_radio.isChecked() else HistoryFilter()
+
+    def start_export(self, path: str | None = None) -> bool:
+        """Start writing (to `path` or the path field); False if it cannot start."""
+        if self.running:
+            return False
+        target = Path(path or self.path_edit.text().strip()).expanduser()
+        if not target.name or not target.parent.is_dir():
+            self.status.setText(self.tr("Choose a file in an existing folder."))
+            return False
+        self.path_edit.setText(str(target))
+        self._worker = CsvExportWorker(self.cache_path, target, self.chosen_filter())
+        self._thread = QThread(self)
+        self._worker.moveToThread(self._thread)
+        self._thread.started.connect(self._worker.run)
+        self._worker.progress.connect(self._on_progress)
+        self._worker.finished.connect(self._on_finished)
+        self._worker.cancelled.connect(self._on_cancelled)
+        self._worker.failed.connect(self._on_failed)
+        self.export_button.setEnabled(False)
+        self.status.setText(self.tr("Exporting…"))
+        self.progress.setValue(0)
+        self._thread.start()
+        return True
+
+    def cancel_export(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            self.status.setText(self.tr("Cancelling…"))
+
+    def _stop_thread(self) -> None:
+        if self._thread is not None:
+            self._thread.quit()
+            self._thread.wait()
+            self._thread.deleteLater()
+        if self._worker is not None:
+            self._worker.deleteLater()
+        self._thread = None
+        self._worker = None
+        self.export_button.setEnabled(True)
+
+    def _on_progress(self, done: int, total: int) -> None:
+        self.progress.setValue(1000 if total == 0 else int(done * 1000 / total))
+        self.status.setText(self.tr("{0} of {1} rows written").format(f"{done:,}", f"{total:,}"))
+
+    def _on_finished(self, rows: int, path: str) -> None:
+        self._stop_thread()
+        self.progress.setValue(1000)
+        self.status.setText(self.tr("Wrote {0} rows to {1}").format(f"{rows:,}", path))
+        self.cancel_button.setText(self.tr("Close"))
+        self.exportFinished.emit(rows, path)
+
+    def _on_cancelled(self) -> None:
+        self._stop_thread()
+        self.progress.setValue(0)
+        self.status.setText(self.tr("Export cancelled; no file was written."))
+        self.exportCancelled.emit()
+
+    def _on_failed(self, message: str) -> None:
+        self._stop_thread()
+        self.progress.setValue(0)
+        self.status.setText(self.tr("Export failed: {0}").format(message))
+        self.exportFailed.emit(message)
+
+    def reject(self) -> None:
+        """Cancel stops a running export first; a second Cancel (or Close) closes."""
+        if self.running:
+            self.cancel_export()
+            return
+        super().reject()
+
+    def done(self, result: int) -> None:
+        if self.running:  # closing the window mid-export: cancel and wait, leave no file
+            assert self._worker is not None and self._thread is not None
+            self._worker.cancel()
+            self._thread.quit()
+            self._thread.wait()
+            self._stop_thread()
+        super().done(result)
