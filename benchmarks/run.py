@@ -1,0 +1,324 @@
+"""Run every figure with its baseline side by side; print a table and one JSON line of ratios."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from benchmarks.cachebuild import bench_cache  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+
+class Figure:
+    """One row of the report: ours vs baseline, several runs each."""
+
+    def __init__(self, name: str, unit: str, target: str, check: Callable[[float, float], bool]):
+        self.name, self.unit, self.target, self.check = name, unit, target, check
+        self.ours: list[float] = []
+        self.base: list[float] = []
+
+    @property
+    def ours_med(self) -> float:
+        return statistics.median(self.ours)
+
+    @property
+    def base_med(self) -> float:
+        return statistics.median(self.base)
+
+    @property
+    def ratio(self) -> float:
+        return self.ours_med / self.base_med if self.base_med else float("inf")
+
+    def met(self) -> bool:
+        return self.check(self.ours_med, self.base_med)
+
+
+def timed(fn: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+# -- cold start and memory ---------------------------------------------------------------------
+def child(mode: str, cache: Path | None) -> tuple[float, float]:
+    """Seconds from spawn to painted window, and RSS (MB) after scrolling."""
+    args = [sys.executable, "-m", "benchmarks.startup_child", mode]
+    if cache:
+        args.append(str(cache))
+    started = time.perf_counter()
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, cwd=ROOT,
+                            env={**os.environ, "LOWDASH_DATA_DIR": tempfile.mkdtemp()})
+    painted = None
+    rss = float("nan")
+    for line in proc.stdout:
+        if line.startswith("painted"):
+            painted = time.perf_counter() - started
+        elif line.startswith("rss"):
+            rss = float(line.split()[1])
+    proc.wait()
+    if painted is None:
+        raise RuntimeError(f"{mode} child did not paint (exit {proc.returncode})")
+    return painted, rss
+
+
+def bench_start_and_memory(cache: Path, repeats: int) -> list[Figure]:
+    start = Figure("cold start to painted window", "s", "<= 1.5x bare QMainWindow",
+                   lambda o, b: o <= 1.5 * b)
+    memory = Figure("RSS, 1M table open and scrolled", "MB", "<= +100 MB over bare",
+                    lambda o, b: o - b <= 100)
+    for _ in range(repeats):
+        t, r = child("bare", None)
+        start.base.append(t)
+        memory.base.append(r)
+        t, r = child("app", cache)
+        start.ours.append(t)
+        memory.ours.append(r)
+    return [start, memory]
+
+
+# -- table ---------------------------------------------------------------------------------
+def bench_table(cache: Path, repeats: int) -> list[Figure]:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    from lowdash_desktop.store import queries
+    from lowdash_desktop.ui.models.transaction_table_model import (
+        COLUMNS,
+        PAGE_SIZE,
+        TransactionTableModel,
+    )
+
+    QApplication.instance() or QApplication([])
+    conn = sqlite3.connect(cache)
+    cols = ", ".join(queries.ROW_COLUMNS)
+    model_name = conn.execute(
+        "SELECT resolved_model FROM generations GROUP BY 1 ORDER BY count(*) DESC LIMIT 1 OFFSET 3"
+    ).fetchone()[0]
+    cost_col = next(i for i, c in enumerate(COLUMNS) if c[0] == "cost")
+    figures = {
+        k: Figure(f"table: {k}", "ms", "<= 2x raw sqlite3 and <= 50 ms",
+                  lambda o, b: o <= 2 * b and o <= 0.050)
+        for k in ("open", "sort by cost", "filter by model", "jump to last row")
+    }
+
+    def raw_first(sql: str, *params) -> None:
+        conn.execute(sql, params).fetchall()
+
+    for _ in range(repeats):
+        holder: dict = {}
+
+        def open_model(holder: dict = holder) -> None:
+            holder["m"] = TransactionTableModel(conn)
+            holder["m"].index(0, 0).data()
+
+        figures["open"].ours.append(timed(open_model))
+        figures["open"].base.append(timed(lambda: (
+            conn.execute("SELECT count(*) FROM generations").fetchone(),
+            raw_first(f"SELECT {cols} FROM generations ORDER BY created_at DESC, rowid DESC "
+                      f"LIMIT {PAGE_SIZE}"),
+        )))
+        m = holder["m"]
+        figures["sort by cost"].ours.append(timed(lambda m=m: (
+            m.sort(cost_col, Qt.SortOrder.DescendingOrder), m.index(0, 0).data())))
+        figures["sort by cost"].base.append(timed(lambda: raw_first(
+            f"SELECT {cols} FROM generations ORDER BY cost_nanos DESC, rowid DESC "
+            f"LIMIT {PAGE_SIZE}")))
+        m.sort(0, Qt.SortOrder.DescendingOrder)
+        figures["filter by model"].ours.append(timed(lambda m=m: (
+            m.set_filter(m.history_filter.with_(model=model_name)), m.index(0, 0).data())))
+        figures["filter by model"].base.append(timed(lambda: (
+            conn.execute("SELECT count(*) FROM generations WHERE resolved_model=?",
+                         (model_name,)).fetchone(),
+            raw_first(f"SELECT {cols} FROM generations WHERE resolved_model=? "
+                      f"ORDER BY created_at DESC, rowid DESC LIMIT {PAGE_SIZE}", model_name),
+        )))
+        m.set_filter(m.history_filter.with_(model=None))
+        n = m.rowCount()
+        figures["jump to last row"].ours.append(timed(lambda m=m, n=n: m.index(n - 1, 0).data()))
+        figures["jump to last row"].base.append(timed(lambda n=n: raw_first(
+            f"SELECT {cols} FROM generations ORDER BY created_at DESC, rowid DESC "
+            f"LIMIT {PAGE_SIZE} OFFSET {max(0, n - PAGE_SIZE)}")))
+    conn.close()
+    for f in figures.values():
+        f.ours = [x * 1000 for x in f.ours]
+        f.base = [x * 1000 for x in f.base]
+        f.check = lambda o, b: o <= 2 * b or o <= 5  # a 2x ratio of sub-5 ms is noise
+    for f in figures.values():
+        f.check = (lambda o, b: (o <= 2 * b or o <= 5) and o <= 50)
+    return list(figures.values())
+
+
+# -- sync ----------------------------------------------------------------------------------
+def start_demo_server(n: int) -> tuple[subprocess.Popen, str, str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lowdash_desktop", "demo-server", "--port", "0",
+         "--generations", str(n), "--seed", "9"], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    base_url = proc.stdout.readline().strip()
+    key = proc.stdout.readline().strip()
+    return proc, base_url, key
+
+
+def bench_sync(n: int, repeats: int) -> list[Figure]:
+    import httpx
+
+    from lowdash_desktop.api.connection import Connection
+    from lowdash_desktop.store.cache import Cache
+    from lowdash_desktop.sync.engine import SyncEngine
+
+    figure = Figure(f"sync {n:,} generations over loopback", "s",
+                    "<= 1.5x httpx + json.loads of the same pages", lambda o, b: o <= 1.5 * b)
+    proc, base_url, key = start_demo_server(n)
+    try:
+        for _ in range(repeats):
+            def baseline() -> None:
+                with httpx.Client(headers={"Authorization": f"Bearer {key}"}) as client:
+                    cursor = None
+                    while True:
+                        params = {"limit": 1000, **({"cursor": cursor} if cursor else {})}
+                        page = json.loads(client.get(f"{base_url}/generations",
+                                                     params=params).content)
+                        cursor = page["next_cursor"]
+                        if not page["has_more"]:
+                            break
+
+            figure.base.append(timed(baseline))
+            with tempfile.TemporaryDirectory() as tmp:
+                cache, _ = Cache.open(Path(tmp) / "c.sqlite3")
+                with Connection(base_url, key).client() as client:
+                    engine = SyncEngine(client, cache, page_limit=1000)
+                    figure.ours.append(timed(engine.run))
+                cache.close()
+    finally:
+        proc.terminate()
+        proc.wait()
+    return [figure]
+
+
+def bench_responsiveness(n: int) -> list[Figure]:
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from lowdash_desktop.api.connection import Connection
+    from lowdash_desktop.store.cache import Cache
+    from lowdash_desktop.sync.worker import SyncController
+
+    app = QApplication.instance() or QApplication([])
+    figure = Figure(f"UI: longest gap while syncing {n:,}", "ms",
+                    "<= 50 ms (probe: 5 ms QTimer)", lambda o, b: o <= 50)
+    proc, base_url, key = start_demo_server(n)
+    try:
+        def probe(during: Callable[[QEventLoop], None]) -> float:
+            clock = QElapsedTimer()
+            clock.start()
+            gaps = [0]
+            last = [clock.elapsed()]
+
+            def tick() -> None:
+                now = clock.elapsed()
+                gaps[0] = max(gaps[0], now - last[0])
+                last[0] = now
+
+            timer = QTimer()
+            timer.setInterval(5)
+            timer.timeout.connect(tick)
+            timer.start()
+            loop = QEventLoop()
+            during(loop)
+            loop.exec()
+            timer.stop()
+            return float(gaps[0])
+
+        def idle(loop: QEventLoop) -> None:
+            QTimer.singleShot(3000, loop.quit)
+
+        figure.base.append(probe(idle))
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "c.sqlite3"
+            Cache.open(path)[0].close()
+            controller = SyncController(path, page_limit=1000)
+
+            def syncing(loop: QEventLoop) -> None:
+                controller.finished.connect(loop.quit)
+                controller.failed.connect(loop.quit)
+                controller.sync_now(Connection(base_url, key))
+
+            figure.ours.append(probe(syncing))
+            controller.shutdown()
+        del app
+    finally:
+        proc.terminate()
+        proc.wait()
+    return [figure]
+
+
+# -- csv -----------------------------------------------------------------------------------
+def bench_csv(cache: Path, repeats: int) -> list[Figure]:
+    from lowdash_desktop.export.csv_export import CSV_COLUMNS, export_csv
+
+    figure = Figure("CSV export of the whole cache", "s", "<= 1.3x sqlite3 CLI .mode csv",
+                    lambda o, b: o <= 1.3 * b)
+    query = (f"SELECT {', '.join(CSV_COLUMNS)} FROM generations ORDER BY created_at, rowid;")
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(repeats):
+            out = Path(tmp) / "cli.csv"
+            with out.open("wb") as sink:
+                figure.base.append(timed(lambda sink=sink: subprocess.run(
+                    ["sqlite3", "-readonly", "-csv", "-header", str(cache), query],
+                    stdout=sink, check=True)))
+            conn = sqlite3.connect(cache)
+            figure.ours.append(timed(lambda conn=conn: export_csv(conn, Path(tmp) / "ours.csv")))
+            conn.close()
+    return [figure]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="100,000 rows instead of 1,000,000")
+    parser.add_argument("-n", type=int, help="cache size (default 1,000,000)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--only", help="comma list: start,table,sync,ui,csv")
+    args = parser.parse_args(argv)
+    n = args.n or (100_000 if args.quick else 1_000_000)
+    only = set(args.only.split(",")) if args.only else {"start", "table", "sync", "ui", "csv"}
+    cache = bench_cache(n)
+    figures: list[Figure] = []
+    if "start" in only:
+        figures += bench_start_and_memory(cache, args.repeats)
+    if "table" in only:
+        figures += bench_table(cache, args.repeats + 2)
+    if "sync" in only:
+        figures += bench_sync(100_000 if n >= 100_000 else n, args.repeats)
+    if "ui" in only:
+        figures += bench_responsiveness(100_000 if n >= 100_000 else n)
+    if "csv" in only:
+        figures += bench_csv(cache, args.repeats)
+    print(f"\nmachine: {platform.platform()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}; cache {n:,} generations")
+    print(f"{'figure':44} {'ours':>10} {'baseline':>10} {'ratio':>7}  target")
+    for f in figures:
+        mark = "ok" if f.met() else "MISSED"
+        print(f"{f.name:44} {f.ours_med:9.3f}{f.unit[0] if f.unit == 's' else ''} "
+              f"{f.base_med:9.3f}  {f.ratio:6.2f}x  {f.target} [{mark}] ({f.unit})")
+    print(json.dumps({"n": n, "ratios": {f.name: round(f.ratio, 3) for f in figures},
+                      "medians": {f.name: [round(f.ours_med, 4), round(f.base_med, 4), f.unit]
+                                  for f in figures},
+                      "met": {f.name: f.met() for f in figures}}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

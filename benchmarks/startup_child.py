@@ -1,0 +1,57 @@
+"""Child process for start-up and memory figures: `bare` window or the `app` on a cache."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> None:
+    mode, cache_path = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else "")
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication, QMainWindow
+
+    if mode == "bare":
+        app = QApplication(sys.argv[:1])
+        window = QMainWindow()
+        window.resize(1280, 820)
+        window.show()
+        app.processEvents()
+        window.grab()
+        print("painted", flush=True)
+        app.processEvents()
+        print(f"rss {rss_mb():.1f}", flush=True)
+        return
+    from pathlib import Path
+
+    from lowdash_desktop.app import LowdashApp
+    from lowdash_desktop.ui.main_window import MainWindow
+    from lowdash_desktop.ui.session import Session
+
+    app = LowdashApp(sys.argv[:1])
+    window = MainWindow(Session(cache_path=Path(cache_path), connection=None))
+    window.resize(1280, 820)
+    window.show()
+    app.processEvents()
+    window.grab()
+    print("painted", flush=True)
+    table = window.table
+    for fraction in (0.25, 0.5, 0.75, 1.0):
+        row = int((window.table_model.rowCount() - 1) * fraction)
+        table.scrollTo(window.table_model.index(row, 0))
+        app.processEvents()
+        window.grab()
+    print(f"rss {rss_mb():.1f}", flush=True)
+    window.shutdown()
+
+
+if __name__ == "__main__":
+    main()
