@@ -100,6 +100,7 @@ class LowrouterClient:
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         ca_bundle: str | Path | None = None,
+        proxy: str | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] | None = None,
         cancel_event: threading.Event | None = None,
@@ -116,12 +117,16 @@ class LowrouterClient:
                 raise errors.ApiError(f"CA bundle not found: {bundle}")
             import ssl
 
-            verify = ssl.create_default_context(cafile=str(bundle))
+            import certifi
+
+            verify = ssl.create_default_context(cafile=certifi.where())
+            verify.load_verify_locations(cafile=str(bundle))
         self._http = httpx.Client(
             base_url=self.base_url + "/",
             headers={"Authorization": f"Bearer {api_key}", "User-Agent": USER_AGENT},
             timeout=timeout,
             verify=verify,
+            proxy=proxy,  # None: the environment's proxy variables still apply (trust_env)
             transport=transport,
             follow_redirects=False,
         )
@@ -196,7 +201,7 @@ class LowrouterClient:
         try:
             return json.loads(response.content)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise errors.MalformedResponse(
+            raise errors.UnreadableBody(
                 f"The platform sent an unreadable answer for {path} (not JSON)."
             ) from exc
 
@@ -213,7 +218,20 @@ class LowrouterClient:
 
     def _get(self, model: type[M], path: str, what: str, **params: Any) -> M:
         clean = {k: v for k, v in params.items() if v is not None}
-        return self._validate(model, self._json("GET", path, params=clean), what)
+        attempt = 0
+        while True:
+            try:
+                data = self._json("GET", path, params=clean)
+                break
+            except errors.UnreadableBody as exc:
+                # a body cut short is a transport accident; a GET can simply be asked again
+                if attempt + 1 >= self._retry.attempts:
+                    raise
+                wait = self._retry.delay(attempt, exc)
+                log.info("retrying GET %s after %.2fs: %s", path, wait, exc.code)
+                self._sleep(wait)
+                attempt += 1
+        return self._validate(model, data, what)
 
     # -- account and credits --------------------------------------------------------------
     def account(self) -> Account:

@@ -16,11 +16,15 @@ class Connection:
     base_url: str
     api_key: str = field(repr=False)
     ca_bundle: str | None = None
+    # an explicit proxy (the OS settings); None lets the *_PROXY variables apply. May hold a
+    # proxy password, so it stays out of repr too.
+    proxy: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", normalize_base_url(self.base_url))
 
     def client(self, cancel_event: threading.Event | None = None, **kw) -> LowrouterClient:
         return LowrouterClient(
-            self.base_url, self.api_key, ca_bundle=self.ca_bundle, cancel_event=cancel_event, **kw
+            self.base_url, self.api_key, ca_bundle=self.ca_bundle, proxy=self.proxy,
+            cancel_event=cancel_event, **kw,
         )
