@@ -183,6 +183,7 @@ class DashboardMixin:
         self.filter_bar.save_state(settings)
 
     def _shutdown_dashboard(self) -> None:
+        self.dashboard.close()
         for dialog in list(self.details.values()):
             dialog.close()
 

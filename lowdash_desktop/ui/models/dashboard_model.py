@@ -38,6 +38,11 @@ class DashboardModel(QObject):
         self.figures: aggregates.DashboardFigures | None = None
         self._seq = 0
         self._calls: dict[int, BackgroundCall] = {}
+        self._closed = False
+
+    def close(self) -> None:
+        """Drop answers still on their way (the window is closing)."""
+        self._closed = True
 
     @property
     def pending(self) -> bool:
@@ -92,16 +97,16 @@ class DashboardModel(QObject):
                 cache.close()
 
         call = BackgroundCall(read, self)
-        call.done.connect(self.choicesReady)
+        call.done.connect(lambda v: None if self._closed else self.choicesReady.emit(v))
         call.done.connect(lambda _v: call.deleteLater())
-        call.error.connect(lambda exc: self.failed.emit(str(exc)))
+        call.error.connect(lambda exc: None if self._closed else self.failed.emit(str(exc)))
         call.start()
 
     def _finish(self, seq: int) -> bool:
         call = self._calls.pop(seq, None)
         if call is not None:
             call.deleteLater()
-        return seq == self._seq
+        return seq == self._seq and not self._closed
 
     def _on_done(self, seq: int, figures: aggregates.DashboardFigures) -> None:
         if self._finish(seq):

@@ -261,5 +261,6 @@ class FilterBar(QWidget):
                 chip = FilterChip(field, self._captions[field], value, self)
                 chip.cleared.connect(self.clear_field)
                 self.chips_row.insertWidget(self.chips_row.count() - 2, chip)
+                chip.show()
                 self.chips[field] = chip
         self.clear_button.setEnabled(bool(wanted))

@@ -1,0 +1,205 @@
+"""Dashboard docks against the demo platform's own data, click-to-filter, filters, persistence."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+
+from lowdash_desktop import accounts
+from lowdash_desktop.api.connection import Connection
+from lowdash_desktop.app import open_session
+from lowdash_desktop.ui.main_window import MainWindow
+from lowdash_desktop.ui.models.transaction_table_model import COLUMNS, ID_ROLE
+
+SHOTS = Path("/tmp/shots")
+
+
+def make_window(qtbot, data_dir, platform, width=1400, height=900):
+    account = accounts.remember(data_dir, platform.base_url, "acc_demo", "ops@example.com")
+    session = open_session(data_dir, Connection(platform.base_url, platform.api_key), account)
+    window = MainWindow(session)
+    qtbot.addWidget(window)
+    window.resize(width, height)
+    window.show()
+    return window
+
+
+def synced_window(qtbot, data_dir, platform, **kw):
+    window = make_window(qtbot, data_dir, platform, **kw)
+    with qtbot.waitSignal(window.syncFinished, timeout=60_000) as blocker:
+        window.sync_now()
+    assert blocker.args == [True]
+    settle(qtbot, window)
+    return window
+
+
+def settle(qtbot, window):
+    qtbot.waitUntil(lambda: not window.dashboard.pending, timeout=20_000)
+
+
+def local_day(gen: dict) -> date:
+    return datetime.fromisoformat(gen["created_at"]).astimezone().date()
+
+
+def model_of(gen: dict) -> str:
+    return gen.get("resolved_model") or gen["model"]
+
+
+def col(key: str) -> int:
+    return next(i for i, c in enumerate(COLUMNS) if c[0] == key)
+
+
+def test_dock_figures_match_platform_data(qtbot, data_dir, demo_platform):
+    window = synced_window(qtbot, data_dir, demo_platform)
+    gens = list(demo_platform.all_generations())
+    today = datetime.now().astimezone().date()
+    usage: dict[str, list] = defaultdict(lambda: [0, Decimal(0)])
+    top: dict[str, int] = defaultdict(int)
+    spend: dict[date, Decimal] = defaultdict(Decimal)
+    for g in gens:
+        day = local_day(g)
+        if day == today:
+            usage[model_of(g)][0] += g["tokens"]["total"]
+            usage[model_of(g)][1] += Decimal(g["cost"]["amount"])
+        if day >= today - timedelta(days=29):
+            top[model_of(g)] += g["tokens"]["total"]
+            spend[day] += Decimal(g["cost"]["amount"])
+    figures = window.dashboard.figures
+    assert usage, "the demo always has generations in the last hour"
+    assert {m.model: [m.tokens, m.cost] for m in figures.usage_today} == usage
+    total_tokens = sum(v[0] for v in usage.values())
+    assert f"{total_tokens:,} tokens" in window.usage_dock.totals.text()
+    assert "local days" in window.usage_dock.day_label.text()
+    assert window.usage_dock.table.rowCount() == len(usage)
+    ranked = sorted(top.items(), key=lambda kv: (-kv[1], kv[0]))[:8]
+    assert [(m.model, m.tokens) for m in window.top_models_dock.models] == ranked
+    assert window.top_models_dock.labels[0].toPlainText() == ranked[0][0]
+    shown = window.spend_dock.spend
+    assert len(shown.days) == 30 and shown.days[-1] == today
+    for i, day in enumerate(shown.days):
+        assert Decimal(shown.day_total_nanos(i)) / Decimal(10**9) == spend.get(day, 0)
+    hover = window.spend_dock.hover_text(29)
+    assert hover.startswith(today.isoformat()) and "local days" in hover
+    window.close()
+
+
+def test_usage_click_filters_and_chip_clears(qtbot, data_dir, demo_platform):
+    window = synced_window(qtbot, data_dir, demo_platform)
+    gens = list(demo_platform.all_generations())
+    table = window.usage_dock.table
+    item = table.item(0, 0)
+    model = window.usage_dock.model_at(0)
+    with qtbot.waitSignal(window.table_model.countChanged):
+        qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton,
+                         pos=table.visualItemRect(item).center())
+    assert window.table_model.rowCount() == sum(1 for g in gens if model_of(g) == model)
+    ids = {window.table_model.index(r, 0).data(ID_ROLE) for r in range(20)}
+    assert all(model_of(demo_platform.generation(i)) == model for i in ids)
+    chip = window.filter_bar.chips["model"]
+    assert chip.isVisible() and model in chip.label.text()
+    settle(qtbot, window)
+    assert set(window.spend_dock.spend.series) <= {model}, "charts follow the filter"
+    with qtbot.waitSignal(window.table_model.countChanged):
+        qtbot.mouseClick(chip.button, Qt.MouseButton.LeftButton)
+    assert window.table_model.rowCount() == len(gens)
+    assert "model" not in window.filter_bar.chips
+    window.close()
+
+
+def test_bar_click_filters_table(qtbot, data_dir, demo_platform):
+    window = synced_window(qtbot, data_dir, demo_platform)
+    dock = window.top_models_dock
+    view_box = dock.plot.getPlotItem().getViewBox()
+    index = 1
+    scene = view_box.mapViewToScene(dock.bar_center(index))
+    pos = dock.plot.mapFromScene(scene)
+    model = dock.models[index].model
+    with qtbot.waitSignal(window.table_model.countChanged):
+        qtbot.mouseClick(dock.plot.viewport(), Qt.MouseButton.LeftButton,
+                         pos=QPoint(int(pos.x()), int(pos.y())))
+    assert window.filter_bar.combos["model"].currentData() == model
+    gens = list(demo_platform.all_generations())
+    assert window.table_model.rowCount() == sum(1 for g in gens if model_of(g) == model)
+    window.close()
+
+
+def test_table_sort_and_filters(qtbot, data_dir, demo_platform):
+    window = synced_window(qtbot, data_dir, demo_platform)
+    gens = list(demo_platform.all_generations())
+    window.table.sortByColumn(col("cost"), Qt.SortOrder.DescendingOrder)
+    top_ids = [window.table_model.index(r, 0).data(ID_ROLE) for r in range(5)]
+    costs = sorted((Decimal(g["cost"]["amount"]) for g in gens), reverse=True)[:5]
+    assert [Decimal(demo_platform.generation(i)["cost"]["amount"]) for i in top_ids] == costs
+    provider = gens[0]["provider"]
+    window.filter_bar.set_value("provider", provider)
+    assert window.table_model.rowCount() == sum(1 for g in gens if g["provider"] == provider)
+    window.filter_bar.set_value("provider", None)
+    today = datetime.now().astimezone().date()
+    window.filter_bar.set_dates(today - timedelta(days=6), today)
+    week = sum(1 for g in gens if today - timedelta(days=6) <= local_day(g) <= today)
+    assert window.table_model.rowCount() == week
+    assert "dates" in window.filter_bar.chips
+    window.filter_bar.clear()
+    window.search.setText(gens[5]["id"][-6:])
+    qtbot.waitUntil(lambda: window.table_model.rowCount() < len(gens))
+    assert gens[5]["id"] in {
+        window.table_model.index(r, 0).data(ID_ROLE) for r in range(window.table_model.rowCount())
+    }
+    window.close()
+
+
+def test_layout_sort_and_day_mode_persist(qtbot, data_dir, demo_platform):
+    window = make_window(qtbot, data_dir, demo_platform)
+    header = window.table.horizontalHeader()
+    header.resizeSection(col("model"), 301)
+    header.moveSection(col("cost"), 0)
+    window.table.sortByColumn(col("total_tokens"), Qt.SortOrder.AscendingOrder)
+    window.usage_dock.hide()
+    window.utc_action.setChecked(True)
+    window.spend_dock.range_combo.setCurrentIndex(0)
+    window.close()
+    window = make_window(qtbot, data_dir, demo_platform)
+    header = window.table.horizontalHeader()
+    assert header.sectionSize(col("model")) == 301
+    assert header.visualIndex(col("cost")) == 0
+    assert window.table_model.sort_state == (col("total_tokens"), Qt.SortOrder.AscendingOrder)
+    assert not window.usage_dock.isVisible() and window.top_models_dock.isVisible()
+    assert window.utc_action.isChecked() and window.usage_dock.utc_check.isChecked()
+    assert window.dashboard.spend_days == 7
+    assert "UTC" in window.filter_bar.dates_label.text()
+    window.close()
+
+
+def test_narrow_window_stacks_docks_and_screenshots(qtbot, data_dir, demo_platform):
+    window = synced_window(qtbot, data_dir, demo_platform)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    window.grab().save(str(SHOTS / "main_wide.png"))
+    window.resize(650, 1000)
+    qtbot.waitUntil(lambda: window._narrow)
+    qtbot.waitUntil(lambda: window.width() <= 700)
+    lefts = {window.credits_dock.geometry().left(), window.usage_dock.geometry().left(),
+             window.top_models_dock.geometry().left()}
+    assert len(lefts) == 1, "one column"
+    assert window.usage_dock.geometry().bottom() < window.centralWidget().geometry().top()
+    window.grab().save(str(SHOTS / "main_narrow.png"))
+    window.resize(1400, 900)
+    qtbot.waitUntil(lambda: not window._narrow)
+    assert window.credits_dock.geometry().top() == window.usage_dock.geometry().top()
+    window.close()
+
+
+@pytest.mark.parametrize("utc", [True])
+def test_utc_switch_relabels_figures(qtbot, data_dir, demo_platform, utc):
+    window = synced_window(qtbot, data_dir, demo_platform)
+    window.usage_dock.utc_check.setChecked(utc)
+    settle(qtbot, window)
+    assert window.dashboard.figures.query.utc is utc
+    assert "UTC days" in window.usage_dock.day_label.text()
+    assert "UTC days" in window.spend_dock.caption.text()
+    assert "UTC days" in window.top_models_dock.caption.text()
+    window.close()

@@ -1,0 +1,87 @@
+"""Dock aggregates in SQL against sums computed in Python over the same synthetic rows."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from lowdash_desktop.api.models import Generation
+from lowdash_desktop.store import aggregates
+from lowdash_desktop.store.cache import Cache
+from lowdash_desktop.store.queries import HistoryFilter
+from lowdash_desktop.store.rows import generation_row, to_ms
+
+NOW = datetime(2026, 11, 25, 15, 30, tzinfo=UTC)
+MODELS = ["a/one", "b/two", "c/three", "d/four", "e/five", "f/six", "g/seven"]
+
+
+def record(i: int) -> dict:
+    return {
+        "id": f"gen_{i:05d}", "revision": 1,
+        "created_at": (NOW - timedelta(minutes=53 * i)).isoformat(),
+        "model": "lowrouter/auto", "resolved_model": MODELS[(i * i) % len(MODELS)],
+        "provider": ["ovh", "scaleway"][i % 2], "region": "fr-par", "key_id": "key_a",
+        "tokens": {"prompt": i % 97, "completion": i % 13, "total": i % 97 + i % 13},
+        "cost": {"amount": f"0.{(i * 7919) % 100000:06d}", "currency": "EUR"},
+    }
+
+
+@pytest.fixture
+def cache(tmp_path):
+    cache, _ = Cache.open(tmp_path / "c.sqlite3")
+    records = [record(i) for i in range(3000)]
+    cache.apply_page([generation_row(Generation.model_validate(r)) for r in records], [], "c")
+    cache.records = records
+    yield cache
+    cache.close()
+
+
+def nanos(amount: str) -> int:
+    whole, frac = amount.split(".")
+    return int(whole) * 10**9 + int(frac.ljust(9, "0"))
+
+
+def test_usage_today_utc_matches_python(cache):
+    figures = aggregates.dashboard(
+        cache.conn, aggregates.DashboardQuery(now_ms=to_ms(NOW), utc=True)
+    )
+    expected: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for r in cache.records:
+        if datetime.fromisoformat(r["created_at"]).date() == NOW.date():
+            e = expected[r["resolved_model"]]
+            e[0] += 1
+            e[1] += r["tokens"]["total"]
+            e[2] += nanos(r["cost"]["amount"])
+    assert figures.today == date(2026, 11, 25)
+    assert {m.model: [m.requests, m.tokens, m.cost_nanos] for m in figures.usage_today} == expected
+    assert [m.tokens for m in figures.usage_today] == sorted(
+        (m.tokens for m in figures.usage_today), reverse=True
+    )
+    assert figures.currency == "EUR"
+
+
+def test_daily_spend_folds_days_and_other(cache):
+    first, last = date(2026, 11, 1), date(2026, 11, 25)
+    spend = aggregates.daily_spend(cache.conn, first, last, True, HistoryFilter(), top_n=3)
+    assert len(spend.days) == 25 and spend.days[0] == first
+    assert list(spend.series)[-1] == aggregates.OTHER and len(spend.series) == 4
+    per_day: dict[date, int] = defaultdict(int)
+    for r in cache.records:
+        day = datetime.fromisoformat(r["created_at"]).date()
+        if first <= day <= last:
+            per_day[day] += nanos(r["cost"]["amount"])
+    assert [spend.day_total_nanos(i) for i in range(25)] == [per_day[d] for d in spend.days]
+
+
+def test_scope_filters_and_local_day_bounds(cache):
+    flt = HistoryFilter(provider="ovh", model="b/two")
+    rows = aggregates.by_model(cache.conn, flt.with_(start_ms=0, end_ms=to_ms(NOW) + 1))
+    expected = sum(1 for r in cache.records
+                   if r["provider"] == "ovh" and r["resolved_model"] == "b/two")
+    assert [(m.model, m.requests) for m in rows] == [("b/two", expected)]
+    bounds = aggregates.day_bounds(date(2026, 3, 28), date(2026, 3, 30), utc=False)
+    local = [datetime.fromtimestamp(b / 1000).astimezone() for b in bounds]
+    assert all(m.hour == 0 and m.minute == 0 for m in local)
+    assert aggregates.filter_choices(cache.conn)["provider"] == ["ovh", "scaleway"]
