@@ -13,6 +13,9 @@ class _Signals(QObject):
     error = Signal(object)
 
 
+_IN_FLIGHT: set[_Task] = set()  # keeps each task (and its signals) alive until it has run
+
+
 class _Task(QRunnable):
     def __init__(self, fn: Callable[[], Any], signals: _Signals):
         super().__init__()
@@ -21,11 +24,16 @@ class _Task(QRunnable):
 
     def run(self) -> None:
         try:
-            value = self.fn()
-        except Exception as exc:  # delivered to the UI as a value, never lost
-            self.signals.error.emit(exc)
-        else:
-            self.signals.done.emit(value)
+            try:
+                value = self.fn()
+            except Exception as exc:  # delivered to the UI as a value, never lost
+                self.signals.error.emit(exc)
+            else:
+                self.signals.done.emit(value)
+        except RuntimeError:
+            pass  # the receiver was closed while the call ran: nobody is waiting any more
+        finally:
+            _IN_FLIGHT.discard(self)
 
 
 class BackgroundCall(QObject):
@@ -43,4 +51,5 @@ class BackgroundCall(QObject):
         self._task.setAutoDelete(False)
 
     def start(self) -> None:
+        _IN_FLIGHT.add(self._task)
         QThreadPool.globalInstance().start(self._task)
