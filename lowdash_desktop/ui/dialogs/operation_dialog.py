@@ -1,0 +1,314 @@
+"""Shared pieces of the account dialogs: writes off the UI thread, progress, verbatim errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...api import errors
+from ...api.connection import Connection
+from ...api.models import Key
+from ..background import BackgroundCall
+
+MANAGE = "manage"
+ERROR_STYLE = "color: #b71c1c;"
+OK_STYLE = "color: #1b5e20;"
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("AccountOperations", text)
+
+
+def error_text(exc: BaseException) -> str:
+    """The platform's own message, verbatim, with the HTTP status and code in front."""
+    if isinstance(exc, errors.HttpError) and exc.status:
+        return _tr("Refused by the platform (HTTP {0}, {1}): {2}").format(
+            exc.status, exc.code, exc.message
+        )
+    if isinstance(exc, errors.ApiError):
+        return exc.message
+    return _tr("Unexpected error: {0}").format(exc)
+
+
+def parse_money(text: str) -> Decimal | None:
+    """A decimal amount typed by a person ('' means none); raises ValueError when unreadable."""
+    text = text.strip().replace(",", ".")
+    if not text:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation as exc:
+        raise ValueError(text) from exc
+    if not value.is_finite():
+        raise ValueError(text)
+    return value
+
+
+def current_key(keys: Iterable[Key], api_key: str) -> Key | None:
+    """The key this app signs in with: the one whose prefix starts the secret (longest wins)."""
+    matches = [k for k in keys if k.prefix and api_key.startswith(k.prefix)]
+    return max(matches, key=lambda k: len(k.prefix), default=None)
+
+
+def manage_reason(keys: Iterable[Key] | None, api_key: str | None) -> str | None:
+    """None when the signed-in key may manage the account, else why not (for the UI)."""
+    if api_key is None:
+        return _tr("Not signed in: sign in to change keys, routing or settings.")
+    if keys is None:
+        return None  # unknown yet: let the platform answer (a 403 is shown verbatim)
+    key = current_key(keys, api_key)
+    if key is not None and MANAGE not in key.scopes:
+        return _tr(
+            "The API key Lowdash signs in with ({0}, scopes: {1}) lacks the 'manage' scope, so "
+            "changes are disabled. Sign in with a key that has 'manage' to make them."
+        ).format(key.name, ", ".join(key.scopes) or "—")
+    return None
+
+
+class OperationStatus(QWidget):
+    """A progress bar and one line of text under a form: busy, done, or the error verbatim."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.bar = QProgressBar(self)
+        self.bar.setRange(0, 0)
+        self.bar.setMaximumWidth(120)
+        self.bar.setTextVisible(False)
+        self.bar.setAccessibleName(self.tr("Operation in progress"))
+        self.bar.hide()
+        self.label = QLabel(self)
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.label.setAccessibleName(self.tr("Operation status"))
+        layout.addWidget(self.bar)
+        layout.addWidget(self.label, 1)
+
+    def busy(self, text: str) -> None:
+        self.bar.show()
+        self.label.setStyleSheet("")
+        self.label.setText(text)
+
+    def done(self, text: str) -> None:
+        self.bar.hide()
+        self.label.setStyleSheet(OK_STYLE)
+        self.label.setText(text)
+
+    def fail(self, text: str) -> None:
+        self.bar.hide()
+        self.label.setStyleSheet(ERROR_STYLE)
+        self.label.setText(text)
+
+    def clear(self) -> None:
+        self.bar.hide()
+        self.label.clear()
+
+    @property
+    def text(self) -> str:
+        return self.label.text()
+
+    @property
+    def in_flight(self) -> bool:
+        return not self.bar.isHidden()
+
+
+class CallRunner(QObject):
+    """Runs platform calls one at a time in the background; answers on the UI thread."""
+
+    started = Signal()
+    finished = Signal()
+
+    def __init__(self, connection: Connection | None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.connection = connection
+        self._call: BackgroundCall | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self._call is not None
+
+    def run(
+        self,
+        fn: Callable[[Any], Any],
+        on_done: Callable[[Any], None],
+        on_error: Callable[[BaseException], None],
+    ) -> bool:
+        """Call `fn(client)` off the UI thread; False if another call is still in flight."""
+        if self._call is not None or self.connection is None:
+            return False
+        connection = self.connection
+
+        def work() -> Any:
+            with connection.client() as client:
+                return fn(client)
+
+        call = BackgroundCall(work, self)
+        self._call = call
+
+        def finish(callback: Callable[[Any], None], value: Any) -> None:
+            # the call object stays a child: deleting it could free the runnable while the
+            # pool thread is still returning from it
+            self._call = None
+            self.finished.emit()
+            callback(value)
+
+        call.done.connect(lambda value: finish(on_done, value))
+        call.error.connect(lambda exc: finish(on_error, exc))
+        self.started.emit()
+        call.start()
+        return True
+
+
+class OperationDialog(QDialog):
+    """A form whose OK runs one write in the background; errors keep the form as typed."""
+
+    succeeded = Signal(object)
+
+    def __init__(self, connection: Connection | None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
+        self.runner = CallRunner(connection, self)
+        self.result_value: Any = None
+        self.body = QVBoxLayout()
+        self.status = OperationStatus(self)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.buttons.accepted.connect(self.submit)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.body, 1)
+        layout.addWidget(self.status)
+        layout.addWidget(self.buttons)
+        self.ok_button.setAccessibleName(self.tr("Confirm"))
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setAccessibleName(
+            self.tr("Cancel")
+        )
+
+    @property
+    def ok_button(self) -> QPushButton:
+        return self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+
+    # -- for subclasses ------------------------------------------------------------------
+    def validate(self) -> str | None:
+        """Why the form cannot be sent as it is, or None."""
+        return None
+
+    def operation(self) -> Callable[[Any], Any]:
+        """The call to make with a client."""
+        raise NotImplementedError
+
+    def progress_text(self) -> str:
+        return self.tr("Sending…")
+
+    def set_form_enabled(self, enabled: bool) -> None:
+        """Lock the inputs while the write is in flight (subclasses may narrow it)."""
+        for child in self.findChildren(QWidget):
+            if child in (self.status, self.status.bar, self.status.label):
+                continue
+            if child.parent() is self:
+                child.setEnabled(enabled)
+
+    # -- flow ------------------------------------------------------------------------------
+    def submit(self) -> None:
+        problem = self.validate()
+        if problem:
+            self.status.fail(problem)
+            return
+        if self.runner.connection is None:
+            self.status.fail(manage_reason(None, None) or "")
+            return
+        if self.runner.run(self.operation(), self._on_done, self._on_error):
+            self.set_form_enabled(False)
+            self.status.busy(self.progress_text())
+
+    def _on_done(self, value: Any) -> None:
+        self.set_form_enabled(True)
+        self.status.clear()
+        self.result_value = value
+        self.succeeded.emit(value)
+        self.accept()
+
+    def _on_error(self, exc: BaseException) -> None:
+        self.set_form_enabled(True)
+        self.status.fail(error_text(exc))
+
+    def reject(self) -> None:
+        if self.runner.busy:
+            return  # the write is on its way; closing now would hide its outcome
+        super().reject()
+
+
+class ConfirmDialog(OperationDialog):
+    """Explains what will happen; optionally wants a word typed before the button unlocks."""
+
+    def __init__(
+        self,
+        connection: Connection | None,
+        title: str,
+        text: str,
+        action: str,
+        fn: Callable[[Any], Any],
+        require: str | None = None,
+        parent: QWidget | None = None,
+    ):
+        super().__init__(connection, parent)
+        self.setWindowTitle(title)
+        self._fn = fn
+        self.require = require
+        self.text_label = QLabel(text, self)
+        self.text_label.setWordWrap(True)
+        self.body.addWidget(self.text_label)
+        self.typed = QLineEdit(self)
+        self.typed.setAccessibleName(self.tr("Confirmation text"))
+        if require is not None:
+            prompt = QLabel(self.tr("Type <b>{0}</b> to confirm:").format(_escape(require)), self)
+            prompt.setTextFormat(Qt.TextFormat.RichText)
+            self.body.addWidget(prompt)
+            self.body.addWidget(self.typed)
+            self.typed.textChanged.connect(self._update_ok)
+        else:
+            self.typed.hide()
+        self.ok_button.setText(action)
+        self.ok_button.setAccessibleName(action)
+        self._update_ok()
+        self.resize(460, self.sizeHint().height())
+
+    def _update_ok(self) -> None:
+        self.ok_button.setEnabled(self.require is None or self.typed.text() == self.require)
+
+    def validate(self) -> str | None:
+        if self.require is not None and self.typed.text() != self.require:
+            return self.tr("The text typed does not match.")
+        return None
+
+    def operation(self) -> Callable[[Any], Any]:
+        return self._fn
+
+    def progress_text(self) -> str:
+        return self.tr("Working…")
+
+    def set_form_enabled(self, enabled: bool) -> None:
+        self.typed.setEnabled(enabled)
+        self.buttons.setEnabled(enabled)
+        if enabled:
+            self._update_ok()
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
