@@ -179,7 +179,7 @@ class TransactionDetail(QDialog):
     def _ranged(self, value, low, high, fmt) -> str:
         if value is None:
             return "—"
-        if low is None or high is None or low == high:
+        if low is None or high is None:
             return fmt(value)
         return self.tr("{0} (range {1} – {2})").format(fmt(value), fmt(low), fmt(high))
 
