@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from PySide6.QtCore import QByteArray, QSettings, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -130,6 +130,13 @@ class MainWindow(DashboardMixin, QMainWindow):
         self.sync_action.setShortcut(QKeySequence("Ctrl+R"))
         self.sync_action.triggered.connect(self.sync_now)
         file_menu.addAction(self.sync_action)
+        self.export_action = QAction(self.tr("&Export CSV…"), self)
+        self.export_action.setShortcut(QKeySequence("Ctrl+E"))
+        self.export_action.triggered.connect(self.open_export_dialog)
+        file_menu.addAction(self.export_action)
+        self.invoices_action = QAction(self.tr("&Invoices…"), self)
+        self.invoices_action.triggered.connect(self.open_invoices)
+        file_menu.addAction(self.invoices_action)
         file_menu.addSeparator()
         quit_action = QAction(self.tr("&Quit"), self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -182,6 +189,24 @@ class MainWindow(DashboardMixin, QMainWindow):
 
     def _apply_search(self) -> None:
         self._apply_filters()
+
+    def open_export_dialog(self):
+        """File → Export CSV…: the history under the table's current filters, or everything."""
+        from .dialogs.export_dialog import ExportDialog
+
+        dialog = ExportDialog(self.session.cache_path, self.table_model.history_filter, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def open_invoices(self):
+        """File → Invoices…: the cached invoices (works offline)."""
+        from .dialogs.invoices_dialog import InvoicesDialog
+
+        dialog = InvoicesDialog(self.session.cache_path, self.session.connection, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def raise_and_show(self) -> None:
         self.showNormal()

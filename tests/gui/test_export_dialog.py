@@ -113,3 +113,33 @@ def test_a_missing_folder_is_refused(qtbot, cache_path, tmp_path):
     qtbot.addWidget(dialog)
     assert not dialog.start_export(str(tmp_path / "nope" / "x.csv"))
     assert dialog.status.text()
+
+
+def test_ctrl_e_opens_the_export_dialog_with_the_tables_filter(qtbot, data_dir, demo_platform):
+    from lowdash_desktop import accounts
+    from lowdash_desktop.api.connection import Connection
+    from lowdash_desktop.app import open_session
+    from lowdash_desktop.ui.main_window import MainWindow
+
+    account = accounts.remember(data_dir, demo_platform.base_url, "acc_demo", "ops@example.com")
+    connection = Connection(demo_platform.base_url, demo_platform.api_key)
+    window = MainWindow(open_session(data_dir, connection, account))
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(window.syncFinished, timeout=60_000):
+        window.sync_now()
+    flt = window.table_model.history_filter.with_(provider="nobody")
+    window.table_model.set_filter(flt)
+    assert window.export_action.shortcut().toString() == "Ctrl+E"
+    window.export_action.trigger()
+    dialog = window.findChild(ExportDialog)
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.current_filter == flt and "(0)" in dialog.filtered_radio.text()
+    dialog.reject()
+    window.invoices_action.trigger()
+    from lowdash_desktop.ui.dialogs.invoices_dialog import InvoicesDialog
+
+    invoices = window.findChild(InvoicesDialog)
+    assert invoices is not None and invoices.table.rowCount() >= 3
+    invoices.close()
+    window.close()

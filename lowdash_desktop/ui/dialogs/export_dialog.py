@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
@@ -122,6 +122,17 @@ class ExportDialog(QDialog):
         self.cancel_button.clicked.connect(self.reject)
         layout.addWidget(self.buttons)
         self.resize(520, self.sizeHint().height())
+        app = QCoreApplication.instance()
+        if app is not None:  # quitting mid-export: cancel and join, leave no file
+            app.aboutToQuit.connect(self._abort)
+
+    def _abort(self) -> None:
+        if self.running:
+            assert self._worker is not None and self._thread is not None
+            self._worker.cancel()
+            self._thread.quit()
+            self._thread.wait()
+            self._stop_thread()
 
     def _counts(self) -> tuple[int, int]:
         cache = Cache.open_reader(self.cache_path)
@@ -214,10 +225,5 @@ class ExportDialog(QDialog):
         super().reject()
 
     def done(self, result: int) -> None:
-        if self.running:  # closing the window mid-export: cancel and wait, leave no file
-            assert self._worker is not None and self._thread is not None
-            self._worker.cancel()
-            self._thread.quit()
-            self._thread.wait()
-            self._stop_thread()
+        self._abort()  # closing the window mid-export: cancel and wait, leave no file
         super().done(result)
