@@ -1,0 +1,144 @@
+"""Logging set-up: a rotating file in the log folder, with API keys and credentials redacted."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import re
+import threading
+from collections import deque
+from pathlib import Path
+
+LOG_FILE = "lowdash.log"
+MAX_BYTES = 1_000_000
+BACKUP_COUNT = 5
+FORMAT = "%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"
+REDACTED = "[REDACTED]"
+
+_PATTERNS = [
+    # Authorization / Proxy-Authorization headers in any common spelling (dict, repr, raw)
+    re.compile(
+        r"""(?i)((?:proxy-)?authorization['"]?\s*[:=,]\s*(?:\(\s*)?['"]?)"""
+        r"""(?:(?:bearer|basic|token)\s+)?[^'"\s,)}\]]+"""
+    ),
+    re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]+"),
+    # lowrouter keys (lr-live-..., lr-test-...) and generic sk- style keys
+    re.compile(r"\blr-(?:live|test)-[A-Za-z0-9]{8,}"),
+    re.compile(r"\bsk-[A-Za-z0-9_-]{16,}"),
+    # api_key=..., "api_key": "...", x-api-key: ...
+    re.compile(r"""(?i)((?:x-)?api[_-]?key['"]?\s*[:=]\s*['"]?)[^'"\s,&}]+"""),
+    # user:password@ in URLs (proxies)
+    re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://)[^/@\s:]+:[^/@\s]+(?=@)"),
+]
+
+_secrets: set[str] = set()
+_secrets_lock = threading.Lock()
+
+
+def register_secret(value: str | None) -> None:
+    """Redact this exact value (e.g. the key in use) wherever it appears in a log record."""
+    if value and len(value) >= 6:
+        with _secrets_lock:
+            _secrets.add(value)
+
+
+def redact(text: str) -> str:
+    """The text with API keys, Authorization values and URL credentials replaced."""
+    with _secrets_lock:
+        known = sorted(_secrets, key=len, reverse=True)
+    for secret in known:
+        text = text.replace(secret, REDACTED)
+    for pattern in _PATTERNS:
+        if pattern.groups:
+            text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
+        else:
+            text = pattern.sub(REDACTED, text)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites each record's message (and traceback) with secrets redacted; drops nothing."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string must not lose the record
+            message = f"{record.msg!r} {record.args!r}"
+        record.msg = redact(message)
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return True
+
+
+class RecentErrors(logging.Handler):
+    """Keeps the last few warnings and errors (already redacted) for Copy diagnostics."""
+
+    def __init__(self, capacity: int = 20):
+        super().__init__(level=logging.WARNING)
+        self.records: deque[str] = deque(maxlen=capacity)
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        self.addFilter(RedactingFilter())
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.records.append(self.format(record).splitlines()[0])
+        except Exception:
+            self.handleError(record)
+
+
+recent_errors = RecentErrors()
+
+
+def rotating_handler(directory: Path, level: int = logging.INFO) -> logging.Handler:
+    """A RotatingFileHandler on <directory>/lowdash.log that redacts every record."""
+    directory.mkdir(parents=True, exist_ok=True)
+    handler = logging.handlers.RotatingFileHandler(
+        directory / LOG_FILE, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8"
+    )
+    handler.setLevel(level)
+    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.addFilter(RedactingFilter())
+    handler.set_name("lowdash-file")
+    return handler
+
+
+def setup_logging(directory: Path | None = None, level: int = logging.INFO) -> Path:
+    """Log to the rotating file (once per process) and to the recent-errors buffer."""
+    if directory is None:
+        from .paths import log_dir
+
+        directory = log_dir()
+    root = logging.getLogger()
+    before = root.level or logging.WARNING
+    for other in root.handlers:
+        if other.level == logging.NOTSET:
+            other.setLevel(before)  # the console keeps showing what it showed before
+    for existing in list(root.handlers):
+        if existing.get_name() == "lowdash-file":
+            root.removeHandler(existing)
+            existing.close()
+    root.addHandler(rotating_handler(directory, level))
+    if recent_errors not in root.handlers:
+        root.addHandler(recent_errors)
+    # redact on every other handler too (e.g. the console from basicConfig)
+    for handler in root.handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())
+    if root.level > level or root.level == logging.NOTSET:
+        root.setLevel(level)
+    # httpx logs request lines at INFO; headers never, but keep its chatter out of the file
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    return directory / LOG_FILE
+
+
+def log_file() -> Path:
+    """The current log file's path."""
+    from .paths import log_dir
+
+    return log_dir() / LOG_FILE
