@@ -201,7 +201,7 @@ class LowrouterClient:
         try:
             return json.loads(response.content)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise errors.MalformedResponse(
+            raise errors.UnreadableBody(
                 f"The platform sent an unreadable answer for {path} (not JSON)."
             ) from exc
 
@@ -218,7 +218,20 @@ class LowrouterClient:
 
     def _get(self, model: type[M], path: str, what: str, **params: Any) -> M:
         clean = {k: v for k, v in params.items() if v is not None}
-        return self._validate(model, self._json("GET", path, params=clean), what)
+        attempt = 0
+        while True:
+            try:
+                data = self._json("GET", path, params=clean)
+                break
+            except errors.UnreadableBody as exc:
+                # a body cut short is a transport accident; a GET can simply be asked again
+                if attempt + 1 >= self._retry.attempts:
+                    raise
+                wait = self._retry.delay(attempt, exc)
+                log.info("retrying GET %s after %.2fs: %s", path, wait, exc.code)
+                self._sleep(wait)
+                attempt += 1
+        return self._validate(model, data, what)
 
     # -- account and credits --------------------------------------------------------------
     def account(self) -> Account:

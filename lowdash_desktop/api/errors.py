@@ -47,6 +47,13 @@ class MalformedResponse(ApiError):
     code = "malformed_response"
 
 
+class UnreadableBody(MalformedResponse):
+    """The answer is not JSON at all (e.g. cut short): worth asking again, GETs are safe."""
+
+    code = "unreadable_body"
+    transient = True
+
+
 class HttpError(ApiError):
     """A non-2xx answer with the platform's `error.code` and `error.message`."""
 

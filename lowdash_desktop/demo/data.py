@@ -99,6 +99,7 @@ class DemoData:
         self.now_ms = int(now.timestamp() * 1000)
         self.key_ids = key_ids
         self.lock = threading.RLock()
+        self.bumped: dict[int, int] = {}  # idx -> revision raised after start-up
         self.regions = sorted(catalog.GRID_INTENSITY)
         self.region_index = {r: i for i, r in enumerate(self.regions)}
         self._build_pairs(key_weights)
@@ -348,7 +349,16 @@ class DemoData:
 
     def highest_revision(self, idx: int) -> int:
         """Highest revision the feed hands out for a generation."""
-        return 2 if self.revised[idx] else 1
+        return self.bumped.get(idx) or (2 if self.revised[idx] else 1)
+
+    def bump_revision(self, idx: int) -> int:
+        """Give a generation a new, higher revision at the end of the feed; return it."""
+        with self.lock:
+            revision = self.highest_revision(idx) + 1
+            self.bumped[idx] = revision
+            self.feed_idx = np.concatenate([self.feed_idx, np.array([idx], np.int32)])
+            self.feed_rev = np.concatenate([self.feed_rev, np.array([revision], np.int8)])
+            return revision
 
     # ----- serialization ---------------------------------------------------------------------
     def generation(self, idx: int, revision: int, with_routing: bool) -> dict:

@@ -53,13 +53,18 @@ class Request:
 
 @dataclass
 class Response:
-    """One HTTP response; `drop=True` closes the connection without answering."""
+    """One HTTP response; `drop=True` closes the connection without answering.
+
+    `cut_at` sends the headers (with the full Content-Length) and only that many body bytes,
+    then closes: a connection dropped mid-body.
+    """
 
     status: int
     body: bytes = b""
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
+    cut_at: int | None = None
 
 
 class Faults(Protocol):
@@ -351,6 +356,15 @@ class DemoPlatform:
     def all_generations(self) -> Iterator[dict]:
         """Every generation at its highest revision (feed form, no routing)."""
         return self.data.iter_highest()
+
+    def bump_revision(self, gen_id: str | None = None, index: int | None = None) -> str:
+        """Raise one generation's revision (appended to the feed); return its id."""
+        with self._lock:
+            idx = self.data.index_of(gen_id) if gen_id is not None else index
+            if idx is None:
+                raise KeyError(gen_id)
+            self.data.bump_revision(idx)
+            return self.data.gen_id(idx)
 
     def add_generations(self, n: int) -> None:
         """Append n new generations at "now" to the end of the feed."""
@@ -853,6 +867,7 @@ def _make_handler(platform: DemoPlatform) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
         server_version = "lowrouter-demo/1"
         timeout = 30
+        disable_nagle_algorithm = True  # headers and body go out separately: no 40 ms stalls
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
             """Stay quiet: tests and the CLI own stdout/stderr."""
@@ -887,6 +902,11 @@ def _make_handler(platform: DemoPlatform) -> type[BaseHTTPRequestHandler]:
             for name, value in response.headers.items():
                 self.send_header(name, value)
             self.end_headers()
+            if response.cut_at is not None:
+                self.wfile.write(response.body[: response.cut_at])
+                self.wfile.flush()
+                self.close_connection = True
+                return
             if response.body and self.command != "HEAD":
                 self.wfile.write(response.body)
 
