@@ -86,7 +86,8 @@ class TransactionDetail(QDialog):
         outer.addWidget(buttons)
         self._build_header()
         if self.record is None:
-            self.body_layout.addWidget(QLabel(self.tr("This generation is not in the cache."), body))
+            missing = QLabel(self.tr("This generation is not in the cache."), body)
+            self.body_layout.addWidget(missing)
             self.resize(560, 200)
             return
         self._build_record()
