@@ -51,6 +51,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=0, help="port (default: a free one)")
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--generations", type=int, default=3000)
+    demo.add_argument("--fault-rate", type=float, default=0.0,
+                      help="share of requests that misbehave, 0..1 (default 0: none)")
+    demo.add_argument("--faults", default="all", metavar="KINDS",
+                      help="comma-separated fault kinds: drop,truncate,500,502,503,429,stall,"
+                      "replay,extra-fields,malformed,revision-bump (default: all)")
+    demo.add_argument("--fault-seed", type=int, default=0, help="seed of the fault draws")
+    demo.add_argument("--fault-stall", type=float, default=30.0, metavar="SECONDS",
+                      help="how long a stalled request hangs before the connection drops")
+    demo.add_argument("--fault-retry-after", type=float, default=1.0, metavar="SECONDS",
+                      help="Retry-After sent with injected 429 answers")
 
     from .export.commands import add_export_parser
 
@@ -129,7 +139,18 @@ def cmd_demo_server(args: argparse.Namespace) -> int:
     from .demo import serve_forever_cli
 
     _validate_size(args.generations)
-    serve_forever_cli(args.port, args.seed, args.generations)
+    faults = None
+    if args.fault_rate:
+        from .demo.faults import Faults
+
+        try:
+            faults = Faults(
+                rate=args.fault_rate, kinds=args.faults, seed=args.fault_seed,
+                stall_s=args.fault_stall, retry_after=args.fault_retry_after,
+            )
+        except ValueError as exc:
+            raise SystemExit(f"lowdash demo-server: {exc}") from exc
+    serve_forever_cli(args.port, args.seed, args.generations, faults)
     return EXIT_OK
 
 

@@ -915,9 +915,11 @@ def _make_handler(platform: DemoPlatform) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def serve_forever_cli(port: int, seed: int, generations: int) -> None:
+def serve_forever_cli(port: int, seed: int, generations: int, faults: Any = None) -> None:
     """Start a demo platform, print its base URL and API key, block until Ctrl+C/SIGTERM."""
     platform = DemoPlatform(seed=seed, generations=generations)
+    if faults is not None:
+        faults.attach(platform)
     base_url = platform.start(port)
     print(base_url, flush=True)
     print(platform.api_key, flush=True)
@@ -936,6 +938,9 @@ def serve_forever_cli(port: int, seed: int, generations: int) -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        if faults is not None:
+            faults.release()
+            print(faults.summary(), file=sys.stderr, flush=True)
         platform.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
