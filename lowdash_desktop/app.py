@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
@@ -39,6 +40,15 @@ class LowdashApp(QApplication):
     def _shutdown(self) -> None:
         for window in self.windows:
             window.shutdown()
+
+
+def tune_gc() -> None:
+    """Move start-up objects out of the collector's sight.
+
+    The sync thread allocates many short-lived objects; each full collection would otherwise
+    walk every Qt wrapper and module object while holding the GIL, stalling the UI thread.
+    """
+    gc.freeze()
 
 
 def fresh_cache(path: Path) -> None:
@@ -105,6 +115,7 @@ def run_gui(args) -> int:
         window = MainWindow(session)
         app.windows.append(window)
         window.show()
+        tune_gc()
         if args.screenshot:
             _arrange_screenshot(app, window, args.screenshot)
         if connection is not None:
