@@ -199,7 +199,7 @@ class KeysDialog(QDialog):
         if cache is not None:
             self._show_cached(cache)
         self._update_actions()
-        self.resize(1180, 460)
+        self.resize(1240, 460)
 
     # -- construction ----------------------------------------------------------------------
     def _build(self) -> None:
@@ -289,6 +289,7 @@ class KeysDialog(QDialog):
         mine = current_key(keys, api_key) if api_key else None
         self.model.current_prefix = mine.prefix if mine else None
         self.model.set_keys(keys)
+        self.table.resizeColumnsToContents()
         self.set_manage_reason(manage_reason(keys, api_key))
 
     def set_manage_reason(self, reason: str | None) -> None:

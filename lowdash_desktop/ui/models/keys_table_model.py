@@ -56,7 +56,7 @@ def limit_used_percent(key: Key) -> float | None:
 def _time(moment: datetime | None) -> str:
     if moment is None:
         return ""
-    return formatting.local_time(int(moment.timestamp() * 1000))
+    return formatting.local_time(int(moment.timestamp() * 1000))[:16]  # to the minute
 
 
 class KeysTableModel(QAbstractTableModel):
@@ -194,9 +194,11 @@ class KeysTableModel(QAbstractTableModel):
                 key.limit_reset or "", "" if key.credit_limit is None else self.tr("never")
             )
         if column == "limit_remaining":
-            return self._money(key.limit_remaining)
+            return "—" if key.limit_remaining is None else self._money(key.limit_remaining)
         if column in ("usage_today", "usage_month"):
-            return self._money(getattr(key, column))
+            value = getattr(key, column)
+            # small amounts keep their digits (formatting.money picks the places)
+            return "" if value is None else formatting.money(value, self.currency)
         if column == "last_used_at":
             return _time(key.last_used_at) or self.tr("never")
         if column == "expires_at":

@@ -1,0 +1,461 @@
+"""Auto-routing defaults and per-key overrides as a validated form (GET/PUT /routing)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...api.connection import Connection
+from ...api.models import Key, RoutingConfig, RoutingRule
+from ...store.cache import Cache
+from .operation_dialog import (
+    ERROR_STYLE,
+    OperationDialog,
+    error_text,
+    manage_reason,
+    parse_money,
+)
+
+STRATEGIES = ("auto", "fixed")
+PREFERENCES = ("cheapest", "lowest_carbon", "closest", "fixed_provider")
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("RoutingDialog", text)
+
+
+def rule_problems(
+    rule: dict[str, Any],
+    providers: Iterable[str] = (),
+    regions: Iterable[str] = (),
+) -> list[str]:
+    """Why a rule cannot be saved, in words, or [] (mirrors the platform's own checks)."""
+    problems: list[str] = []
+    provider = rule.get("fixed_provider")
+    if rule.get("preference") == "fixed_provider" and not provider:
+        problems.append(_tr("The preference “fixed provider” needs a provider chosen."))
+    if rule.get("strategy") == "fixed" and not provider:
+        problems.append(_tr("The strategy “fixed” needs a provider chosen."))
+    known_providers, known_regions = set(providers), set(regions)
+    if provider and known_providers and provider not in known_providers:
+        problems.append(_tr("“{0}” is not a provider the platform knows.").format(provider))
+    region = rule.get("prefer_region")
+    if region and known_regions and region not in known_regions:
+        problems.append(_tr("“{0}” is not a region the platform knows.").format(region))
+    price = rule.get("max_price_per_mtok")
+    if price == "invalid":
+        problems.append(_tr("The maximum price must be an amount such as 2.50, or empty."))
+    elif price is not None and price < 0:
+        problems.append(_tr("The maximum price cannot be negative."))
+    return problems
+
+
+def rule_notes(rule: dict[str, Any]) -> list[str]:
+    """Legal but probably unintended combinations (shown, not blocking)."""
+    notes = []
+    if (
+        rule.get("fixed_provider")
+        and rule.get("strategy") == "auto"
+        and rule.get("preference") != "fixed_provider"
+    ):
+        notes.append(
+            _tr(
+                "The provider is ignored unless the strategy is fixed or the preference is "
+                "“fixed provider”."
+            )
+        )
+    if rule.get("preference") == "closest" and not rule.get("prefer_region"):
+        notes.append(_tr("“Closest region” without a preferred region uses the caller's location."))
+    return notes
+
+
+class RuleEditor(QWidget):
+    """The five fields of one routing rule."""
+
+    changed = Signal()
+
+    def __init__(self, providers: list[str], regions: list[str], parent: QWidget | None = None):
+        super().__init__(parent)
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        self.strategy = QComboBox(self)
+        self.strategy.setAccessibleName(self.tr("Strategy"))
+        for value, text in zip(
+            STRATEGIES,
+            (self.tr("Automatic — pick by preference"), self.tr("Fixed — always one provider")),
+            strict=True,
+        ):
+            self.strategy.addItem(text, value)
+        self.preference = QComboBox(self)
+        self.preference.setAccessibleName(self.tr("Preference"))
+        for value, text in zip(
+            PREFERENCES,
+            (
+                self.tr("Cheapest"),
+                self.tr("Lowest carbon"),
+                self.tr("Closest region"),
+                self.tr("Fixed provider"),
+            ),
+            strict=True,
+        ):
+            self.preference.addItem(text, value)
+        self.region = QComboBox(self)
+        self.region.setAccessibleName(self.tr("Preferred region"))
+        self.region.addItem(self.tr("— none —"), None)
+        for region in regions:
+            self.region.addItem(region, region)
+        self.provider = QComboBox(self)
+        self.provider.setAccessibleName(self.tr("Fixed provider"))
+        self.provider.addItem(self.tr("— none —"), None)
+        for provider in providers:
+            self.provider.addItem(provider, provider)
+        self.max_price = QLineEdit(self)
+        self.max_price.setPlaceholderText(self.tr("No maximum"))
+        self.max_price.setAccessibleName(self.tr("Maximum price per million tokens"))
+        form.addRow(self.tr("Strategy"), self.strategy)
+        form.addRow(self.tr("Preference"), self.preference)
+        form.addRow(self.tr("Preferred region"), self.region)
+        form.addRow(self.tr("Fixed provider"), self.provider)
+        self.price_label = QLabel(self.tr("Max price / M tokens"), self)
+        form.addRow(self.price_label, self.max_price)
+        for combo in (self.strategy, self.preference, self.region, self.provider):
+            combo.currentIndexChanged.connect(self.changed)
+        self.max_price.textChanged.connect(self.changed)
+
+    def set_currency(self, currency: str) -> None:
+        if currency:
+            self.price_label.setText(self.tr("Max price / M tokens ({0})").format(currency))
+
+    @staticmethod
+    def _select(combo: QComboBox, value: str | None) -> None:
+        index = combo.findData(value)
+        if index < 0 and value is not None:
+            combo.addItem(value, value)  # keep what the platform has even if unknown to us
+            index = combo.count() - 1
+        combo.setCurrentIndex(max(index, 0))
+
+    def set_rule(self, rule: RoutingRule | dict[str, Any]) -> None:
+        data = rule.model_dump() if isinstance(rule, RoutingRule) else dict(rule)
+        widgets = (self.strategy, self.preference, self.region, self.provider, self.max_price)
+        for widget in widgets:
+            widget.blockSignals(True)
+        self._select(self.strategy, data.get("strategy") or "auto")
+        self._select(self.preference, data.get("preference") or "cheapest")
+        self._select(self.region, data.get("prefer_region"))
+        self._select(self.provider, data.get("fixed_provider"))
+        price = data.get("max_price_per_mtok")
+        self.max_price.setText("" if price is None else str(price))
+        for widget in widgets:
+            widget.blockSignals(False)
+        self.changed.emit()
+
+    def rule(self) -> dict[str, Any]:
+        """The rule as typed; an unreadable price is the string 'invalid'."""
+        try:
+            price: Any = parse_money(self.max_price.text())
+        except ValueError:
+            price = "invalid"
+        return {
+            "strategy": self.strategy.currentData(),
+            "preference": self.preference.currentData(),
+            "prefer_region": self.region.currentData(),
+            "fixed_provider": self.provider.currentData(),
+            "max_price_per_mtok": price,
+        }
+
+
+class RoutingDialog(OperationDialog):
+    """Default strategy and preference, region, price cap and per-key overrides."""
+
+    loaded = Signal()
+
+    def __init__(
+        self,
+        connection: Connection | None,
+        cache: Cache | None = None,
+        parent: QWidget | None = None,
+    ):
+        super().__init__(connection, parent)
+        self.setObjectName("routing_dialog")
+        self.setWindowTitle(self.tr("Auto-routing"))
+        self.keys: dict[str, Key] = {}
+        self.overrides: dict[str, dict[str, Any]] = {}
+        self.reason: str | None = None
+        providers, regions, currency = self._reference(cache)
+        self.providers, self.regions = providers, regions
+        intro = QLabel(
+            self.tr(
+                "How <code>lowrouter/auto</code> picks a provider when a request does not say. "
+                "Overrides apply to requests made with one key."
+            ),
+            self,
+        )
+        intro.setWordWrap(True)
+        self.body.addWidget(intro)
+        self.note = QLabel(self)
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet(ERROR_STYLE)
+        self.note.hide()
+        self.body.addWidget(self.note)
+        columns = QHBoxLayout()
+        default_box = QGroupBox(self.tr("Default for all keys"), self)
+        box_layout = QVBoxLayout(default_box)
+        self.default_editor = RuleEditor(providers, regions, default_box)
+        self.default_editor.set_currency(currency)
+        box_layout.addWidget(self.default_editor)
+        box_layout.addStretch(1)
+        columns.addWidget(default_box, 1)
+        override_box = QGroupBox(self.tr("Per-key overrides"), self)
+        ov = QVBoxLayout(override_box)
+        self.override_list = QListWidget(override_box)
+        self.override_list.setAccessibleName(self.tr("Keys with an override"))
+        self.override_list.setMaximumHeight(110)
+        ov.addWidget(self.override_list)
+        add_row = QHBoxLayout()
+        self.add_key = QComboBox(override_box)
+        self.add_key.setAccessibleName(self.tr("Key to add an override for"))
+        self.add_button = QPushButton(self.tr("Add override"), override_box)
+        self.add_button.setAccessibleName(self.tr("Add an override for the chosen key"))
+        self.remove_button = QPushButton(self.tr("Remove"), override_box)
+        self.remove_button.setAccessibleName(self.tr("Remove the selected override"))
+        add_row.addWidget(self.add_key, 1)
+        add_row.addWidget(self.add_button)
+        add_row.addWidget(self.remove_button)
+        ov.addLayout(add_row)
+        self.override_editor = RuleEditor(providers, regions, override_box)
+        self.override_editor.set_currency(currency)
+        self.override_editor.setEnabled(False)
+        ov.addWidget(self.override_editor)
+        columns.addWidget(override_box, 1)
+        self.body.addLayout(columns)
+        self.problems = QLabel(self)
+        self.problems.setObjectName("routing_problems")
+        self.problems.setWordWrap(True)
+        self.problems.setTextFormat(Qt.TextFormat.RichText)
+        self.problems.setAccessibleName(self.tr("Problems with the routing settings"))
+        self.body.addWidget(self.problems)
+        self.ok_button.setText(self.tr("Save"))
+        self.default_editor.changed.connect(self._revalidate)
+        self.override_editor.changed.connect(self._override_edited)
+        self.override_list.currentItemChanged.connect(lambda *_: self._show_override())
+        self.add_button.clicked.connect(lambda _=False: self.add_override())
+        self.remove_button.clicked.connect(lambda _=False: self.remove_override())
+        self._showing: str | None = None
+        if cache is not None:
+            snap = cache.snapshot("routing")
+            keys = cache.snapshot("keys")
+            try:
+                if keys:
+                    self._set_keys([Key.model_validate(k) for k in keys[0]])
+                if snap:
+                    self.set_config(RoutingConfig.model_validate(snap[0]))
+            except ValueError:
+                pass
+        self._revalidate()
+        self.resize(860, 460)
+
+    @staticmethod
+    def _reference(cache: Cache | None) -> tuple[list[str], list[str], str]:
+        """Known providers and regions (from the eco methodology) and the currency."""
+        providers: list[str] = []
+        regions: list[str] = []
+        currency = ""
+        if cache is not None:
+            method = cache.snapshot("methodology")
+            if method:
+                providers = sorted(method[0].get("providers", {}))
+                regions = sorted(method[0].get("grid_intensity", {}))
+            account = cache.snapshot("account")
+            if account:
+                currency = account[0].get("currency", "")
+        return providers, regions, currency
+
+    # -- loading -----------------------------------------------------------------------------
+    def load(self) -> bool:
+        """Fetch the routing, keys and reference lists from the platform."""
+
+        def fetch(client) -> tuple[RoutingConfig, list[Key] | None, Any]:
+            from ...api import errors
+
+            config = client.routing()
+            try:
+                keys = client.keys()
+            except errors.ScopeError:
+                keys = None
+            return config, keys, client.eco_methodology()
+
+        started = self.runner.run(fetch, self._loaded, self._load_failed)
+        if started:
+            self.set_form_enabled(False)
+            self.status.busy(self.tr("Loading the routing settings…"))
+        return started
+
+    def _loaded(self, value: tuple[RoutingConfig, list[Key] | None, Any]) -> None:
+        config, keys, method = value
+        self.set_form_enabled(True)
+        self.status.clear()
+        new_providers = sorted(method.providers)
+        new_regions = sorted(method.grid_intensity)
+        for editor in (self.default_editor, self.override_editor):
+            for combo, values in ((editor.provider, new_providers), (editor.region, new_regions)):
+                for value in values:
+                    if combo.findData(value) < 0:
+                        combo.addItem(value, value)
+        self.providers, self.regions = new_providers, new_regions
+        if keys is not None:
+            self._set_keys(keys)
+        self.set_config(config)
+        self.loaded.emit()
+
+    def _load_failed(self, exc: BaseException) -> None:
+        self.set_form_enabled(True)
+        self.status.fail(error_text(exc))
+
+    def _set_keys(self, keys: list[Key]) -> None:
+        self.keys = {k.id: k for k in keys}
+        api_key = self.runner.connection.api_key if self.runner.connection else None
+        self.reason = manage_reason(keys, api_key)
+        self.note.setText(self.reason or "")
+        self.note.setVisible(bool(self.reason))
+        self._revalidate()
+
+    def set_config(self, config: RoutingConfig) -> None:
+        self.default_editor.set_rule(config.default)
+        self.overrides = {k: rule.model_dump() for k, rule in config.overrides.items()}
+        self._fill_override_list()
+        self._revalidate()
+
+    # -- overrides ---------------------------------------------------------------------------
+    def _key_label(self, key_id: str) -> str:
+        key = self.keys.get(key_id)
+        return f"{key.name} ({key.prefix}…)" if key else key_id
+
+    def _fill_override_list(self, select: str | None = None) -> None:
+        self.override_list.blockSignals(True)
+        self.override_list.clear()
+        for key_id in self.overrides:
+            item = QListWidgetItem(self._key_label(key_id))
+            item.setData(Qt.ItemDataRole.UserRole, key_id)
+            self.override_list.addItem(item)
+        self.override_list.blockSignals(False)
+        self.add_key.clear()
+        for key_id in self.keys:
+            if key_id not in self.overrides:
+                self.add_key.addItem(self._key_label(key_id), key_id)
+        self.add_button.setEnabled(self.add_key.count() > 0)
+        rows = list(self.overrides)
+        if select in self.overrides:
+            self.override_list.setCurrentRow(rows.index(select))
+        elif rows:
+            self.override_list.setCurrentRow(0)
+        self._show_override()
+
+    def _show_override(self) -> None:
+        item = self.override_list.currentItem()
+        self._showing = item.data(Qt.ItemDataRole.UserRole) if item else None
+        self.override_editor.setEnabled(self._showing is not None)
+        self.remove_button.setEnabled(self._showing is not None)
+        if self._showing is not None:
+            self.override_editor.set_rule(self.overrides[self._showing])
+
+    def _override_edited(self) -> None:
+        if self._showing is not None:
+            self.overrides[self._showing] = self.override_editor.rule()
+        self._revalidate()
+
+    def add_override(self, key_id: str | None = None) -> None:
+        key_id = key_id or self.add_key.currentData()
+        if not key_id or key_id in self.overrides:
+            return
+        self.overrides[key_id] = dict(self.default_editor.rule())
+        self._fill_override_list(select=key_id)
+        self._revalidate()
+
+    def remove_override(self) -> None:
+        if self._showing is not None:
+            self.overrides.pop(self._showing, None)
+            self._fill_override_list()
+            self._revalidate()
+
+    # -- validation and saving ---------------------------------------------------------------
+    def all_problems(self) -> list[str]:
+        problems = [
+            self.tr("Default: {0}").format(p)
+            for p in rule_problems(self.default_editor.rule(), self.providers, self.regions)
+        ]
+        for key_id, rule in self.overrides.items():
+            problems += [
+                self.tr("Override for {0}: {1}").format(self._key_label(key_id), p)
+                for p in rule_problems(rule, self.providers, self.regions)
+            ]
+        return problems
+
+    def _revalidate(self) -> None:
+        problems = self.all_problems()
+        notes = [self.tr("Default: {0}").format(n) for n in rule_notes(self.default_editor.rule())]
+        for key_id, rule in self.overrides.items():
+            notes += [
+                self.tr("Override for {0}: {1}").format(self._key_label(key_id), n)
+                for n in rule_notes(rule)
+            ]
+        html = "".join(f"<div style='color:#b71c1c'>✖ {_html(p)}</div>" for p in problems)
+        html += "".join(f"<div style='color:#6d5200'>ℹ {_html(n)}</div>" for n in notes)
+        self.problems.setText(html)
+        self.problems.setVisible(bool(html))
+        blocked = bool(problems) or self.reason is not None or self.runner.busy
+        self.ok_button.setEnabled(not blocked)
+        self.ok_button.setToolTip(
+            self.reason or (self.tr("Fix the problems listed first.") if problems else "")
+        )
+
+    def validate(self) -> str | None:
+        if self.reason:
+            return self.reason
+        problems = self.all_problems()
+        return problems[0] if problems else None
+
+    def config_body(self) -> dict[str, Any]:
+        return {
+            "default": self.default_editor.rule(),
+            "overrides": {k: dict(v) for k, v in self.overrides.items()},
+        }
+
+    def operation(self) -> Callable[[Any], Any]:
+        body = self.config_body()
+        return lambda client: client.put_routing(body)
+
+    def progress_text(self) -> str:
+        return self.tr("Saving the routing settings…")
+
+    def set_form_enabled(self, enabled: bool) -> None:
+        for widget in (
+            self.default_editor,
+            self.override_list,
+            self.add_key,
+            self.add_button,
+            self.remove_button,
+            self.buttons,
+        ):
+            widget.setEnabled(enabled)
+        self.override_editor.setEnabled(enabled and self._showing is not None)
+        if enabled:
+            self._revalidate()
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
