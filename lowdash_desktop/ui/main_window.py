@@ -27,8 +27,9 @@ from .docks.credits_dock import CreditsDock
 from .docks.dashboard import DashboardMixin
 from .docks.placeholder_dock import PlaceholderDock
 from .models.transaction_table_model import TransactionTableModel
+from .scheduler import SyncScheduler, watch_network
 from .session import Session
-from .tray import TrayIcon
+from .tray import TrayIcon, close_to_tray
 from .widgets.banner import Banner
 
 log = logging.getLogger(__name__)
@@ -61,12 +62,22 @@ class MainWindow(DashboardMixin, QMainWindow):
         self._init_dashboard()
         for note in session.notes:
             self.banner.show_message("info", note)
+        self.scheduler = SyncScheduler(
+            lambda: self.session.connection is not None and self.sync_now(), parent=self
+        )
+        self.sync.started.connect(self.scheduler.sync_started)
+        self.sync.finished.connect(self.scheduler.sync_finished)
+        self.sync.failed.connect(self.scheduler.sync_failed)
+        watch_network(self.scheduler)
         self.tray = TrayIcon(self)
         if TrayIcon.available():
             self.tray.show()
         self._ago_timer = QTimer(self)
         self._ago_timer.timeout.connect(self._update_last_sync_label)
+        self._ago_timer.timeout.connect(self.tray.refresh)
         self._ago_timer.start(30_000)
+        self.scheduler.start()
+        self._build_help_menu()
 
     def _title(self) -> str:
         base = "Lowdash"
@@ -138,9 +149,15 @@ class MainWindow(DashboardMixin, QMainWindow):
         self.invoices_action.triggered.connect(self.open_invoices)
         file_menu.addAction(self.invoices_action)
         file_menu.addSeparator()
+        self.preferences_action = QAction(self.tr("&Preferences…"), self)
+        self.preferences_action.setShortcut(QKeySequence.StandardKey.Preferences)
+        self.preferences_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.preferences_action.triggered.connect(self.open_preferences)
+        file_menu.addAction(self.preferences_action)
+        file_menu.addSeparator()
         quit_action = QAction(self.tr("&Quit"), self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
+        quit_action.triggered.connect(self.quit_app)
         file_menu.addAction(quit_action)
         self.view_menu = self.menuBar().addMenu(self.tr("&View"))
         for dock in self.docks:
@@ -302,12 +319,71 @@ class MainWindow(DashboardMixin, QMainWindow):
             return
         self._shut = True
         self._ago_timer.stop()
+        self.scheduler.stop()
         self._shutdown_dashboard()
         self.tray.hide()
         self.sync.shutdown()
         self.cache.close()
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        if not getattr(self, "_quitting", False) and close_to_tray(self):
+            event.ignore()  # still running in the tray; Quit in its menu ends the app
+            return
         self.save_state()
         self.shutdown()
         super().closeEvent(event)
+        from PySide6.QtWidgets import QApplication
+
+        if not QApplication.quitOnLastWindowClosed():  # the tray kept the app alive so far
+            QApplication.quit()
+
+    def quit_app(self) -> None:
+        """Quit for real (File and tray menus), even when closing would keep it in the tray."""
+        self._quitting = True
+        self.close()
+
+    # -- preferences and help (tray, scheduler, logs: issue 9) ------------------------------
+    def open_preferences(self) -> None:
+        from .dialogs.preferences_dialog import PreferencesDialog
+
+        dialog = PreferencesDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(lambda _r: self.tray.refresh())
+        dialog.open()
+
+    def _build_help_menu(self) -> None:
+        help_menu = self.menuBar().addMenu(self.tr("&Help"))
+        self.open_logs_action = help_menu.addAction(self.tr("Open &log folder"))
+        self.open_logs_action.triggered.connect(self.open_log_folder)
+        self.copy_diagnostics_action = help_menu.addAction(self.tr("&Copy diagnostics"))
+        self.copy_diagnostics_action.triggered.connect(self.copy_diagnostics)
+
+    def open_log_folder(self) -> bool:
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        from ..paths import log_dir
+
+        return QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_dir())))
+
+    def diagnostics_text(self) -> str:
+        """Versions, OS, paths, network choices and last errors; never the key."""
+        from .. import diagnostics
+        from .network import configured
+
+        details = [("Account", self.session.account_label or "-"), ("Demo", str(self.session.demo))]
+        if self.session.connection is not None:
+            details.append(("Platform", self.session.connection.base_url))
+            details.append(("Network", configured(self.session.connection)[1].describe()))
+        details.append(("Generations cached", str(self.cache.generation_count())))
+        details.append(("Last sync", formatting.ago(self.cache.last_sync_ms)))
+        details.append(("Last sync error", self.cache.get_meta("last_sync_error") or "none"))
+        details.append(("Schedule", self.scheduler.status_text()))
+        paths = [("Cache", str(self.session.cache_path)), ("Settings", QSettings().fileName())]
+        return diagnostics.report(paths=paths, details=details)
+
+    def copy_diagnostics(self) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        QApplication.clipboard().setText(self.diagnostics_text())
+        self.sync_label.setText(self.tr("Diagnostics copied to the clipboard."))

@@ -2,8 +2,50 @@
 
 from __future__ import annotations
 
+import sqlite3
+import sys
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from PySide6.QtCore import QSettings
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMenu, QStyle, QSystemTrayIcon
+
+from . import formatting
+
+NANOS = Decimal(1_000_000_000)
+KEEP_IN_TRAY_KEY = "tray/keep_running_on_close"
+EXPLAINED_KEY = "tray/close_explained"
+ALERT_BANNER_KINDS = ("offline", "error", "warning", "alert")
+
+
+def local_midnight_ms(now: datetime | None = None) -> int:
+    """Epoch milliseconds of the last local midnight (the start of 'today' on screen)."""
+    local = (now or datetime.now().astimezone()).astimezone()
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return int(midnight.timestamp() * 1000)
+
+
+def today_totals(conn: sqlite3.Connection, since_ms: int) -> dict[str, tuple[Decimal, int, int]]:
+    """{currency: (cost, tokens, generations)} of generations created since `since_ms`."""
+    rows = conn.execute(
+        "SELECT currency, COALESCE(SUM(cost_nanos), 0), COALESCE(SUM(total_tokens), 0), "
+        "COUNT(*) FROM generations WHERE created_at >= ? GROUP BY currency ORDER BY currency",
+        (since_ms,),
+    )
+    return {cur: (Decimal(nanos) / NANOS, int(tok), int(n)) for cur, nanos, tok, n in rows}
+
+
+@dataclass
+class TrayFigures:
+    """What the tray shows, already formatted for reading."""
+
+    balance: str | None
+    today_spend: str
+    today_tokens: int
+    last_sync: str
+    alert: str | None
 
 
 class TrayIcon(QSystemTrayIcon):
@@ -12,18 +54,50 @@ class TrayIcon(QSystemTrayIcon):
     def __init__(self, window):
         super().__init__(window)
         self.window = window
+        self._alert: str | None = None
         icon = QApplication.windowIcon()
         if icon.isNull():
             icon = window.style().standardIcon(QStyle.StandardPixmap.SP_ComputerIcon)
         self.setIcon(QIcon(icon))
         self.setToolTip("Lowdash")
         self.menu = QMenu()
+        self.balance_action = self._info_action()
+        self.today_action = self._info_action()
+        self.last_sync_action = self._info_action()
+        self.schedule_action = self._info_action()
+        self.alert_action = self._info_action()
+        self.menu.addSeparator()
         self.open_action = self.menu.addAction(self.tr("Open Lowdash"), window.raise_and_show)
         self.sync_action = self.menu.addAction(self.tr("Sync now"), window.sync_now)
+        self.pause_action = self.menu.addAction(self.tr("Pause sync"))
+        self.pause_action.setCheckable(True)
+        self.pause_action.toggled.connect(self._set_paused)
         self.menu.addSeparator()
-        self.quit_action = self.menu.addAction(self.tr("Quit"), QApplication.quit)
+        self.quit_action = self.menu.addAction(self.tr("Quit"), self._quit)
         self.setContextMenu(self.menu)
+        self.activated.connect(self._on_activated)
         self.notifications: list[tuple[str, str]] = []  # what was shown, newest last
+        self._connect_window()
+        self.refresh()
+
+    def _info_action(self):
+        action = self.menu.addAction("")
+        action.setEnabled(False)  # figures, not commands
+        return action
+
+    def _connect_window(self) -> None:
+        sync = getattr(self.window, "sync", None)
+        if sync is not None:
+            sync.started.connect(self.refresh)
+            sync.finished.connect(self.refresh)
+            sync.failed.connect(self.refresh)
+        scheduler = self.scheduler
+        if scheduler is not None:
+            scheduler.stateChanged.connect(self.refresh)
+
+    @property
+    def scheduler(self):
+        return getattr(self.window, "scheduler", None)
 
     @staticmethod
     def available() -> bool:
@@ -34,3 +108,135 @@ class TrayIcon(QSystemTrayIcon):
         self.notifications.append((title, text))
         if self.available() and self.supportsMessages():
             self.showMessage(title, text, QSystemTrayIcon.MessageIcon.Warning, 10_000)
+
+    # -- alerts -----------------------------------------------------------------------------
+    def set_alert(self, text: str | None) -> None:
+        """Show (or, with None, clear) an alert in the tooltip and menu, e.g. a low balance."""
+        self._alert = text or None
+        self.refresh()
+
+    def active_alert(self, balance: Decimal | None = None) -> str | None:
+        """The alert to show: one set by set_alert, a sync problem, or a negative balance."""
+        if self._alert:
+            return self._alert
+        banner = getattr(self.window, "banner", None)
+        if banner is not None and not banner.isHidden() and banner.kind in ALERT_BANNER_KINDS:
+            return banner.label.text()
+        if balance is not None and balance < 0:
+            return self.tr("Negative balance: top up to keep requests flowing.")
+        return None
+
+    # -- figures --------------------------------------------------------------------------
+    def figures(self, now: datetime | None = None) -> TrayFigures:
+        """Balance, today's spend and tokens, last sync and alert, from the cache."""
+        cache = self.window.cache
+        snap = cache.snapshot("credits")
+        credits = snap[0] if snap else None
+        currency = credits.get("currency", "") if credits else ""
+        balance = Decimal(credits["balance"]) if credits else None
+        totals = today_totals(cache.conn, local_midnight_ms(now))
+        if not totals:
+            spend = formatting.money(Decimal(0), currency, places=2)
+        else:
+            spend = " + ".join(
+                formatting.money(cost, cur or currency) for cur, (cost, _t, _n) in totals.items()
+            )
+        now_ms = int(now.timestamp() * 1000) if now else None
+        return TrayFigures(
+            balance=formatting.money(balance, currency, places=2) if balance is not None else None,
+            today_spend=spend,
+            today_tokens=sum(t for _c, t, _n in totals.values()),
+            last_sync=formatting.ago(cache.last_sync_ms, now_ms),
+            alert=self.active_alert(balance),
+        )
+
+    def menu_lines(self, figures: TrayFigures) -> list[str]:
+        """The figure lines at the top of the menu (and, joined, the tooltip)."""
+        lines = [
+            self.tr("Balance: {0}").format(figures.balance or self.tr("not synced yet")),
+            self.tr("Today: {0} · {1} tokens").format(
+                figures.today_spend, formatting.tokens(figures.today_tokens)
+            ),
+            self.tr("Last synced: {0}").format(figures.last_sync),
+        ]
+        if self.scheduler is not None:
+            lines.append(self.scheduler.status_text())
+        if figures.alert:
+            lines.append(self.tr("⚠ {0}").format(figures.alert))
+        return lines
+
+    def tooltip_text(self, figures: TrayFigures) -> str:
+        """The tooltip: the app name and the figure lines."""
+        return "\n".join(["Lowdash", *self.menu_lines(figures)])
+
+    def refresh(self, *_args: object) -> None:
+        """Recompute the figures from the cache and update the tooltip and menu."""
+        if getattr(self.window, "_shut", False):
+            return
+        figures = self.figures()
+        lines = self.menu_lines(figures)
+        actions = [self.balance_action, self.today_action, self.last_sync_action]
+        scheduler = self.scheduler
+        if scheduler is not None:
+            actions.append(self.schedule_action)
+        self.schedule_action.setVisible(scheduler is not None)
+        for action, line in zip(actions, lines, strict=False):
+            action.setText(line)
+        self.alert_action.setVisible(bool(figures.alert))
+        self.alert_action.setText(lines[-1] if figures.alert else "")
+        self.setToolTip(self.tooltip_text(figures))
+        self.pause_action.setEnabled(scheduler is not None)
+        if scheduler is not None and self.pause_action.isChecked() != scheduler.paused:
+            self.pause_action.blockSignals(True)
+            self.pause_action.setChecked(scheduler.paused)
+            self.pause_action.blockSignals(False)
+
+    # -- commands ---------------------------------------------------------------------------
+    def _set_paused(self, paused: bool) -> None:
+        if self.scheduler is not None:
+            self.scheduler.set_paused(paused)
+
+    def _quit(self) -> None:
+        quit_app = getattr(self.window, "quit_app", None)
+        if quit_app is not None:
+            quit_app()
+        else:
+            QApplication.quit()
+
+    def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        # macOS opens the menu on a click; elsewhere a click shows or hides the window
+        if reason == QSystemTrayIcon.ActivationReason.Trigger and sys.platform != "darwin":
+            if self.window.isVisible() and not self.window.isMinimized():
+                self.window.hide()
+            else:
+                self.window.raise_and_show()
+
+
+def keep_in_tray(settings: QSettings | None = None) -> bool:
+    """Whether closing the window keeps Lowdash in the tray (default: yes, if there is a tray)."""
+    if not TrayIcon.available():
+        return False
+    value = (settings or QSettings()).value(KEEP_IN_TRAY_KEY, True)
+    return value is True or str(value).lower() in ("true", "1")
+
+
+def close_to_tray(window) -> bool:
+    """Hide the window into the tray instead of quitting, if so chosen; True if hidden.
+
+    The first time, a notification explains where the app went and where to change it.
+    """
+    if not keep_in_tray():
+        return False
+    window.hide()
+    settings = QSettings()
+    explained = settings.value(EXPLAINED_KEY, False)
+    if not (explained is True or str(explained).lower() in ("true", "1")):
+        settings.setValue(EXPLAINED_KEY, True)
+        window.tray.notify(
+            window.tr("Lowdash is still running"),
+            window.tr(
+                "Closing the window keeps Lowdash in the tray, refreshing on schedule. "
+                "Use Quit in the tray menu to exit, or turn this off in Preferences."
+            ),
+        )
+    return True
