@@ -5,7 +5,8 @@ requests (or on requests forced with `force`) and counts what it injected, by ki
 
 How the platform's truth stays well defined under faults:
 - transport faults (drop, truncate, 5xx, 429, stall) change nothing on the platform;
-- `replay` re-sends an earlier feed answer verbatim (older revisions must not win);
+- `replay` re-sends an earlier feed answer verbatim (older revisions must not win); only
+  pages with has_more true are replayed, as a stale "end of feed" would fool any client;
 - `extra-fields` adds unknown fields (valid records that must be stored as usual);
 - `revision-bump` really changes the platform: a generation gets a higher revision, appended
   to the feed, so `platform.truth()` moves with it;
@@ -182,8 +183,11 @@ class Faults:
         page = self._covering(request, response, owed)
         if page is not None:
             response = json_response(200, page)
-        with self._lock:
-            self._history.append(response.body)
+        if b'"has_more":true' in response.body:
+            # only middle pages are replayed: a stale "this is the end" would stop any client
+            # short, and no client can tell it from the truth
+            with self._lock:
+                self._history.append(response.body)
         return response
 
     @staticmethod
