@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import os
 import sqlite3
 from collections.abc import Callable
@@ -10,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from ..store.queries import HistoryFilter
-from ..store.rows import rfc3339, to_ms
+from ..store.rows import to_ms
 from .atomic import discard, temp_path_for
 
 CSV_COLUMNS: tuple[str, ...] = (
@@ -57,9 +56,34 @@ def day_filter(
     return HistoryFilter(start_ms=start_ms, end_ms=end_ms, model=model, provider=provider)
 
 
-def _cell(value: object) -> object:
-    # None becomes an empty field; floats keep Python's shortest round-trip repr
-    return "" if value is None else value
+TEXT_COLUMNS = frozenset(
+    {"id", "key_id", "model", "resolved_model", "provider", "region", "cost", "currency",
+     "methodology_version"}
+)
+REAL_COLUMNS = frozenset({"energy_wh", "carbon_g"})
+# RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled
+_NEEDS_QUOTES = "'*[\",' || char(10) || char(13) || ']*'"
+
+
+def _field_sql(column: str) -> str:
+    """SQL that renders one column as its CSV field text (SQLite does the formatting)."""
+    if column == "created_at":
+        # RFC 3339 UTC with milliseconds, from integer ms (exact, no float rounding)
+        return (
+            "strftime('%Y-%m-%dT%H:%M:%S', created_at / 1000, 'unixepoch') || '.' || "
+            "substr('00' || (created_at % 1000), -3) || 'Z'"
+        )
+    if column in TEXT_COLUMNS:
+        return (
+            f"CASE WHEN {column} IS NULL THEN '' WHEN {column} GLOB {_NEEDS_QUOTES} "
+            f"THEN '\"' || replace({column}, '\"', '\"\"') || '\"' ELSE {column} END"
+        )
+    if column in REAL_COLUMNS:
+        return f"ifnull(CAST({column} AS TEXT), '')"
+    return f"ifnull({column}, '')"
+
+
+LINE_SQL = " || ',' || ".join(f"({_field_sql(c)})" for c in CSV_COLUMNS)
 
 
 def export_csv(
@@ -97,11 +121,9 @@ def _write(
     written = 0
     try:
         with open(tmp_name, "x", encoding="utf-8", newline="") as fh:
-            writer = csv.writer(fh, lineterminator="\r\n")
-            writer.writerow(CSV_COLUMNS)
+            fh.write(",".join(CSV_COLUMNS) + "\r\n")
             cursor = conn.execute(
-                f"SELECT {', '.join(CSV_COLUMNS)} FROM generations{where}"
-                " ORDER BY created_at, rowid",
+                f"SELECT {LINE_SQL} FROM generations{where} ORDER BY created_at, rowid",
                 params,
             )
             if progress:
@@ -112,10 +134,7 @@ def _write(
                 rows = cursor.fetchmany(chunk_rows)
                 if not rows:
                     break
-                for row in rows:
-                    cells = [_cell(v) for v in row]
-                    cells[CREATED_AT] = rfc3339(row[CREATED_AT])
-                    writer.writerow(cells)
+                fh.write("".join([row[0] + "\r\n" for row in rows]))
                 written += len(rows)
                 if progress:
                     progress(written, total)
