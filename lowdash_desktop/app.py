@@ -105,6 +105,8 @@ def run_gui(args) -> int:
             connection, account = _choose_account(root, keystore, args)
             if account is None:
                 return 1
+        if connection is not None:
+            connection = _with_network_settings(connection)
         try:
             session = open_session(root, connection, account, demo=args.demo)
         except CacheError as exc:
@@ -114,7 +116,7 @@ def run_gui(args) -> int:
 
         window = MainWindow(session)
         app.windows.append(window)
-        window.show()
+        _show_window(app, window, getattr(args, "minimized", False))
         tune_gc()
         if args.screenshot:
             _arrange_screenshot(app, window, args.screenshot)
@@ -124,6 +126,31 @@ def run_gui(args) -> int:
     finally:
         if demo_platform is not None:
             demo_platform.stop()
+
+
+def _with_network_settings(connection: Connection) -> Connection:
+    """The connection with the env/OS proxy and the CA bundle from Preferences."""
+    from .logsetup import register_secret
+    from .ui.network import configured
+
+    register_secret(connection.api_key)
+    connection, config = configured(connection)
+    log.info("network: %s", config.describe())
+    return connection
+
+
+def _show_window(app: QApplication, window, minimized: bool) -> None:
+    """Show the window, or start in the tray (`--minimized`); the tray keeps the app alive."""
+    from .ui.tray import TrayIcon
+
+    has_tray = TrayIcon.available()
+    app.setQuitOnLastWindowClosed(not has_tray)
+    if minimized and has_tray:
+        return  # only the tray icon; its menu opens the window
+    if minimized:
+        window.showMinimized()
+    else:
+        window.show()
 
 
 def _choose_account(root: Path, keystore: KeyStore, args):

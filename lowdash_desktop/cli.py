@@ -39,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--base-url", help="platform address, e.g. https://api.lowrouter.example/v1")
     parser.add_argument("--screenshot", metavar="PNG",
                         help="after the first sync, save a PNG of the window and exit")
+    parser.add_argument("--minimized", action="store_true",
+                        help="start in the tray (or minimised where there is no tray)")
     sub = parser.add_subparsers(dest="command")
 
     sync = sub.add_parser("sync", help="sync the local cache headlessly (key from $LOWDASH_API_KEY)")
@@ -154,10 +156,22 @@ def cmd_demo_server(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _setup_log_file() -> None:
+    """The rotating, redacted log file; a read-only log folder must not stop the app."""
+    from .logsetup import register_secret, setup_logging
+
+    register_secret(os.environ.get(API_KEY_ENV, "").strip())
+    try:
+        setup_logging()
+    except OSError as exc:
+        logging.getLogger(__name__).warning("no log file: %s", exc)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    _setup_log_file()
     if args.command == "sync":
         return cmd_sync(args)
     if args.command == "demo-server":
