@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import random
+import signal
 import sqlite3
+import subprocess
+import sys
+import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -117,3 +124,149 @@ def sync_until_complete(
             client.close()
             cache.close()
     raise AssertionError(f"no complete sync in {max_runs} runs: {dict(stats.failures)}")
+
+
+# -- kill -9 rounds ---------------------------------------------------------------------------
+class Killer:
+    """Fault hook that SIGKILLs the sync process at its k-th feed request, then delegates."""
+
+    def __init__(self, inner: Any = None) -> None:
+        self.inner = inner
+        self.pid: int | None = None
+        self.at = 0
+        self.delay_s = 0.0
+        self.feed_requests = 0
+        self._lock = threading.Lock()
+
+    def arm(self, pid: int, at: int, delay_s: float) -> None:
+        """Kill `pid` `delay_s` after its `at`-th feed request reaches the platform."""
+        with self._lock:
+            self.pid, self.at, self.delay_s, self.feed_requests = pid, at, delay_s, 0
+
+    def intercept(self, request: Any, respond: Callable[[], Any]) -> Any:
+        """Count feed requests; fire the kill (possibly while the answer is on its way)."""
+        with self._lock:
+            fire = None
+            if request.path.rstrip("/") == "/generations" and self.pid is not None:
+                self.feed_requests += 1
+                if self.feed_requests == self.at:
+                    fire, self.pid = self.pid, None
+        if fire is not None:
+            timer = threading.Timer(self.delay_s, _kill, (fire,))
+            timer.daemon = True
+            timer.start()
+        if self.inner is not None:
+            return self.inner.intercept(request, respond)
+        return respond()
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+@dataclass
+class KillStats:
+    """What the kill -9 rounds did."""
+
+    rounds: int = 0
+    killed: int = 0
+    killed_by_request: int = 0
+    killed_by_clock: int = 0
+    completed: int = 0
+    integrity_checks: int = 0
+    partial_violations: list[str] = field(default_factory=list)
+
+
+def _sync_process(platform: DemoPlatform, data_dir: Path, page_limit: int) -> subprocess.Popen:
+    env = {**os.environ, "LOWDASH_API_KEY": platform.api_key, "LOWDASH_DATA_DIR": str(data_dir)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "lowdash_desktop", "sync", "--base-url", platform.base_url,
+         "--data-dir", str(data_dir), "--page-limit", str(page_limit), "--quiet"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+    )
+
+
+def check_partial(platform: DemoPlatform, path: Path, stats: KillStats) -> None:
+    """After a kill: the file is sound, and everything in it is true (ids, revisions <= truth)."""
+    if not path.exists():
+        return
+    result = integrity(path)
+    stats.integrity_checks += 1
+    if result != "ok":
+        stats.partial_violations.append(f"integrity_check: {result}")
+        return
+    truth = platform.truth()
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows = conn.execute("SELECT id, revision FROM generations").fetchall()
+    finally:
+        conn.close()
+    for gen_id, revision in rows:
+        if gen_id not in truth or revision > truth[gen_id]:
+            stats.partial_violations.append(f"{gen_id} r{revision} is not the platform's")
+
+
+def kill_rounds(
+    platform: DemoPlatform, data_dir: Path, rounds: int, seed: int, page_limit: int = 25
+) -> tuple[KillStats, Path]:
+    """`lowdash sync` processes killed at random moments; then one left to finish."""
+    rng = random.Random(f"kill9:{seed}")
+    killer = Killer(platform.faults)
+    platform.faults = killer
+    stats = KillStats()
+    path: Path | None = None
+    try:
+        for _ in range(rounds):
+            stats.rounds += 1
+            proc = _sync_process(platform, data_dir, page_limit)
+            by_request = rng.random() < 0.6
+            if by_request:
+                killer.arm(proc.pid, rng.randint(1, 12), rng.uniform(0.0, 0.03))
+                try:
+                    proc.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            else:
+                try:
+                    proc.wait(timeout=rng.uniform(0.05, 1.2))
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            killer.arm(0, 0, 0.0)
+            if proc.stderr is not None:
+                proc.stderr.close()
+            if proc.returncode == -signal.SIGKILL:
+                stats.killed += 1
+                if by_request:
+                    stats.killed_by_request += 1
+                else:
+                    stats.killed_by_clock += 1
+            else:
+                stats.completed += 1
+            path = path or _cache_path(platform, data_dir)
+            if path is not None:
+                check_partial(platform, path, stats)
+            # the platform moves on between rounds
+            platform.add_generations(rng.randint(0, 40))
+            for _ in range(rng.randint(0, 3)):
+                platform.bump_revision(index=rng.randrange(len(platform.data)))
+        proc = _sync_process(platform, data_dir, page_limit)
+        _, err = proc.communicate(timeout=300)
+        if proc.returncode != 0:
+            raise AssertionError(f"the final sync failed: {err.decode(errors='replace')}")
+        path = path or _cache_path(platform, data_dir)
+        assert path is not None
+        return stats, path
+    finally:
+        platform.faults = killer.inner
+
+
+def _cache_path(platform: DemoPlatform, data_dir: Path) -> Path | None:
+    from lowdash_desktop import accounts
+
+    entry = accounts.find(data_dir, platform.base_url)
+    return entry.cache_path(data_dir) if entry else None
