@@ -1,0 +1,95 @@
+"""The log file: rotating, with API keys and Authorization headers redacted; diagnostics."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from lowdash_desktop import diagnostics, logsetup
+
+KEY = "lr-live-" + "Zq7" * 13 + "x"
+OTHER_SECRET = "corp-token-5f1e9a7c"
+
+
+@pytest.fixture
+def root_logging():
+    """Put the root logger back as it was (handlers and level) after the test."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield root
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(level)
+
+
+def _read_all(folder) -> str:
+    return "".join(p.read_text(encoding="utf-8") for p in sorted(folder.glob("lowdash.log*")))
+
+
+def test_key_and_authorization_header_never_reach_the_file(tmp_path, root_logging):
+    path = logsetup.setup_logging(tmp_path / "logs")
+    log = logging.getLogger("lowdash_desktop.test")
+    log.info("request headers: %s", {"Authorization": f"Bearer {KEY}", "User-Agent": "lowdash"})
+    log.warning("raw header line: Authorization: Bearer %s", KEY)
+    log.error("using key %s for https://api.lowrouter.example/v1", KEY)
+    try:
+        raise RuntimeError(f"client failed with api_key={KEY}")
+    except RuntimeError:
+        log.exception("sync crashed")
+    for handler in root_logging.handlers:
+        handler.flush()
+    text = path.read_text(encoding="utf-8")
+    assert KEY not in text
+    assert "Bearer" not in text or "Bearer [REDACTED]" in text
+    assert "Authorization: [REDACTED]" in text
+    assert "'Authorization': '[REDACTED]'" in text
+    assert "User-Agent" in text and "api.lowrouter.example" in text, "context is kept"
+    assert "RuntimeError" in text and "sync crashed" in text
+
+
+def test_registered_secret_redacted(tmp_path, root_logging):
+    logsetup.register_secret(OTHER_SECRET)
+    path = logsetup.setup_logging(tmp_path)
+    logging.getLogger("lowdash_desktop.test").warning("proxy said %s", OTHER_SECRET)
+    for handler in root_logging.handlers:
+        handler.flush()
+    assert OTHER_SECRET not in path.read_text(encoding="utf-8")
+
+
+def test_proxy_password_redacted():
+    text = logsetup.redact("via http://alice:s3cr3t@proxy.corp:3128 to the platform")
+    assert "s3cr3t" not in text and "proxy.corp:3128" in text
+
+
+def test_log_rotates(tmp_path, root_logging, monkeypatch):
+    monkeypatch.setattr(logsetup, "MAX_BYTES", 2_000)
+    logsetup.setup_logging(tmp_path)
+    log = logging.getLogger("lowdash_desktop.test")
+    for i in range(200):
+        log.info("line %d with key %s", i, KEY)
+    files = sorted(p.name for p in tmp_path.glob("lowdash.log*"))
+    assert "lowdash.log.1" in files and len(files) <= logsetup.BACKUP_COUNT + 1
+    assert KEY not in _read_all(tmp_path)
+
+
+def test_setup_twice_keeps_one_file_handler(tmp_path, root_logging):
+    logsetup.setup_logging(tmp_path)
+    logsetup.setup_logging(tmp_path)
+    names = [h.get_name() for h in root_logging.handlers]
+    assert names.count("lowdash-file") == 1
+
+
+def test_diagnostics_has_versions_paths_errors_and_no_secrets(tmp_path, root_logging):
+    logsetup.setup_logging(tmp_path)
+    logging.getLogger("lowdash_desktop.test").error("refused key %s", KEY)
+    text = diagnostics.report(
+        paths=[("Cache", "/tmp/cache.sqlite3")],
+        details=[("Network", "Proxy: none (direct connection)"), ("Header", f"Bearer {KEY}")],
+    )
+    assert "Lowdash: " in text and "Python: " in text and "httpx: " in text
+    assert "OS: " in text and "Logs: " in text and "Cache: /tmp/cache.sqlite3" in text
+    assert "refused key [REDACTED]" in text, "the last errors are listed, redacted"
+    assert KEY not in text
