@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import logging
 import random
+import socket
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
+import httpcore
 import httpx
 from pydantic import BaseModel, ValidationError
 
@@ -89,6 +92,82 @@ def _error_from_response(response: httpx.Response) -> errors.HttpError:
     return cls(text, status=response.status_code, code=code)
 
 
+class _AbortableBackend(httpcore.NetworkBackend):
+    """Wraps httpcore's network backend to remember live sockets so `abort` can cut them."""
+
+    def __init__(self, inner: httpcore.NetworkBackend):
+        self._inner = inner
+        self._streams: weakref.WeakSet[_TrackedStream] = weakref.WeakSet()
+        self._lock = threading.Lock()
+
+    def track(self, stream: httpcore.NetworkStream) -> httpcore.NetworkStream:
+        tracked = _TrackedStream(stream, self)
+        with self._lock:
+            self._streams.add(tracked)
+        return tracked
+
+    def connect_tcp(self, *args: Any, **kw: Any) -> httpcore.NetworkStream:
+        return self.track(self._inner.connect_tcp(*args, **kw))
+
+    def connect_unix_socket(self, *args: Any, **kw: Any) -> httpcore.NetworkStream:
+        return self.track(self._inner.connect_unix_socket(*args, **kw))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+    def abort(self) -> None:
+        """Shut down every socket: a read blocked in another thread returns at once."""
+        with self._lock:
+            streams = list(self._streams)
+        for stream in streams:
+            sock = stream.get_extra_info("socket")
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except (OSError, AttributeError):
+                pass
+
+
+class _TrackedStream(httpcore.NetworkStream):
+    """A network stream that its backend can find again (TLS upgrades stay tracked)."""
+
+    def __init__(self, inner: httpcore.NetworkStream, backend: _AbortableBackend):
+        self._inner = inner
+        self._backend = backend
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, timeout)
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, timeout)
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, *args: Any, **kw: Any) -> httpcore.NetworkStream:
+        return self._backend.track(self._inner.start_tls(*args, **kw))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+def _install_abortable(http: httpx.Client) -> list[_AbortableBackend]:
+    """Put an abortable backend under every connection pool of an httpx client.
+
+    httpx has no public hook for this; if its internals differ, cancelling still works
+    between requests and retries, just not in the middle of a read.
+    """
+    installed = []
+    transports = [getattr(http, "_transport", None), *getattr(http, "_mounts", {}).values()]
+    for transport in transports:
+        pool = getattr(transport, "_pool", None)
+        inner = getattr(pool, "_network_backend", None)
+        if isinstance(inner, httpcore.NetworkBackend):
+            backend = _AbortableBackend(inner)
+            pool._network_backend = backend  # type: ignore[union-attr]
+            installed.append(backend)
+    return installed
+
+
 class LowrouterClient:
     """Talks to one platform with one API key. Thread-safe for sequential use from one thread."""
 
@@ -130,6 +209,7 @@ class LowrouterClient:
             transport=transport,
             follow_redirects=False,
         )
+        self._abortable = _install_abortable(self._http)
 
     # -- plumbing -----------------------------------------------------------------------
     def close(self) -> None:
@@ -144,6 +224,8 @@ class LowrouterClient:
     def cancel(self) -> None:
         """Make any request in flight or any back-off wait give up with `Cancelled`."""
         self._cancel.set()
+        for backend in self._abortable:
+            backend.abort()
 
     @property
     def cancel_event(self) -> threading.Event:

@@ -28,6 +28,14 @@ class SyncWorker(QObject):
         self.cache_path = cache_path
         self.page_limit = page_limit
         self.cancel_event = threading.Event()
+        self._client = None  # the client in use, so another thread can cut its socket
+
+    def abort(self) -> None:
+        """Stop the running sync now, even in the middle of a read (callable from any thread)."""
+        self.cancel_event.set()
+        client = self._client
+        if client is not None:
+            client.cancel()
 
     @Slot(object)
     def run(self, connection: Connection) -> None:
@@ -37,6 +45,7 @@ class SyncWorker(QObject):
         try:
             cache = Cache.open_reader(self.cache_path)
             client = connection.client(cancel_event=self.cancel_event)
+            self._client = client
             engine = SyncEngine(
                 client, cache, page_limit=self.page_limit, on_progress=self.progress.emit,
                 cancel_event=self.cancel_event,
@@ -50,6 +59,7 @@ class SyncWorker(QObject):
             self.failed.emit(f"Sync failed unexpectedly: {exc}", SyncResult())
             return
         finally:
+            self._client = None
             if client is not None:
                 client.close()
             if cache is not None:
@@ -98,7 +108,7 @@ class SyncController(QObject):
         return True
 
     def cancel(self) -> None:
-        self._worker.cancel_event.set()
+        self._worker.abort()
 
     def _on_finished(self, result: SyncResult) -> None:
         self._running = False
@@ -109,8 +119,8 @@ class SyncController(QObject):
         self.failed.emit(message, result)
 
     def shutdown(self, timeout_ms: int = 2000) -> bool:
-        """Cancel any sync and join the thread; True if it ended in time."""
-        self._worker.cancel_event.set()
+        """Cancel any sync (cutting a request in flight) and join the thread; True if in time."""
+        self._worker.abort()
         self._thread.quit()
         ended = self._thread.wait(timeout_ms)
         if ended:
