@@ -23,6 +23,7 @@ from ..store.cache import Cache
 from ..sync.engine import SyncProgress, SyncResult
 from ..sync.worker import SyncController
 from . import formatting
+from .account_menu import AccountMenu
 from .docks.credits_dock import CreditsDock
 from .docks.dashboard import DashboardMixin
 from .docks.placeholder_dock import PlaceholderDock
@@ -77,6 +78,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         self._ago_timer.timeout.connect(self.tray.refresh)
         self._ago_timer.start(30_000)
         self.scheduler.start()
+        self.account_menu = AccountMenu(self)  # keys, credits, routing, settings; sync alerts
         self._build_help_menu()
 
     def _title(self) -> str:
@@ -176,13 +178,27 @@ class MainWindow(DashboardMixin, QMainWindow):
         self.progress.setTextVisible(False)
         self.progress.hide()
         self.count_label = QLabel(self)
+        self.quarantine_label = QLabel(self)
+        self.quarantine_label.setAccessibleName(self.tr("Malformed records set aside"))
         self.last_sync_label = QLabel(self)
         bar.addWidget(self.sync_label, 1)
         bar.addPermanentWidget(self.count_label)
+        bar.addPermanentWidget(self.quarantine_label)
         bar.addPermanentWidget(self.progress)
         bar.addPermanentWidget(self.last_sync_label)
         self.table_model.countChanged.connect(self._update_count)
         self._update_count(self.table_model.rowCount())
+        self._update_quarantine()
+
+    def _update_quarantine(self) -> None:
+        """Show how many malformed records the sync has set aside (hidden when none)."""
+        count = self.cache.quarantine_count()
+        self.quarantine_label.setText(self.tr("{0} malformed set aside").format(f"{count:,}"))
+        self.quarantine_label.setToolTip(
+            self.tr("Records the platform sent in a form Lowdash cannot read are kept aside "
+                    "with the reason, and the rest of the history is stored.")
+        )
+        self.quarantine_label.setVisible(count > 0)
 
     # -- state -------------------------------------------------------------------------------
     def _show_cached_state(self) -> None:
@@ -261,6 +277,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         snap = self.cache.snapshot("credits")
         self.credits_dock.show_credits(snap[0] if snap else None)
         self._refresh_dashboard()
+        self._update_quarantine()
 
     def _on_sync_finished(self, result: SyncResult) -> None:
         self._sync_done()

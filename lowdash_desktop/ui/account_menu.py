@@ -1,0 +1,221 @@
+"""The window's Account menu: keys, credits, routing, settings, sign in/out, and sync alerts."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QDialog, QLabel
+
+from ..api.models import Key
+from ..secrets import KeyStore
+from .dialogs.operation_dialog import manage_reason
+from .notifications import Alert, NotificationWatcher
+
+log = logging.getLogger(__name__)
+
+
+class AccountMenu(QObject):
+    """Owns the Account menu's actions and dialogs, and the notification watcher of a window."""
+
+    def __init__(self, window, keystore: KeyStore | None = None):
+        super().__init__(window)
+        self.window = window
+        self.keystore = keystore or KeyStore()
+        self.dialogs: dict[str, QDialog] = {}
+        menu = window.menuBar().addMenu(self.tr("&Account"))
+        self.menu = menu
+        self.keys_action = self._action(self.tr("&Keys…"), self.open_keys)
+        self.credits_action = self._action(self.tr("&Credits && receipts…"), self.open_credits)
+        self.routing_action = self._action(self.tr("Auto-&routing…"), self.open_routing)
+        self.settings_action = self._action(self.tr("&Settings…"), self.open_settings)
+        menu.addSeparator()
+        self.sign_in_action = self._action(self.tr("Sign &in…"), self.sign_in)
+        self.sign_out_action = self._action(self.tr("Sign &out"), self.sign_out)
+        self.badge = QLabel(window)
+        self.badge.setObjectName("alert_badge")
+        self.badge.setAccessibleName(self.tr("Warnings"))
+        self.badge.setStyleSheet(
+            "#alert_badge { background: #fff4d6; color: #7a4b00; border: 1px solid #e0b050;"
+            " border-radius: 8px; padding: 0 8px; }"
+        )
+        self.badge.hide()
+        window.statusBar().addPermanentWidget(self.badge)
+        self.watcher = NotificationWatcher(window.cache, window.tray.notify, self)
+        self.watcher.alertsChanged.connect(self._show_alerts)
+        window.syncFinished.connect(lambda _ok: self.watcher.check())
+        self._update_actions()
+        self.watcher.check()
+
+    def _action(self, text: str, slot) -> QAction:
+        action = QAction(text, self.window)
+        action.triggered.connect(lambda _=False: slot())
+        self.menu.addAction(action)
+        return action
+
+    # -- state -------------------------------------------------------------------------------
+    @property
+    def connection(self):
+        return self.window.session.connection
+
+    def _cached_keys(self) -> list[Key] | None:
+        snap = self.window.cache.snapshot("keys")
+        try:
+            return [Key.model_validate(k) for k in snap[0]] if snap else None
+        except ValueError:
+            return None
+
+    def manage_reason(self) -> str | None:
+        """Why this window's key cannot manage the account (None if it can or is unknown)."""
+        connection = self.connection
+        return manage_reason(self._cached_keys(), connection.api_key if connection else None)
+
+    def _update_actions(self) -> None:
+        signed_in = self.connection is not None
+        self.sign_in_action.setVisible(not signed_in)
+        self.sign_out_action.setVisible(signed_in)
+        reason = self.manage_reason()
+        for action in (self.keys_action, self.routing_action, self.settings_action):
+            action.setToolTip(reason or "")
+            action.setStatusTip(reason or "")
+        self.menu.setToolTipsVisible(True)
+
+    def _show_alerts(self, alerts: list[Alert]) -> None:
+        if not alerts:
+            self.badge.hide()
+            self.badge.clear()
+            return
+        self.badge.setText(
+            self.tr("⚠ {0} warnings").format(len(alerts))
+            if len(alerts) > 1
+            else self.tr("⚠ {0}").format(alerts[0].title)
+        )
+        self.badge.setToolTip("\n".join(a.text for a in alerts))
+        self.badge.show()
+
+    # -- dialogs ----------------------------------------------------------------------------
+    def _currency(self) -> str:
+        account = self.window.cache.snapshot("account")
+        return account[0].get("currency", "") if account else ""
+
+    def _show(self, name: str, dialog: QDialog) -> QDialog:
+        old = self.dialogs.get(name)
+        if old is not None and old.isVisible():
+            old.close()
+        self.dialogs[name] = dialog
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
+        dialog.show()
+        dialog.raise_()
+        return dialog
+
+    def open_keys(self) -> QDialog:
+        from .dialogs.keys_dialog import KeysDialog
+
+        dialog = KeysDialog(self.connection, self.window.cache, self._currency(), self.window)
+        dialog.setWindowFlag(Qt.WindowType.Window)
+        if self.connection is None:
+            dialog.set_manage_reason(manage_reason(None, None))
+        else:
+            dialog.refresh()
+        return self._show("keys", dialog)
+
+    def open_credits(self) -> QDialog:
+        from .dialogs.credits_dialog import CreditsDialog
+
+        dialog = CreditsDialog(self.connection, self.window.cache, self.window)
+        if self.connection is not None:
+            dialog.refresh()
+        return self._show("credits", dialog)
+
+    def open_routing(self) -> QDialog:
+        from .dialogs.routing_dialog import RoutingDialog
+
+        dialog = RoutingDialog(self.connection, self.window.cache, self.window)
+        if self.connection is not None:
+            dialog.load()
+        return self._show("routing", dialog)
+
+    def open_settings(self) -> QDialog:
+        from .dialogs.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.connection, self.window.cache, self.window)
+        dialog.saved.connect(lambda _s: self.window.sync_now())
+        dialog.accountDeleted.connect(self.sign_out)
+        if self.connection is not None:
+            dialog.load()
+        return self._show("settings", dialog)
+
+    # -- sign in / out -------------------------------------------------------------------------
+    def sign_out(self) -> None:
+        """Remove the key from the key store; the account and its cache stay for offline use."""
+        connection = self.connection
+        if connection is None:
+            return
+        self.keystore.delete(connection.base_url)
+        self.window.session.connection = None
+        for dialog in self.dialogs.values():
+            if dialog.isVisible():
+                dialog.close()
+        self.window.sync_label.setText(
+            self.tr("Signed out: the key was removed. Showing the cached history.")
+        )
+        self._update_actions()
+
+    def sign_in(self) -> QDialog:
+        """Sign in again (to this account's platform); another account opens its own cache."""
+        from .dialogs.sign_in_dialog import SignInDialog
+
+        cached = self.window.cache.snapshot("account")
+        base_url = self.window.session.connection.base_url if self.connection else None
+        dialog = SignInDialog(self.keystore, base_url or self._known_base_url(), self.window)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+
+        def accepted() -> None:
+            info = dialog.account
+            if info is None or dialog.connection is None:
+                return
+            if cached and cached[0].get("id") not in (None, info.id):
+                self._open_other_account(dialog.connection, info)
+                return
+            self.window.session.connection = dialog.connection
+            self._update_actions()
+            self.window.sync_now()
+
+        dialog.accepted.connect(accepted)
+        dialog.show()
+        self.dialogs["sign_in"] = dialog
+        return dialog
+
+    def _known_base_url(self) -> str | None:
+        from .. import accounts
+
+        root = self.window.session.cache_path.parents[2]
+        for entry in accounts.known(root):
+            if entry.cache_path(root) == self.window.session.cache_path:
+                return entry.base_url
+        return None
+
+    def _open_other_account(self, connection, info) -> None:
+        """A key of another account: its own cache, its own window; this one steps aside."""
+        from PySide6.QtCore import QSettings, QTimer
+        from PySide6.QtWidgets import QApplication
+
+        from .. import accounts
+        from ..app import open_session
+        from .main_window import MainWindow
+
+        root = self.window.session.cache_path.parents[2]
+        entry = accounts.remember(root, connection.base_url, info.id, info.email, info.name)
+        QSettings().setValue("account/base_url", connection.base_url)
+        window = MainWindow(open_session(root, connection, entry))
+        app = QApplication.instance()
+        if hasattr(app, "windows"):
+            app.windows.append(window)
+        window.show()
+        QTimer.singleShot(0, window.sync_now)
+        old = self.window
+        old.save_state()
+        old.shutdown()
+        old.hide()
+        old.deleteLater()

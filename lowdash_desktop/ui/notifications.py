@@ -1,0 +1,123 @@
+"""Low-balance and key-limit warnings: one native notification per condition until it clears."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QCoreApplication, QObject, Signal
+
+from ..api.models import Credits, Key, Settings
+from ..store.cache import Cache
+from . import formatting
+from .models.keys_table_model import limit_used_percent
+
+log = logging.getLogger(__name__)
+
+NOTIFIED_META = "notified_conditions"  # JSON list of condition ids already notified
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("Notifications", text)
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One condition that deserves attention; `id` is stable while the condition lasts."""
+
+    id: str
+    title: str
+    text: str
+
+
+def find_alerts(credits: Credits | None, settings: Settings | None, keys: list[Key]) -> list[Alert]:
+    """The conditions true now, from the latest credits, settings and keys."""
+    if settings is None:
+        return []
+    notes = settings.notifications
+    alerts: list[Alert] = []
+    threshold = notes.low_balance_threshold
+    if credits is not None and threshold is not None and credits.balance < threshold:
+        alerts.append(
+            Alert(
+                "low_balance",
+                _tr("Low balance"),
+                _tr("The balance is {0}, under your threshold of {1}.").format(
+                    formatting.money(credits.balance, credits.currency, 2),
+                    formatting.money(threshold, credits.currency, 2),
+                ),
+            )
+        )
+    percent = notes.key_limit_warning_percent
+    if percent is not None:
+        for key in keys:
+            used = limit_used_percent(key)
+            if key.disabled or used is None or used < percent:
+                continue
+            alerts.append(
+                Alert(
+                    f"key_limit:{key.id}",
+                    _tr("Key near its limit"),
+                    _tr(
+                        "The key “{0}” has used {1:.0f}% of its credit limit (warning at {2}%)."
+                    ).format(key.name, used, percent),
+                )
+            )
+    return alerts
+
+
+class NotificationWatcher(QObject):
+    """After each sync, compares the cached figures with the preferences and notifies once."""
+
+    alertsChanged = Signal(list)  # the alerts active now (a list of Alert)
+
+    def __init__(self, cache: Cache, notify: Callable[[str, str], None], parent=None):
+        super().__init__(parent)
+        self.cache = cache
+        self.notify = notify
+        self.active: list[Alert] = []
+
+    def _load(self) -> tuple[Credits | None, Settings | None, list[Key]]:
+        def snap(name: str):
+            found = self.cache.snapshot(name)
+            return found[0] if found else None
+
+        try:
+            credits_raw, settings_raw, keys_raw = snap("credits"), snap("settings"), snap("keys")
+            credits = Credits.model_validate(credits_raw) if credits_raw else None
+            settings = Settings.model_validate(settings_raw) if settings_raw else None
+            keys = [Key.model_validate(k) for k in keys_raw or []]
+        except ValueError as exc:
+            log.warning("cannot read the cached figures for notifications: %s", exc)
+            return None, None, []
+        return credits, settings, keys
+
+    def notified(self) -> set[str]:
+        try:
+            return set(json.loads(self.cache.get_meta(NOTIFIED_META) or "[]"))
+        except ValueError:
+            return set()
+
+    def check(self) -> list[Alert]:
+        """Notify the conditions that are new; forget those that cleared. Returns the new ones."""
+        self.active = find_alerts(*self._load())
+        before = self.notified()
+        now = {a.id for a in self.active}
+        fresh = [a for a in self.active if a.id not in before]
+        if fresh:
+            if len(fresh) == 1:
+                self.notify(fresh[0].title, fresh[0].text)
+            else:
+                self.notify(
+                    _tr("Lowdash: {0} warnings").format(len(fresh)),
+                    "\n".join(a.text for a in fresh),
+                )
+        if now != before:
+            try:
+                self.cache.set_meta(NOTIFIED_META, json.dumps(sorted(now)))
+            except Exception as exc:  # a busy cache must not lose the alert itself
+                log.warning("cannot record notified alerts: %s", exc)
+        self.alertsChanged.emit(list(self.active))
+        return fresh
