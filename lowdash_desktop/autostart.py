@@ -42,7 +42,7 @@ class Autostart(Protocol):
 
 def _desktop_quote(arg: str) -> str:
     """Quote one Exec argument as the Desktop Entry spec asks."""
-    if arg and not any(c in arg for c in ' \t\n"\'\\><~|&;$*?#()`%='):
+    if arg and not any(c in arg for c in " \t\n\"'\\><~|&;$*?#()`%="):
         return arg
     escaped = arg.replace("\\", "\\\\").replace('"', '\\"').replace("`", "\\`")
     escaped = escaped.replace("$", "\\$").replace("%", "%%")

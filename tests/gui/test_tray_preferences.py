@@ -27,7 +27,11 @@ def test_settings_apply_to_window_and_login_entry(qtbot, data_dir, demo_platform
     qtbot.addWidget(dialog)
     assert dialog.interval.currentData() == 5, "default every 5 minutes"
     assert [dialog.interval.itemData(i) for i in range(dialog.interval.count())] == [
-        0, 1, 5, 15, 60,
+        0,
+        1,
+        5,
+        15,
+        60,
     ]
     assert not dialog.keep_in_tray.isEnabled(), "no tray offscreen: explained, not offered"
     assert "no system tray" in dialog.keep_in_tray.toolTip()

@@ -73,7 +73,9 @@ def test_loopback_is_always_direct():
 
 def test_describe_hides_proxy_password_and_names_ca():
     config = netconfig.resolve(
-        PLATFORM, ca_bundle="/etc/corp/ca.pem", environ={},
+        PLATFORM,
+        ca_bundle="/etc/corp/ca.pem",
+        environ={},
         system_lookup=lambda url: "http://bob:hunter2@os-proxy:8080",
     )
     text = config.describe()
@@ -157,10 +159,13 @@ def _make_pki(folder):
     now = dt.datetime.now(dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = (
-        x509.CertificateBuilder().subject_name(_name("Lowdash Test Corp CA"))
-        .issuer_name(_name("Lowdash Test Corp CA")).public_key(ca_key.public_key())
+        x509.CertificateBuilder()
+        .subject_name(_name("Lowdash Test Corp CA"))
+        .issuer_name(_name("Lowdash Test Corp CA"))
+        .public_key(ca_key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=2))
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=2))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(False, False, False, False, False, True, True, False, False), True
@@ -170,9 +175,13 @@ def _make_pki(folder):
     )
     key = ec.generate_private_key(ec.SECP256R1())
     cert = (
-        x509.CertificateBuilder().subject_name(_name("127.0.0.1")).issuer_name(ca.subject)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=2))
+        x509.CertificateBuilder()
+        .subject_name(_name("127.0.0.1"))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=2))
         .add_extension(
             x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
             False,
@@ -188,10 +197,13 @@ def _make_pki(folder):
     cert_pem = folder / "server.pem"
     cert_pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_pem = folder / "server.key"
-    key_pem.write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ))
+    key_pem.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return ca_pem, cert_pem, key_pem
 
 

@@ -136,7 +136,9 @@ class PreferencesDialog(QDialog):
     # -- CA bundle and the connection test ------------------------------------------------
     def _browse_ca(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, self.tr("Choose a CA bundle"), self.ca_bundle.text(),
+            self,
+            self.tr("Choose a CA bundle"),
+            self.ca_bundle.text(),
             self.tr("Certificates (*.pem *.crt *.cer);;All files (*)"),
         )
         if path:
@@ -233,4 +235,3 @@ class PreferencesDialog(QDialog):
             self.message.setText(self.tr("Could not change start at login: {0}").format(exc))
             return
         settings.setValue(MINIMIZED_AT_LOGIN_KEY, wanted)
-
