@@ -1,0 +1,653 @@
+"""Eco impact of a window of cached usage, and the same usage re-priced on a baseline model.
+
+Actual figures are the platform's own (summed in SQL). The baseline re-prices the same usage
+through `methodology.estimate()`: same completion tokens, same provider PUE and region grid
+intensity, and the measured latency per token scaled by the ratio of the models' active
+parameter counts (midpoints of ranges): `latency_b = latency_a x active_b / active_a`.
+
+Rows are grouped in SQL by (day, model, provider, region, latency-per-token bin). EcoLogits'
+energy is linear in tokens at a fixed latency per token, so each (model, provider, region, bin)
+needs one `estimate()` call at the bin's token-weighted latency per token; the bin's energy
+is that per-token figure times its tokens. Bins are 1/8 of an octave wide (about 9 %).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from ..store.cache import Cache
+from .methodology import Params, Range, estimate, parse_param_count
+
+DAY_MS = 86_400_000
+SMALL_GENERATIONS = 100
+SMALL_TOKENS = 10_000
+FALLBACK_PUE = 1.2
+_BIN_BITS = 4  # significant bits kept of the latency per token (in microseconds)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRef:
+    """What the eco figures need to know about one model from `/models`."""
+
+    id: str
+    name: str
+    active: Params | None
+    total: Params | None
+    verified: bool
+
+    @property
+    def usable(self) -> bool:
+        """True when both parameter counts are known."""
+        return self.active is not None and self.total is not None
+
+    @property
+    def active_mid(self) -> float:
+        """Midpoint of the active parameter count (billions)."""
+        value = self.active if self.active is not None else 0.0
+        return (value[0] + value[1]) / 2 if isinstance(value, tuple) else float(value)
+
+
+@dataclass(slots=True)
+class Reference:
+    """The `/models` list and the `/eco/methodology` tables behind every figure."""
+
+    models: dict[str, ModelRef] = field(default_factory=dict)
+    pue: dict[str, float] = field(default_factory=dict)
+    grid: dict[str, float] = field(default_factory=dict)
+    version: str | None = None
+
+    @classmethod
+    def from_snapshots(cls, models: Any, methodology: Any) -> Reference:
+        """Build from the cached JSON of `/models` (list or `{data}`) and `/eco/methodology`."""
+        ref = cls()
+        if isinstance(models, dict):
+            models = models.get("data", [])
+        for item in models or []:
+            if not isinstance(item, dict) or not item.get("id"):
+                continue
+            ref.models[item["id"]] = ModelRef(
+                item["id"],
+                item.get("name") or item["id"],
+                _param_or_none(item.get("params_active_b", item.get("params_total_b"))),
+                _param_or_none(item.get("params_total_b")),
+                item.get("params_status") == "verified",
+            )
+        if isinstance(methodology, dict):
+            ref.version = methodology.get("version")
+            for name, prov in (methodology.get("providers") or {}).items():
+                if isinstance(prov, dict) and isinstance(prov.get("pue"), int | float):
+                    ref.pue[name] = float(prov["pue"])
+            for region, grams in (methodology.get("grid_intensity") or {}).items():
+                if isinstance(grams, int | float):
+                    ref.grid[region] = float(grams)
+        return ref
+
+    def fallback_pue(self) -> float:
+        """The mean PUE of known providers, for a provider missing from the table."""
+        return sum(self.pue.values()) / len(self.pue) if self.pue else FALLBACK_PUE
+
+
+def _param_or_none(value: Any) -> Params | None:
+    """A parsed parameter count, or None when missing or malformed."""
+    try:
+        return parse_param_count(value)
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+@dataclass(slots=True)
+class Totals:
+    """Energy (Wh) and electricity carbon (gCO2e) with low/high bounds."""
+
+    energy_wh: Range
+    carbon_g: Range
+
+    def as_json(self) -> dict[str, dict[str, float]]:
+        """`{energy_wh: {value, low, high}, carbon_g: {...}}`."""
+        return {"energy_wh": self.energy_wh.as_dict(), "carbon_g": self.carbon_g.as_dict()}
+
+
+@dataclass(slots=True)
+class EcoReport:
+    """The eco panel's figures for one window."""
+
+    days: int
+    start_ms: int
+    end_ms: int
+    baseline_model: str | None
+    baseline_name: str | None
+    actual: Totals
+    baseline: Totals | None
+    saved: bool
+    generations: int
+    tokens: int
+    methodology_versions: list[str]
+    confidence: str  # "normal" or "reduced"
+    confidence_reasons: list[str]
+    caveats: list[str]
+    day_labels: list[date]
+    actual_per_day_wh: list[float]
+    baseline_per_day_wh: list[float] | None
+    elapsed_ms: float = 0.0
+
+    @property
+    def difference_wh(self) -> float:
+        """Baseline energy minus actual energy (positive: the actual usage saved energy)."""
+        return self.baseline.energy_wh.value - self.actual.energy_wh.value if self.baseline else 0.0
+
+    @property
+    def difference_g(self) -> float:
+        """Baseline carbon minus actual carbon."""
+        return self.baseline.carbon_g.value - self.actual.carbon_g.value if self.baseline else 0.0
+
+    @property
+    def ratio(self) -> float | None:
+        """Baseline per-token energy over actual per-token energy (None if undefined)."""
+        if not self.baseline or self.actual.energy_wh.value <= 0:
+            return None
+        return self.baseline.energy_wh.value / self.actual.energy_wh.value
+
+    def as_json(self) -> dict[str, Any]:
+        """The `lowdash eco --json` document."""
+        return {
+            "days": self.days,
+            "from": _iso(self.start_ms),
+            "to": _iso(self.end_ms),
+            "baseline_model": self.baseline_model,
+            "actual": self.actual.as_json(),
+            "baseline": self.baseline.as_json() if self.baseline else None,
+            "saved": self.saved,
+            "difference": {"energy_wh": self.difference_wh, "carbon_g": self.difference_g},
+            "confidence": self.confidence,
+            "confidence_reasons": self.confidence_reasons,
+            "caveats": self.caveats,
+            "methodology_versions": self.methodology_versions,
+            "generations": self.generations,
+            "tokens": self.tokens,
+            "per_day": [
+                {
+                    "date": d.isoformat(),
+                    "actual_energy_wh": self.actual_per_day_wh[i],
+                    "baseline_energy_wh": (
+                        self.baseline_per_day_wh[i] if self.baseline_per_day_wh else None
+                    ),
+                }
+                for i, d in enumerate(self.day_labels)
+            ],
+        }
+
+
+def _iso(ms: int) -> str:
+    """RFC 3339 UTC from epoch milliseconds."""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _bin_sql(x: str) -> str:
+    """SQL keeping the top `_BIN_BITS` significant bits of a non-negative integer column."""
+    first = 1 << _BIN_BITS
+    parts = [f"WHEN {x} < {first} THEN {x}"]
+    for k in range(_BIN_BITS, 40):
+        shift = k - _BIN_BITS + 1
+        parts.append(f"WHEN {x} < {1 << (k + 1)} THEN ({x} >> {shift}) << {shift}")
+    return f"CASE {' '.join(parts)} ELSE {x} END"
+
+
+def _group_sql() -> str:
+    """The grouping query: one row per (model, provider, region, latency-per-token bin)."""
+    return f"""
+SELECT m, p, r, bin, count(*), sum(t), sum(CASE WHEN bin >= 0 THEN lat ELSE 0 END),
+       sum(t = 0), sum(e), sum(el), sum(eh), sum(c), sum(cl), sum(ch),
+       sum(e IS NULL), sum(CASE WHEN e IS NULL THEN t ELSE 0 END), max(g)
+FROM (
+    SELECT m, p, r, t, lat, e, el, eh, c, cl, ch, g,
+           CASE WHEN t <= 0 THEN -1 WHEN lpt IS NULL OR lpt < 0 THEN -2
+                ELSE {_bin_sql("lpt")} END AS bin
+    FROM (
+        SELECT resolved_model AS m, provider AS p, region AS r, completion_tokens AS t,
+               latency_ms AS lat, energy_wh AS e, energy_wh_low AS el, energy_wh_high AS eh,
+               carbon_g AS c, carbon_g_low AS cl, carbon_g_high AS ch, grid_intensity AS g,
+               CASE WHEN completion_tokens > 0 THEN latency_ms * 1000 / completion_tokens
+               END AS lpt
+        FROM generations WHERE created_at >= ? AND created_at < ?
+    )
+)
+GROUP BY m, p, r, bin
+"""
+
+
+GROUP_SQL = _group_sql()
+
+# Per day only (model, provider) is kept: the chart spreads each pair's baseline over the days
+# by its tokens, so the days add up exactly to the totals.
+DAY_SQL = f"""
+SELECT (created_at / {DAY_MS}) - ? AS day, resolved_model, provider, sum(completion_tokens),
+       sum(energy_wh), sum(CASE WHEN energy_wh IS NULL THEN completion_tokens ELSE 0 END),
+       methodology_version, confidence, caveats, count(*)
+FROM generations WHERE created_at >= ? AND created_at < ?
+GROUP BY 1, 2, 3, 7, 8, 9
+"""
+
+@dataclass(slots=True)
+class _Bin:
+    """Tokens and latency of one (model, provider, region, latency-per-token bin), all days."""
+
+    rows: int = 0
+    tokens: int = 0
+    latency_ms: float = 0.0
+    nulls: int = 0
+    grid_seen: float | None = None
+
+
+class _Acc:
+    """Running low/value/high sums of energy and carbon."""
+
+    __slots__ = ("e", "c")
+
+    def __init__(self) -> None:
+        self.e = [0.0, 0.0, 0.0]
+        self.c = [0.0, 0.0, 0.0]
+
+    def add(self, e: tuple[float, float, float], c: tuple[float, float, float]) -> None:
+        """Add (value, low, high) energy and carbon."""
+        for i in range(3):
+            self.e[i] += e[i]
+            self.c[i] += c[i]
+
+    def totals(self) -> Totals:
+        """As a Totals."""
+        return Totals(Range(*self.e), Range(*self.c))
+
+
+REP_TOKENS = 1000
+_EDGES_PER_OCTAVE = 8
+
+
+def _per_token(
+    model: ModelRef, lpt_ms: float | None, pue: float
+) -> tuple[float, float, float]:
+    """Per-token (value, low, high) Wh of a model at a latency per token (None: modelled).
+
+    Without a time-to-first-token term, EcoLogits' energy at a fixed latency per token is
+    proportional to the tokens, so one call at REP_TOKENS gives the per-token figure. Between
+    grid points 1/8 octave apart the figure is linear in the latency per token (EcoLogits caps
+    the generation time by the measured latency), so it is interpolated from memoized calls.
+    """
+    if lpt_ms is None or lpt_ms <= 0:
+        return _at(model, None, pue)
+    x = math.log2(lpt_ms) * _EDGES_PER_OCTAVE
+    i = math.floor(x)
+    lo, hi = 2 ** (i / _EDGES_PER_OCTAVE), 2 ** ((i + 1) / _EDGES_PER_OCTAVE)
+    a, b = _at(model, lo, pue), _at(model, hi, pue)
+    w = (lpt_ms - lo) / (hi - lo)
+    return (a[0] + (b[0] - a[0]) * w, a[1] + (b[1] - a[1]) * w, a[2] + (b[2] - a[2]) * w)
+
+
+def _at(model: ModelRef, lpt_ms: float | None, pue: float) -> tuple[float, float, float]:
+    """Per-token (value, low, high) Wh from one (memoized) `estimate()` call."""
+    latency_s = None if lpt_ms is None else lpt_ms * REP_TOKENS / 1000.0
+    energy = estimate(model.active, model.total, REP_TOKENS, latency_s, pue, 0.0).energy_wh
+    return (energy.value / REP_TOKENS, energy.low / REP_TOKENS, energy.high / REP_TOKENS)
+
+
+def _scale(values: tuple[float, float, float], factor: float) -> tuple[float, float, float]:
+    """(value, low, high) times a factor."""
+    return (values[0] * factor, values[1] * factor, values[2] * factor)
+
+
+def _names(counts: dict[str | None, int], limit: int = 4) -> str:
+    """'a (3), b (1), …' most frequent first."""
+    items = sorted(counts.items(), key=lambda kv: -kv[1])
+    text = ", ".join(f"{k or 'none'} ({v:,})" for k, v in items[:limit])
+    return text + (", …" if len(items) > limit else "")
+
+
+def compute(
+    conn: sqlite3.Connection,
+    ref: Reference,
+    baseline_model: str | None,
+    days: int = 30,
+    now_ms: int | None = None,
+) -> EcoReport:
+    """The eco figures of the last `days` days of cached usage, and their baseline re-pricing."""
+    started = time.perf_counter()
+    days = max(1, int(days))
+    end_ms = now_ms if now_ms is not None else time.time_ns() // 1_000_000
+    start_ms = end_ms - days * DAY_MS
+    first_day = start_ms // DAY_MS
+    n_days = (end_ms - 1) // DAY_MS - first_day + 1
+    caveats: list[str] = []
+    reasons: list[str] = []
+
+    base = ref.models.get(baseline_model) if baseline_model else None
+    if baseline_model and base is None:
+        caveats.append(
+            f"The baseline model {baseline_model} is not in the model list, so no baseline "
+            "could be computed."
+        )
+    elif base is not None and not base.usable:
+        caveats.append(
+            f"The baseline model {base.name} has no published parameter count, so no baseline "
+            "could be computed."
+        )
+        base = None
+    elif not baseline_model:
+        caveats.append("No baseline model is chosen (Settings → Eco baseline).")
+
+    rows = conn.execute(GROUP_SQL, (start_ms, end_ms)).fetchall()
+
+    # Pass 1: usage shapes per (model, provider, bin), over all days and regions: energy does
+    # not depend on the region, and carbon is energy x the region's grid intensity.
+    shapes: dict[tuple, _Bin] = defaultdict(_Bin)
+    routes: dict[tuple, _Bin] = defaultdict(_Bin)
+    for m, p, r, b, n, t, lat, *_sums, nulls, _t_null, g in rows:
+        shape = shapes[(m, p, b)]
+        shape.rows += n
+        shape.tokens += t or 0
+        shape.latency_ms += lat or 0
+        shape.nulls += nulls
+        route = routes[(m, p, r)]
+        route.rows += n
+        if g is not None:
+            route.grid_seen = g
+
+    unknown_models: dict[str | None, int] = defaultdict(int)
+    unparamed_models: dict[str | None, int] = defaultdict(int)
+    unknown_regions: dict[str | None, int] = defaultdict(int)
+    no_grid_regions: dict[str | None, int] = defaultdict(int)
+    unknown_providers: dict[str | None, int] = defaultdict(int)
+    fallback_pue = ref.fallback_pue()
+    grid_of: dict[tuple, float] = {}
+    for (m, p, r), route in routes.items():
+        if m not in ref.models:
+            unknown_models[m] += route.rows
+        elif not ref.models[m].usable:
+            unparamed_models[m] += route.rows
+        if p not in ref.pue:
+            unknown_providers[p] += route.rows
+        grid = ref.grid.get(r) if r else None
+        if grid is None:
+            unknown_regions[r] += route.rows
+            grid = route.grid_seen
+            if grid is None:
+                no_grid_regions[r] += route.rows
+        grid_of[(m, p, r)] = grid if grid is not None else 0.0
+
+    # Pass 2: per-token energy of the baseline (and of the actual model, for rows without
+    # stored figures) at each shape's token-weighted latency per token.
+    base_per: dict[tuple, tuple[float, float, float]] = {}
+    actual_per: dict[tuple, tuple[float, float, float]] = {}
+    no_latency = 0
+    for key, shape in shapes.items():
+        m, p, b = key
+        if b == -1 or shape.tokens <= 0:
+            continue
+        model = ref.models.get(m) if m else None
+        if model is not None and not model.usable:
+            model = None
+        pue = ref.pue.get(p, fallback_pue) if p else fallback_pue
+        lpt: float | None = None
+        if b >= 0:
+            lpt = shape.latency_ms / shape.tokens
+        else:
+            no_latency += shape.rows
+        if model is not None and shape.nulls:
+            actual_per[key] = _per_token(model, lpt, pue)
+        if base is not None:
+            if lpt is not None and model is not None and model.active_mid > 0:
+                lpt = lpt * base.active_mid / model.active_mid
+            elif model is None:
+                lpt = None  # no parameter count to scale by: EcoLogits models the latency
+            base_per[key] = _per_token(base, lpt, pue)
+
+    # Pass 3: totals, and per (model, provider) the tokens and energies the chart spreads.
+    actual, baseline = _Acc(), _Acc()
+    pair_tokens: dict[tuple, int] = defaultdict(int)
+    pair_base_wh: dict[tuple, float] = defaultdict(float)
+    pair_null_tokens: dict[tuple, int] = defaultdict(int)
+    pair_added_wh: dict[tuple, float] = defaultdict(float)
+    dropping: set[tuple] = set()
+    generations = tokens = zero_tokens = recomputed = excluded = excluded_tokens = 0
+    for m, p, r, b, n, t, _lat, z, e, el, eh, c, cl, ch, n_null, t_null, _g in rows:
+        key = (m, p, b)
+        t = t or 0
+        missing = actual_per.get(key)
+        if n_null and b != -1 and missing is None:
+            # No stored figures and nothing to recompute them from: leave these rows out of
+            # both sides so the comparison stays like for like.
+            excluded += n_null
+            excluded_tokens += t_null
+            dropping.add((m, p))
+            n -= n_null
+            t -= t_null
+        generations += n
+        tokens += t
+        zero_tokens += z
+        pair_tokens[(m, p)] += t
+        actual.add((e or 0.0, el or 0.0, eh or 0.0), (c or 0.0, cl or 0.0, ch or 0.0))
+        grid = grid_of[(m, p, r)] / 1000.0
+        if n_null and missing is not None:
+            recomputed += n_null
+            add_e = _scale(missing, t_null)
+            actual.add(add_e, _scale(add_e, grid))
+            pair_null_tokens[(m, p)] += t_null
+            pair_added_wh[(m, p)] += add_e[0]
+        per = base_per.get(key)
+        if per is not None and t > 0:
+            add_e = _scale(per, t)
+            baseline.add(add_e, _scale(add_e, grid))
+            pair_base_wh[(m, p)] += add_e[0]
+
+    actual_day = [0.0] * n_days
+    base_day = [0.0] * n_days
+    versions: dict[str, int] = defaultdict(int)
+    platform_caveats: dict[str, int] = defaultdict(int)
+    platform_low = 0
+    day_rows = conn.execute(DAY_SQL, (first_day, start_ms, end_ms))
+    for day, m, p, t, e, t_null, version, conf, cav, count in day_rows:
+        versions[version or "unknown"] += count
+        if conf == "low":
+            platform_low += count
+        for text in _json_list(cav):
+            platform_caveats[text] += count
+        if not 0 <= day < n_days:
+            continue
+        pair = (m, p)
+        t, t_null = t or 0, t_null or 0
+        actual_day[day] += e or 0.0
+        if pair in dropping:
+            t -= t_null
+        elif t_null and pair_null_tokens[pair]:
+            actual_day[day] += pair_added_wh[pair] * t_null / pair_null_tokens[pair]
+        if pair_tokens[pair]:
+            base_day[day] += pair_base_wh[pair] * t / pair_tokens[pair]
+
+    # Confidence: the reasons it is reduced, in plain words.
+    involved = {m for (m, _p, _r) in routes if m in ref.models}
+    estimated = sorted(ref.models[m].name for m in involved if not ref.models[m].verified)
+    if base is not None and not base.verified:
+        estimated.append(f"{base.name} (baseline)")
+    if estimated:
+        reasons.append(
+            "Parameter counts are estimated, not published, for: " + ", ".join(estimated) + "."
+        )
+    if unknown_models or unparamed_models:
+        reasons.append("Some models are missing from the model list or have no parameter count.")
+    if generations < SMALL_GENERATIONS or tokens < SMALL_TOKENS:
+        reasons.append(
+            f"Small sample: {generations:,} generations and {tokens:,} completion tokens "
+            f"(figures steady out above {SMALL_GENERATIONS} generations and "
+            f"{SMALL_TOKENS:,} tokens)."
+        )
+    known_versions = sorted(v for v in versions if v != "unknown")
+    if len(versions) > 1:
+        reasons.append(
+            "The window mixes methodology versions: "
+            + ", ".join(f"{v} ({versions[v]:,})" for v in sorted(versions)) + "."
+        )
+    elif known_versions and ref.version and known_versions[0] != ref.version and base:
+        reasons.append(
+            f"Actual figures use methodology {known_versions[0]}, the baseline uses "
+            f"{ref.version}."
+        )
+
+    # Caveats about the input, never silent.
+    if unknown_models:
+        caveats.append(
+            f"{sum(unknown_models.values()):,} generations used models missing from the model "
+            f"list: {_names(unknown_models)}. Their actual figures are the platform's; their "
+            "baseline uses EcoLogits' modelled latency instead of the measured one."
+        )
+    if unparamed_models:
+        caveats.append(
+            f"{sum(unparamed_models.values()):,} generations used models without a parameter "
+            f"count: {_names(unparamed_models)}."
+        )
+    if unknown_regions:
+        caveats.append(
+            f"{sum(unknown_regions.values()):,} generations ran in regions missing from the grid "
+            f"table: {_names(unknown_regions)}. The baseline uses the grid intensity stored "
+            "with those generations."
+        )
+    if no_grid_regions:
+        caveats.append(
+            f"For {sum(no_grid_regions.values()):,} of them no grid intensity is known at all, "
+            "so their baseline carbon is counted as zero."
+        )
+    if unknown_providers:
+        caveats.append(
+            f"{sum(unknown_providers.values()):,} generations ran on providers missing from the "
+            f"PUE table: {_names(unknown_providers)}. The baseline uses the average PUE "
+            f"({fallback_pue:.2f})."
+        )
+    if zero_tokens:
+        caveats.append(
+            f"{zero_tokens:,} generations produced no completion tokens; they are counted with "
+            "zero energy."
+        )
+    if no_latency:
+        caveats.append(
+            f"{no_latency:,} generations have no measured latency; EcoLogits' modelled latency "
+            "is used for them."
+        )
+    if recomputed:
+        caveats.append(
+            f"{recomputed:,} generations came without eco figures from the platform; they are "
+            "estimated here with the same method."
+        )
+    if excluded:
+        caveats.append(
+            f"{excluded:,} generations ({excluded_tokens:,} tokens) have no eco figures and no "
+            "known model; they are left out of both the actual and the baseline totals."
+        )
+    if platform_low:
+        caveats.append(
+            f"The platform rates {platform_low:,} generations as low confidence."
+        )
+    for text, count in sorted(platform_caveats.items(), key=lambda kv: -kv[1])[:5]:
+        caveats.append(f"Platform note on {count:,} generations: {text}.")
+
+    actual_totals = actual.totals()
+    base_totals = baseline.totals() if base is not None else None
+    saved = False
+    if base_totals is not None and tokens > 0:
+        saved = base_totals.energy_wh.value / tokens > actual_totals.energy_wh.value / tokens
+        if _overlap(actual_totals.energy_wh, base_totals.energy_wh):
+            caveats.append(
+                "The actual and baseline energy ranges overlap, so the difference is within the "
+                "uncertainty of the estimates."
+            )
+    if base is not None and tokens > 0:
+        caveats.append(
+            "Baseline latency: the measured latency per token scaled by the ratio of active "
+            "parameters (baseline / actual model)."
+        )
+
+    return EcoReport(
+        days=days,
+        start_ms=start_ms,
+        end_ms=end_ms,
+        baseline_model=baseline_model,
+        baseline_name=base.name if base else None,
+        actual=actual_totals,
+        baseline=base_totals,
+        saved=saved,
+        generations=generations,
+        tokens=tokens,
+        methodology_versions=sorted(versions),
+        confidence="reduced" if reasons else "normal",
+        confidence_reasons=reasons,
+        caveats=caveats,
+        day_labels=[date(1970, 1, 1) + timedelta(days=first_day + i) for i in range(n_days)],
+        actual_per_day_wh=actual_day,
+        baseline_per_day_wh=base_day if base is not None else None,
+        elapsed_ms=(time.perf_counter() - started) * 1000,
+    )
+
+
+def _overlap(a: Range, b: Range) -> bool:
+    """True when two ranges share some values (and at least one is a real range)."""
+    if a.low == a.high and b.low == b.high:
+        return False
+    return a.low <= b.high and b.low <= a.high
+
+
+def _json_list(text: str | None) -> list[str]:
+    """A cached JSON list of strings, tolerant of junk."""
+    if not text:
+        return []
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+LOCAL_BASELINE_META = "eco_baseline_local"
+
+
+def chosen_baseline(cache: Cache) -> tuple[str | None, bool]:
+    """The baseline model and whether it is a local choice not yet saved on the platform."""
+    local = cache.get_meta(LOCAL_BASELINE_META)
+    if local:
+        return local, True
+    snap = cache.snapshot("settings")
+    body = snap[0] if snap else None
+    model = body.get("eco_baseline_model") if isinstance(body, dict) else None
+    return (model if isinstance(model, str) and model else None), False
+
+
+def reference_from_cache(cache: Cache) -> Reference:
+    """The cached `/models` and `/eco/methodology` snapshots as a Reference."""
+    models = cache.snapshot("models")
+    method = cache.snapshot("methodology")
+    return Reference.from_snapshots(models[0] if models else [], method[0] if method else None)
+
+
+def report_from_cache(
+    cache: Cache, days: int = 30, baseline: str | None = None, now_ms: int | None = None
+) -> EcoReport:
+    """The eco report of a cache; the baseline defaults to the chosen one."""
+    ref = reference_from_cache(cache)
+    pending = False
+    if baseline is None:
+        baseline, pending = chosen_baseline(cache)
+    report = compute(cache.conn, ref, baseline, days, now_ms)
+    if not ref.models or not ref.grid:
+        report.caveats.insert(
+            0,
+            "The model list or the eco methodology has not been synced yet; sync to complete "
+            "the figures.",
+        )
+    if pending:
+        report.caveats.append(
+            f"The baseline {baseline} was chosen offline and is kept on this computer until it "
+            "can be saved on the platform."
+        )
+    return report
