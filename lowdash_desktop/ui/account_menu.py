@@ -44,8 +44,12 @@ class AccountMenu(QObject):
         window.statusBar().addPermanentWidget(self.badge)
         self.watcher = NotificationWatcher(window.cache, window.tray.notify, self)
         self.watcher.alertsChanged.connect(self._show_alerts)
-        window.syncFinished.connect(lambda _ok: self.watcher.check())
+        window.syncFinished.connect(self._after_sync)
         self._update_actions()
+        self.watcher.check()
+
+    def _after_sync(self, _ok: bool) -> None:
+        self._update_actions()  # the keys snapshot tells what this key may do
         self.watcher.check()
 
     def _action(self, text: str, slot) -> QAction:

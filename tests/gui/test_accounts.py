@@ -1,0 +1,82 @@
+"""Sign out / sign in from the Account menu, and what a key without 'manage' may do."""
+
+from __future__ import annotations
+
+from lowdash_desktop import accounts
+from lowdash_desktop.api.connection import Connection
+from lowdash_desktop.app import open_session
+from lowdash_desktop.secrets.keystore import SERVICE
+from lowdash_desktop.ui.main_window import MainWindow
+
+
+def make_window(qtbot, data_dir, platform, key: str):
+    account = accounts.remember(data_dir, platform.base_url, "acc_demo", "ops@example.com")
+    session = open_session(data_dir, Connection(platform.base_url, key), account)
+    window = MainWindow(session)
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(window.syncFinished, timeout=60_000):
+        window.sync_now()
+    return window
+
+
+def test_account_menu_lists_the_operations(qtbot, data_dir, demo_platform):
+    window = make_window(qtbot, data_dir, demo_platform, demo_platform.api_key)
+    texts = [a.text() for a in window.account_menu.menu.actions() if not a.isSeparator()]
+    assert texts == [
+        "&Keys…",
+        "&Credits && receipts…",
+        "Auto-&routing…",
+        "&Settings…",
+        "Sign &in…",
+        "Sign &out",
+    ]
+    keys = window.account_menu.open_keys()
+    qtbot.waitUntil(lambda: not keys.runner.busy, timeout=20_000)
+    assert keys.reason is None and keys.new_button.isEnabled()
+    keys.close()
+    window.quit_app()
+
+
+def test_read_only_key_shows_manage_actions_disabled_with_reason(qtbot, data_dir, demo_platform):
+    window = make_window(qtbot, data_dir, demo_platform, demo_platform.read_only_key)
+    reason = window.account_menu.manage_reason()
+    assert reason and "lacks the 'manage' scope" in reason
+    assert window.account_menu.keys_action.toolTip() == reason
+    keys = window.account_menu.open_keys()
+    assert not keys.new_button.isEnabled() and keys.note.isVisible()  # from the cache at once
+    qtbot.waitUntil(lambda: not keys.runner.busy, timeout=20_000)
+    keys.close()
+    routing = window.account_menu.open_routing()
+    qtbot.waitUntil(lambda: not routing.runner.busy, timeout=20_000)
+    assert not routing.ok_button.isEnabled()
+    routing.close()
+    settings = window.account_menu.open_settings()
+    qtbot.waitUntil(lambda: not settings.runner.busy, timeout=20_000)
+    assert not settings.save_button.isEnabled() and not settings.delete_button.isEnabled()
+    settings.close()
+    window.quit_app()
+
+
+def test_sign_out_removes_only_the_key(qtbot, data_dir, demo_platform, memory_keyring):
+    window = make_window(qtbot, data_dir, demo_platform, demo_platform.api_key)
+    base_url = window.session.connection.base_url
+    window.account_menu.keystore.set(base_url, demo_platform.api_key)
+    assert memory_keyring.store[(SERVICE, base_url)] == demo_platform.api_key
+    rows = window.table_model.rowCount()
+    window.account_menu.sign_out()
+    assert (SERVICE, base_url) not in memory_keyring.store
+    assert window.session.connection is None
+    assert accounts.find(data_dir, base_url) is not None, "the account is remembered"
+    assert window.table_model.rowCount() == rows, "the cache stays readable"
+    assert not window.sync_now()
+    assert window.account_menu.sign_in_action.isVisible()
+    assert not window.account_menu.sign_out_action.isVisible()
+    # signing in again with the same account's key resumes syncing in the same window
+    dialog = window.account_menu.sign_in()
+    dialog.key.setText(demo_platform.api_key)
+    with qtbot.waitSignal(window.syncFinished, timeout=60_000):
+        dialog.buttons.accepted.emit()
+    assert window.session.connection is not None
+    assert memory_keyring.store[(SERVICE, base_url)] == demo_platform.api_key
+    window.quit_app()
