@@ -1,0 +1,264 @@
+"""The 30-day eco aggregation: hand-made caches, baseline re-pricing, confidence, bad input."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from pathlib import Path
+
+import pytest
+
+from lowdash_desktop import eco
+from lowdash_desktop.eco import impact
+from lowdash_desktop.store.cache import Cache
+from lowdash_desktop.store.rows import GENERATION_COLUMNS
+
+NOW = 1_780_000_000_000
+DAY = 86_400_000
+MODELS = [
+    {"id": "small", "name": "Small 8B", "params_active_b": 8, "params_total_b": 8,
+     "params_status": "verified"},
+    {"id": "big", "name": "Big 70B", "params_active_b": 70, "params_total_b": 70,
+     "params_status": "verified"},
+    {"id": "guess", "name": "Guess", "params_active_b": {"min": 20, "max": 80},
+     "params_total_b": {"min": 100, "max": 400}, "params_status": "estimated"},
+]
+METHOD = {
+    "version": eco.METHOD_VERSION,
+    "method": "ecologits",
+    "providers": {"prov": {"pue": 1.2, "region_default": "eu"},
+                  "other": {"pue": 1.4, "region_default": "us"}},
+    "grid_intensity": {"eu": 50.0, "us": 400.0},
+}
+
+
+def model_ref(model_id: str) -> dict:
+    return next(m for m in MODELS if m["id"] == model_id)
+
+
+def row(i: int, model: str = "small", provider: str = "prov", region: str = "eu",
+        tokens: int = 200, latency_ms: int | None = 4000, age_ms: int = DAY,
+        stored: bool = True, version: str = eco.METHOD_VERSION, grid: float | None = None):
+    """A cache row; its eco figures computed the way the platform does when `stored`."""
+    vals = {c: None for c in GENERATION_COLUMNS}
+    vals.update(
+        id=f"g{i}", seq=i, revision=1, created_at=NOW - age_ms, model=model,
+        resolved_model=model, provider=provider, region=region, latency_ms=latency_ms,
+        prompt_tokens=10, completion_tokens=tokens, total_tokens=tokens + 10,
+        reasoning_tokens=0, cached_tokens=0, cost="0.001",
+        cost_nanos=1_000_000, currency="EUR", methodology_version=version,
+        confidence="verified", caveats="[]",
+    )
+    ref = {m["id"]: m for m in MODELS}.get(model)
+    if stored and ref is not None:
+        g = METHOD["grid_intensity"].get(region, grid or 0.0)
+        est = eco.estimate(
+            eco.parse_param_count(ref["params_active_b"]),
+            eco.parse_param_count(ref["params_total_b"]),
+            tokens, None if latency_ms is None else latency_ms / 1000,
+            METHOD["providers"].get(provider, {"pue": 1.3})["pue"], g,
+        )
+        vals.update(
+            energy_wh=est.energy_wh.value, energy_wh_low=est.energy_wh.low,
+            energy_wh_high=est.energy_wh.high, carbon_g=est.carbon_g.value,
+            carbon_g_low=est.carbon_g.low, carbon_g_high=est.carbon_g.high, grid_intensity=g,
+        )
+    elif stored:
+        vals.update(energy_wh=0.5, energy_wh_low=0.5, energy_wh_high=0.5, carbon_g=0.1,
+                    carbon_g_low=0.1, carbon_g_high=0.1, grid_intensity=grid)
+    return tuple(vals[c] for c in GENERATION_COLUMNS)
+
+
+@pytest.fixture
+def cache(tmp_path: Path):
+    cache, _ = Cache.open(tmp_path / "c.sqlite3")
+    cache.save_snapshot("models", MODELS)
+    cache.save_snapshot("methodology", METHOD)
+    cache.save_snapshot("settings", {"eco_baseline_model": "big", "notifications": {}})
+    yield cache
+    cache.close()
+
+
+def fill(cache: Cache, rows) -> None:
+    cache.apply_page(list(rows), [], None)
+
+
+def baseline_by_hand(rows, baseline: str) -> tuple[float, float]:
+    """Per-row re-pricing with the documented rule, independent of the SQL grouping."""
+    base = model_ref(baseline)
+    b_active = eco.parse_param_count(base["params_active_b"])
+    b_mid = sum(b_active) / 2 if isinstance(b_active, tuple) else b_active
+    energy = carbon = 0.0
+    cols = {c: i for i, c in enumerate(GENERATION_COLUMNS)}
+    for r in rows:
+        actual = eco.parse_param_count(model_ref(r[cols["resolved_model"]])["params_active_b"])
+        a_mid = sum(actual) / 2 if isinstance(actual, tuple) else actual
+        latency = r[cols["latency_ms"]] / 1000 * b_mid / a_mid
+        grid = METHOD["grid_intensity"][r[cols["region"]]]
+        est = eco.estimate(
+            eco.parse_param_count(base["params_active_b"]),
+            eco.parse_param_count(base["params_total_b"]),
+            r[cols["completion_tokens"]], latency,
+            METHOD["providers"][r[cols["provider"]]]["pue"], grid,
+        )
+        energy += est.energy_wh.value
+        carbon += est.carbon_g.value
+    return energy, carbon
+
+
+def test_actual_is_the_stored_figures_and_baseline_matches_per_row(cache) -> None:
+    rng = random.Random(3)
+    rows = [
+        row(i, model=rng.choice(["small", "guess"]), provider=rng.choice(["prov", "other"]),
+            region=rng.choice(["eu", "us"]), tokens=rng.randint(5, 1500),
+            latency_ms=rng.randint(200, 60_000), age_ms=rng.randint(1, 29 * DAY))
+        for i in range(400)
+    ]
+    fill(cache, rows)
+    report = impact.report_from_cache(cache, 30, now_ms=NOW)
+    cols = {c: i for i, c in enumerate(GENERATION_COLUMNS)}
+    assert report.generations == 400
+    assert report.tokens == sum(r[cols["completion_tokens"]] for r in rows)
+    assert report.actual.energy_wh.value == pytest.approx(sum(r[cols["energy_wh"]] for r in rows))
+    assert report.actual.carbon_g.high == pytest.approx(sum(r[cols["carbon_g_high"]] for r in rows))
+    energy, carbon = baseline_by_hand(rows, "big")
+    assert report.baseline is not None
+    assert report.baseline.energy_wh.value == pytest.approx(energy, rel=0.01)
+    assert report.baseline.carbon_g.value == pytest.approx(carbon, rel=0.01)
+    assert sum(report.actual_per_day_wh) == pytest.approx(report.actual.energy_wh.value)
+    assert sum(report.baseline_per_day_wh) == pytest.approx(report.baseline.energy_wh.value)
+    assert len(report.day_labels) in (30, 31)
+
+
+def test_saved_only_when_baseline_uses_more_per_token(cache) -> None:
+    fill(cache, [row(i, model="small", tokens=300, age_ms=DAY + i) for i in range(150)])
+    bigger = impact.report_from_cache(cache, 30, baseline="big", now_ms=NOW)
+    assert bigger.saved and bigger.difference_wh > 0
+    cache.conn.execute("DELETE FROM generations")
+    cache.conn.commit()
+    fill(cache, [row(i, model="big", tokens=300, age_ms=DAY + i) for i in range(150)])
+    smaller = impact.report_from_cache(cache, 30, baseline="small", now_ms=NOW)
+    assert not smaller.saved and smaller.difference_wh < 0
+
+
+def test_same_model_as_baseline_reprices_to_the_same_energy(cache) -> None:
+    rows = [row(i, model="big", tokens=100 + i, latency_ms=3000 + 7 * i) for i in range(120)]
+    fill(cache, rows)
+    report = impact.report_from_cache(cache, 30, baseline="big", now_ms=NOW)
+    assert report.baseline.energy_wh.value == pytest.approx(
+        report.actual.energy_wh.value, rel=0.005
+    )
+
+
+def test_confidence_normal_with_verified_models_and_enough_data(cache) -> None:
+    fill(cache, [row(i, tokens=200, age_ms=DAY + i) for i in range(120)])
+    report = impact.report_from_cache(cache, 30, baseline="big", now_ms=NOW)
+    assert report.confidence == "normal", report.confidence_reasons
+
+
+def test_confidence_reduced_for_small_sample_estimated_params_and_mixed_versions(cache) -> None:
+    fill(cache, [row(i, tokens=50) for i in range(20)])
+    small = impact.report_from_cache(cache, 30, now_ms=NOW)
+    assert small.confidence == "reduced"
+    assert any("Small sample" in r for r in small.confidence_reasons)
+    fill(cache, [row(100 + i, model="guess", tokens=500) for i in range(120)])
+    guessed = impact.report_from_cache(cache, 30, now_ms=NOW)
+    assert any("estimated" in r and "Guess" in r for r in guessed.confidence_reasons)
+    assert guessed.actual.energy_wh.low < guessed.actual.energy_wh.high
+    fill(cache, [row(300 + i, version="eco-2025.1+ecologits-0.6") for i in range(5)])
+    mixed = impact.report_from_cache(cache, 30, now_ms=NOW)
+    assert any("mixes methodology versions" in r for r in mixed.confidence_reasons)
+    assert mixed.methodology_versions == sorted([eco.METHOD_VERSION, "eco-2025.1+ecologits-0.6"])
+
+
+def test_estimated_baseline_reduces_confidence(cache) -> None:
+    fill(cache, [row(i, tokens=200, age_ms=DAY + i) for i in range(120)])
+    report = impact.report_from_cache(cache, 30, baseline="guess", now_ms=NOW)
+    assert report.confidence == "reduced"
+    assert any("Guess (baseline)" in r for r in report.confidence_reasons)
+
+
+def test_bad_input_is_counted_and_reported_never_dropped_silently(cache) -> None:
+    rows = [row(i) for i in range(50)]
+    rows.append(row(50, model="mystery"))  # stored figures, model unknown to /models
+    rows.append(row(51, model="mystery", stored=False))  # nothing to compute it from
+    rows.append(row(52, region="mars", stored=True, grid=123.0))  # region not in grid table
+    rows.append(row(53, tokens=0))  # zero tokens
+    rows.append(row(54, stored=False))  # no figures, but recomputable
+    rows.append(row(55, provider="nobody"))  # provider without PUE
+    rows.append(row(56, latency_ms=None))  # no latency
+    fill(cache, rows)
+    report = impact.report_from_cache(cache, 30, now_ms=NOW)
+    text = " ".join(report.caveats)
+    assert "mystery (2)" in text and "missing from the model list" in text
+    assert "mars (1)" in text
+    assert "1 generations produced no completion tokens" in text
+    assert "1 generations came without eco figures" in text
+    assert "1 generations (200 tokens) have no eco figures and no known model" in text
+    assert "nobody (1)" in text
+    assert "1 generations have no measured latency" in text
+    assert report.generations == len(rows) - 1, "only the unrecoverable row is left out"
+    recomputed = eco.estimate(8, 8, 200, 4.0, 1.2, 50.0)
+    cols = {c: i for i, c in enumerate(GENERATION_COLUMNS)}
+    stored = sum(r[cols["energy_wh"]] or 0 for r in rows)
+    assert report.actual.energy_wh.value == pytest.approx(
+        stored + recomputed.energy_wh.value, rel=1e-3
+    )
+    assert report.baseline is not None and report.baseline.energy_wh.value > 0
+
+
+def test_unknown_or_missing_baseline_and_empty_cache(cache) -> None:
+    report = impact.report_from_cache(cache, 30, baseline="nope", now_ms=NOW)
+    assert report.baseline is None and not report.saved
+    assert any("nope is not in the model list" in c for c in report.caveats)
+    assert report.generations == 0 and report.confidence == "reduced"
+    cache.save_snapshot("settings", {"eco_baseline_model": None})
+    report = impact.report_from_cache(cache, 30, now_ms=NOW)
+    assert any("No baseline model is chosen" in c for c in report.caveats)
+    json.dumps(report.as_json())
+
+
+def test_window_excludes_older_generations(cache) -> None:
+    fill(cache, [row(1, age_ms=DAY), row(2, age_ms=40 * DAY)])
+    assert impact.report_from_cache(cache, 30, now_ms=NOW).generations == 1
+    assert impact.report_from_cache(cache, 60, now_ms=NOW).generations == 2
+
+
+def test_local_baseline_choice_wins_and_is_said(cache) -> None:
+    cache.set_meta(impact.LOCAL_BASELINE_META, "small")
+    assert impact.chosen_baseline(cache) == ("small", True)
+    report = impact.report_from_cache(cache, 30, now_ms=NOW)
+    assert report.baseline_model == "small"
+    assert any("chosen offline" in c for c in report.caveats)
+
+
+def test_per_token_energy_is_proportional_to_tokens() -> None:
+    """The property the grouping relies on: at a fixed latency per token, energy ∝ tokens."""
+    for tokens in (1, 37, 1000, 4096):
+        for lpt in (0.005, 0.03, 0.2):
+            one = eco.estimate((20, 80), (100, 400), tokens, lpt * tokens, 1.2, 100)
+            ref = eco.estimate((20, 80), (100, 400), 1000, lpt * 1000, 1.2, 100)
+            assert one.energy_wh.low / tokens == pytest.approx(ref.energy_wh.low / 1000)
+            assert one.energy_wh.high / tokens == pytest.approx(ref.energy_wh.high / 1000)
+
+
+def test_large_cache_is_computed_quickly(cache) -> None:
+    rng = random.Random(5)
+    template = list(row(0))
+    cols = {c: i for i, c in enumerate(GENERATION_COLUMNS)}
+    rows = []
+    for i in range(50_000):
+        r = template.copy()
+        r[cols["id"]] = f"g{i}"
+        r[cols["created_at"]] = NOW - rng.randint(1, 29 * DAY)
+        r[cols["resolved_model"]] = rng.choice(["small", "big", "guess"])
+        r[cols["region"]] = rng.choice(["eu", "us"])
+        r[cols["completion_tokens"]] = rng.randint(1, 2000)
+        r[cols["latency_ms"]] = rng.randint(100, 90_000)
+        rows.append(tuple(r))
+    fill(cache, rows)
+    started = time.perf_counter()
+    report = impact.report_from_cache(cache, 30, now_ms=NOW)
+    assert report.generations == 50_000
+    assert time.perf_counter() - started < 20  # generous: CI machines are shared
