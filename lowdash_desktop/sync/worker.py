@@ -89,6 +89,7 @@ class SyncController(QObject):
         self._worker.finished.connect(self._on_finished)
         self._worker.failed.connect(self._on_failed)
         self._running = False
+        self._shut = False
         self._thread.start()
 
     @property
@@ -112,14 +113,17 @@ class SyncController(QObject):
 
     def _on_finished(self, result: SyncResult) -> None:
         self._running = False
-        self.finished.emit(result)
+        if not self._shut:  # after shutdown the listeners may have closed their caches
+            self.finished.emit(result)
 
     def _on_failed(self, message: str, result: SyncResult) -> None:
         self._running = False
-        self.failed.emit(message, result)
+        if not self._shut:
+            self.failed.emit(message, result)
 
     def shutdown(self, timeout_ms: int = 2000) -> bool:
         """Cancel any sync (cutting a request in flight) and join the thread; True if in time."""
+        self._shut = True
         self._worker.abort()
         self._thread.quit()
         ended = self._thread.wait(timeout_ms)
