@@ -1,0 +1,126 @@
+"""Settings → Eco baseline: pick the model the eco panel compares your usage with."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+)
+
+from ...eco.baseline_setting import SAVED, save_baseline
+from ...eco.impact import chosen_baseline, reference_from_cache
+from ...store.cache import Cache
+from ..background import BackgroundCall
+
+
+class EcoBaselineDialog(QDialog):
+    """Lists the cached `/models`; saving patches the platform's settings in the background."""
+
+    saved = Signal(str, str)  # model id, SAVED or OFFLINE
+
+    def __init__(self, cache_path: Path, connection: Any | None, parent=None):
+        super().__init__(parent)
+        self.setObjectName("eco_baseline_dialog")
+        self.setWindowTitle(self.tr("Eco baseline"))
+        self.cache_path = cache_path
+        self.connection = connection
+        self._call: BackgroundCall | None = None
+        layout = QVBoxLayout(self)
+        intro = QLabel(self.tr(
+            "The eco panel re-prices your usage on this model: same tokens, same regions, "
+            "latency scaled by the models' active parameters."
+        ), self)
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        self.list = QListWidget(self)
+        self.list.setAccessibleName(self.tr("Models"))
+        layout.addWidget(self.list, 1)
+        self.status = QLabel(self)
+        self.status.setObjectName("eco_baseline_status")
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        self._load()
+
+    def _load(self) -> None:
+        cache = Cache.open_reader(self.cache_path)
+        try:
+            ref = reference_from_cache(cache)
+            current, pending = chosen_baseline(cache)
+        finally:
+            cache.close()
+        for model in sorted(ref.models.values(), key=lambda m: m.name.lower()):
+            note = "" if model.verified else self.tr(" (parameters estimated)")
+            item = QListWidgetItem(f"{model.name} — {model.id}{note}", self.list)
+            item.setData(Qt.ItemDataRole.UserRole, model.id)
+            if not model.usable:
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
+            if model.id == current:
+                self.list.setCurrentItem(item)
+        if not ref.models:
+            self.status.setText(self.tr("No model list cached yet: sync first."))
+            self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(False)
+        elif pending:
+            self.status.setText(self.tr(
+                "The current choice was made offline and is not saved on the platform yet."
+            ))
+
+    def selected_model(self) -> str | None:
+        """The model id highlighted in the list."""
+        item = self.list.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item else None
+
+    def select_model(self, model_id: str) -> bool:
+        """Highlight a model by id (for keyboard users and tests)."""
+        for row in range(self.list.count()):
+            if self.list.item(row).data(Qt.ItemDataRole.UserRole) == model_id:
+                self.list.setCurrentRow(row)
+                return True
+        return False
+
+    def save(self) -> None:
+        """Save in the background; the dialog closes when done, or says what went wrong."""
+        model = self.selected_model()
+        if not model or self._call is not None:
+            return
+        self.buttons.setEnabled(False)
+        self.status.setText(self.tr("Saving…"))
+        call = BackgroundCall(
+            lambda: save_baseline(self.cache_path, self.connection, model), self
+        )
+        call.done.connect(lambda outcome: self._on_saved(model, outcome))
+        call.error.connect(self._on_error)
+        self._call = call
+        call.start()
+
+    def _on_saved(self, model: str, outcome: str) -> None:
+        self._call = None
+        self.buttons.setEnabled(True)
+        if outcome == SAVED:
+            self.status.setText(self.tr("Saved on the platform."))
+        else:
+            self.status.setText(self.tr(
+                "Offline: the choice is kept on this computer and used for the figures; save "
+                "it again when online to store it on the platform."
+            ))
+        self.saved.emit(model, outcome)
+        if outcome == SAVED:
+            self.accept()
+
+    def _on_error(self, exc: Exception) -> None:
+        self._call = None
+        self.buttons.setEnabled(True)
+        self.status.setText(self.tr("Not saved: {0}").format(exc))

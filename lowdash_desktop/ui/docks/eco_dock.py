@@ -1,0 +1,272 @@
+"""Eco impact: 30-day energy and carbon, a baseline comparison, confidence and caveats."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QDockWidget, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from ...eco.impact import EcoReport, report_from_cache
+from ...store.cache import Cache
+from .. import formatting
+from ..background import BackgroundCall
+
+ACTUAL_COLOUR = "#009E73"
+BASELINE_COLOUR = "#E69F00"
+
+
+def compute_report(cache_path: Path, days: int = 30) -> EcoReport:
+    """Open a reader on the cache and compute the report (runs on a worker thread)."""
+    cache = Cache.open_reader(cache_path)
+    try:
+        return report_from_cache(cache, days)
+    finally:
+        cache.close()
+
+
+def _range_text(low: float, high: float, unit) -> str:
+    """'range a – b', or '' when the bounds are equal."""
+    return "" if low == high else f"{unit(low)} – {unit(high)}"
+
+
+class EcoDock(QDockWidget):
+    """The Eco panel: actual vs baseline over the last 30 days, computed off the UI thread."""
+
+    reportReady = Signal(object)
+    baselineRequested = Signal()
+
+    def __init__(self, parent=None, days: int = 30):
+        super().__init__(self.tr("Eco impact (last {0} days)").format(days), parent)
+        self.setObjectName("dock_eco")
+        self.days = days
+        self.report: EcoReport | None = None
+        self._call: BackgroundCall | None = None
+        self._pending_path: Path | None = None
+        body = QWidget(self)
+        layout = QVBoxLayout(body)
+        layout.setSpacing(4)
+        self.actual_label = QLabel(body)
+        self.actual_label.setObjectName("eco_actual")
+        self.actual_label.setWordWrap(True)
+        self.actual_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.baseline_label = QLabel(body)
+        self.baseline_label.setObjectName("eco_baseline")
+        self.baseline_label.setWordWrap(True)
+        self.verdict_label = QLabel(body)
+        self.verdict_label.setObjectName("eco_verdict")
+        self.verdict_label.setWordWrap(True)
+        font = self.verdict_label.font()
+        font.setBold(True)
+        self.verdict_label.setFont(font)
+        layout.addWidget(self.actual_label)
+        layout.addWidget(self.baseline_label)
+        layout.addWidget(self.verdict_label)
+        row = QHBoxLayout()
+        self.confidence_label = QLabel(body)
+        self.confidence_label.setObjectName("eco_confidence")
+        self.confidence_label.setAccessibleName(self.tr("Confidence of the eco estimate"))
+        self.caveats_toggle = QLabel(body)
+        self.caveats_toggle.setObjectName("eco_caveats_toggle")
+        self.caveats_toggle.setTextFormat(Qt.TextFormat.RichText)
+        self.caveats_toggle.linkActivated.connect(self._toggle_caveats)
+        self.baseline_link = QLabel(body)
+        self.baseline_link.setObjectName("eco_baseline_link")
+        self.baseline_link.setTextFormat(Qt.TextFormat.RichText)
+        self.baseline_link.setText(
+            f"<a href='baseline'>{self.tr('Change baseline…')}</a>"
+        )
+        self.baseline_link.setAccessibleName(self.tr("Change the eco baseline model"))
+        self.baseline_link.linkActivated.connect(lambda _l: self.baselineRequested.emit())
+        row.addWidget(self.confidence_label)
+        row.addWidget(self.caveats_toggle)
+        row.addStretch(1)
+        row.addWidget(self.baseline_link)
+        layout.addLayout(row)
+        self.caveats_label = QLabel(body)
+        self.caveats_label.setObjectName("eco_caveats")
+        self.caveats_label.setWordWrap(True)
+        self.caveats_label.setTextFormat(Qt.TextFormat.RichText)
+        self.caveats_label.hide()
+        layout.addWidget(self.caveats_label)
+        self.plot = pg.PlotWidget(body)
+        self.plot.setObjectName("eco_chart")
+        self.plot.setAccessibleName(self.tr("Energy per day, actual and baseline"))
+        self.plot.setMinimumHeight(110)
+        self._style_plot()
+        layout.addWidget(self.plot, 1)
+        self.setWidget(body)
+        self.actual_label.setText(self.tr("No eco figures yet: sync to fill the cache."))
+
+    # -- computing ------------------------------------------------------------------------------
+    def refresh(self, cache_path: Path) -> None:
+        """Recompute from the cache on a worker thread; `reportReady` fires when shown."""
+        if self._call is not None:
+            self._pending_path = cache_path  # one at a time; run again when this one ends
+            return
+        self.verdict_label.setText(self.tr("Computing…") if self.report is None else "")
+        call = BackgroundCall(lambda: compute_report(cache_path, self.days), self)
+        call.done.connect(self._on_done)
+        call.error.connect(self._on_error)
+        self._call = call
+        call.start()
+
+    def _finish_call(self) -> None:
+        if self._call is not None:
+            self._call.deleteLater()
+        self._call = None
+        if self._pending_path is not None:
+            path, self._pending_path = self._pending_path, None
+            self.refresh(path)
+
+    def _on_done(self, report: EcoReport) -> None:
+        self.show_report(report)
+        self._finish_call()
+        self.reportReady.emit(report)
+
+    def _on_error(self, exc: Exception) -> None:
+        self.verdict_label.setText(self.tr("Could not compute the eco figures: {0}").format(exc))
+        self._finish_call()
+        self.reportReady.emit(None)
+
+    # -- showing ---------------------------------------------------------------------------------
+    def show_report(self, report: EcoReport) -> None:
+        """Fill the labels and the chart from a report."""
+        self.report = report
+        a = report.actual
+        self.actual_label.setText(
+            self.tr("Actual: {0} ({1}) · {2} ({3}) · {4} generations, {5} completion tokens")
+            .format(
+                formatting.energy(a.energy_wh.value),
+                _range_text(a.energy_wh.low, a.energy_wh.high, formatting.energy)
+                or self.tr("no range"),
+                formatting.carbon(a.carbon_g.value),
+                _range_text(a.carbon_g.low, a.carbon_g.high, formatting.carbon)
+                or self.tr("no range"),
+                f"{report.generations:,}", f"{report.tokens:,}",
+            )
+        )
+        b = report.baseline
+        if b is None:
+            self.baseline_label.setText(self.tr("Baseline: none computed (see caveats)."))
+        else:
+            range_e = _range_text(b.energy_wh.low, b.energy_wh.high, formatting.energy)
+            self.baseline_label.setText(
+                self.tr("Same usage on {0}: {1}{2} · {3}").format(
+                    report.baseline_name or report.baseline_model,
+                    formatting.energy(b.energy_wh.value),
+                    f" ({range_e})" if range_e else "",
+                    formatting.carbon(b.carbon_g.value),
+                )
+            )
+        self.verdict_label.setText(self.verdict_text(report))
+        self._show_confidence(report)
+        self._draw(report)
+
+    def verdict_text(self, report: EcoReport) -> str:
+        """'You saved …' only when the baseline uses more energy per token; else say so."""
+        if report.baseline is None or report.tokens <= 0:
+            return self.tr("No comparison available.")
+        name = report.baseline_name or report.baseline_model or ""
+        diff_e, diff_c = abs(report.difference_wh), abs(report.difference_g)
+        if report.saved:
+            percent = diff_e / report.baseline.energy_wh.value * 100
+            return self.tr("You saved {0} ({1}) compared with {2}: {3:.0f}% less energy.").format(
+                formatting.energy(diff_e), formatting.carbon(diff_c), name, percent
+            )
+        base = report.baseline.energy_wh.value
+        more = (
+            self.tr("{0:.0f}% more").format(diff_e / base * 100) if base > 0
+            else self.tr("more")
+        )
+        return self.tr(
+            "Your usage used more energy than {0} would have: {1} ({2}) more, {3}."
+        ).format(name, formatting.energy(diff_e), formatting.carbon(diff_c), more)
+
+    def _show_confidence(self, report: EcoReport) -> None:
+        items = report.confidence_reasons + report.caveats
+        if report.confidence == "reduced":
+            self.confidence_label.setText("⚠ " + self.tr("Reduced confidence"))
+            self.confidence_label.setToolTip(" ".join(report.confidence_reasons))
+        else:
+            self.confidence_label.setText(self.tr("Confidence: normal"))
+            self.confidence_label.setToolTip("")
+        self.caveats_label.setText(
+            "<ul style='margin-left:-20px'>"
+            + "".join(f"<li>{_escape(text)}</li>" for text in items)
+            + "</ul>"
+        )
+        self._update_toggle(len(items))
+
+    def _update_toggle(self, count: int) -> None:
+        if not count:
+            self.caveats_toggle.setText("")
+            self.caveats_label.hide()
+            return
+        text = (
+            self.tr("Hide caveats") if self.caveats_label.isVisible()
+            else self.tr("Show {0} caveats").format(count)
+        )
+        self.caveats_toggle.setText(f"<a href='caveats'>{text}</a>")
+
+    def _toggle_caveats(self, _link: str = "") -> None:
+        """Show or hide the caveats list inline."""
+        self.caveats_label.setVisible(not self.caveats_label.isVisible())
+        report = self.report
+        if report is not None:
+            self._update_toggle(len(report.confidence_reasons) + len(report.caveats))
+
+    def caveats_visible(self) -> bool:
+        """True when the caveats list is shown (not just when its parent is)."""
+        return not self.caveats_label.isHidden()
+
+    # -- chart -------------------------------------------------------------------------------------
+    def _style_plot(self) -> None:
+        palette = self.palette()
+        text = palette.color(QPalette.ColorRole.Text)
+        self.plot.setBackground(palette.color(QPalette.ColorRole.Base))
+        item = self.plot.getPlotItem()
+        item.setMenuEnabled(False)
+        item.hideButtons()
+        item.getViewBox().setMouseEnabled(x=False, y=False)
+        for name in ("left", "bottom"):
+            axis = item.getAxis(name)
+            axis.setPen(pg.mkPen(text))
+            axis.setTextPen(pg.mkPen(text))
+        item.setLabel("left", self.tr("Wh per day"))
+        self.legend = item.addLegend(offset=(8, 4), colCount=2)
+        self.legend.setLabelTextColor(text)
+
+    def _draw(self, report: EcoReport) -> None:
+        item = self.plot.getPlotItem()
+        item.clear()
+        self.legend.clear()
+        xs = list(range(len(report.day_labels)))
+        item.plot(xs, report.actual_per_day_wh, name=self.tr("Actual"),
+                  pen=pg.mkPen(QColor(ACTUAL_COLOUR), width=2), fillLevel=0,
+                  brush=QColor(0, 158, 115, 50))
+        top = max(report.actual_per_day_wh, default=0.0)
+        if report.baseline_per_day_wh is not None:
+            item.plot(xs, report.baseline_per_day_wh,
+                      name=self.tr("Baseline ({0})").format(report.baseline_name or ""),
+                      pen=pg.mkPen(QColor(BASELINE_COLOUR), width=2,
+                                   style=Qt.PenStyle.DashLine))
+            top = max(top, max(report.baseline_per_day_wh, default=0.0))
+        step = max(1, len(xs) // 5)
+        item.getAxis("bottom").setTicks([[
+            (i, report.day_labels[i].strftime("%m-%d")) for i in range(len(xs) - 1, -1, -step)
+        ]])
+        item.setXRange(-0.5, max(0, len(xs) - 0.5), padding=0)
+        item.setYRange(0, (top or 1.0) * 1.3, padding=0)
+        self.plot.setToolTip(self.tr("Energy per day (UTC days): actual and baseline"))
+
+    def busy(self) -> bool:
+        """True while a computation runs."""
+        return self._call is not None
+
+
+def _escape(text: str) -> str:
+    """Minimal HTML escaping for the caveats list."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
