@@ -26,7 +26,7 @@ from . import formatting
 from .account_menu import AccountMenu
 from .docks.credits_dock import CreditsDock
 from .docks.dashboard import DashboardMixin
-from .docks.placeholder_dock import PlaceholderDock
+from .docks.eco_dock import EcoDock
 from .models.transaction_table_model import TransactionTableModel
 from .scheduler import SyncScheduler, watch_network
 from .session import Session
@@ -130,9 +130,9 @@ class MainWindow(DashboardMixin, QMainWindow):
     def _build_docks(self) -> None:
         self.credits_dock = CreditsDock(self)
         self._build_dashboard_docks()
-        self.eco_dock = PlaceholderDock(
-            self.tr("Eco impact"), "dock_eco", self.tr("Energy and carbon estimate"), self
-        )
+        self.eco_dock = EcoDock(self)
+        self.eco_dock.baselineRequested.connect(self.open_eco_baseline)
+        self.eco_dock.refresh(self.session.cache_path)
         docks = [self.credits_dock, self.usage_dock, self.top_models_dock, self.eco_dock]
         self.docks = [*docks, self.spend_dock]
         self._arrange_wide()
@@ -168,6 +168,10 @@ class MainWindow(DashboardMixin, QMainWindow):
         find.setShortcut(QKeySequence.StandardKey.Find)
         find.triggered.connect(lambda: (self.search.setFocus(), self.search.selectAll()))
         self.addAction(find)
+        settings_menu = self.menuBar().addMenu(self.tr("S&ettings"))
+        self.eco_baseline_action = QAction(self.tr("&Eco baseline…"), self)
+        self.eco_baseline_action.triggered.connect(self.open_eco_baseline)
+        settings_menu.addAction(self.eco_baseline_action)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -278,6 +282,17 @@ class MainWindow(DashboardMixin, QMainWindow):
         self.credits_dock.show_credits(snap[0] if snap else None)
         self._refresh_dashboard()
         self._update_quarantine()
+        self.eco_dock.refresh(self.session.cache_path)
+
+    def open_eco_baseline(self):
+        """Settings → Eco baseline; the eco panel recomputes once a choice is saved."""
+        from .dialogs.eco_baseline_dialog import EcoBaselineDialog
+
+        dialog = EcoBaselineDialog(self.session.cache_path, self.session.connection, self)
+        dialog.saved.connect(lambda *_: self.eco_dock.refresh(self.session.cache_path))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
 
     def _on_sync_finished(self, result: SyncResult) -> None:
         self._sync_done()

@@ -137,7 +137,7 @@ class EcoDock(QDockWidget):
         self.report = report
         a = report.actual
         self.actual_label.setText(
-            self.tr("Actual: {0} ({1}) · {2} ({3}) · {4} generations, {5} completion tokens")
+            self.tr("Actual: {0} ({1}) · {2} ({3})\n{4} generations, {5} completion tokens")
             .format(
                 formatting.energy(a.energy_wh.value),
                 _range_text(a.energy_wh.low, a.energy_wh.high, formatting.energy)
@@ -236,6 +236,7 @@ class EcoDock(QDockWidget):
             axis.setPen(pg.mkPen(text))
             axis.setTextPen(pg.mkPen(text))
         item.setLabel("left", self.tr("Wh per day"))
+        item.setLabel("bottom", self.tr("UTC day"))
         self.legend = item.addLegend(offset=(8, 4), colCount=2)
         self.legend.setLabelTextColor(text)
 
