@@ -85,6 +85,9 @@ def _reason(exc: ValidationError) -> str:
     return f"{where}: {first.get('msg', 'invalid')}"
 
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
 def split_page(items: list[Any]) -> tuple[list[tuple], list[tuple[str | None, str, str]]]:
     """Valid records as cache rows, and malformed ones as (id, reason, json) to set aside."""
     rows: list[tuple] = []
@@ -96,7 +99,15 @@ def split_page(items: list[Any]) -> tuple[list[tuple], list[tuple[str | None, st
             rid = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
             bad.append((rid, _reason(exc), json.dumps(_scrub(raw), default=str)[:20000]))
             continue
-        rows.append(generation_row(gen))
+        try:
+            row = generation_row(gen)
+            if any(isinstance(v, int) and not _INT64_MIN <= v <= _INT64_MAX for v in row):
+                raise OverflowError("a number is too large to store")
+        except (ArithmeticError, ValueError) as exc:  # valid JSON, impossible values
+            reason = f"record: a value is out of range ({type(exc).__name__})"
+            bad.append((gen.id, reason, json.dumps(_scrub(raw), default=str)[:20000]))
+            continue
+        rows.append(row)
     return rows, bad
 
 
