@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .export.commands import add_export_parser
 
     add_export_parser(sub)
+    from .eco.command import add_eco_parser
+
+    add_eco_parser(sub)
     return parser
 
 
@@ -176,6 +179,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_sync(args)
     if args.command == "demo-server":
         return cmd_demo_server(args)
+    if args.command == "eco":
+        from .eco.command import run_eco
+
+        return run_eco(args)
     if args.command == "export":
         from .export.commands import run_export
 
