@@ -34,8 +34,20 @@ class LowdashApp(QApplication):
         self.setApplicationName("Lowdash")
         self.setApplicationVersion(__version__)
         self.setDesktopFileName("lowdash")
+        self._set_icon()
         self.windows: list = []
         self.aboutToQuit.connect(self._shutdown)
+
+    def _set_icon(self) -> None:
+        from PySide6.QtGui import QIcon
+
+        from .resources import icon_files
+
+        icon = QIcon()
+        for path in icon_files():
+            icon.addFile(str(path))
+        if not icon.isNull():
+            self.setWindowIcon(icon)
 
     def _shutdown(self) -> None:
         for window in self.windows:
