@@ -245,6 +245,11 @@ class LowrouterClient:
                 f"The platform at {self.base_url} did not answer in time."
             ) from exc
         except httpx.TransportError as exc:
+            if "CERTIFICATE_VERIFY_FAILED" in str(exc):  # not transient: asking again won't help
+                raise errors.TlsError(
+                    f"The certificate of {self.base_url} could not be verified. If the platform "
+                    "uses a private certificate authority, configure its CA bundle."
+                ) from exc
             raise errors.NetworkError(
                 f"Cannot reach the platform at {self.base_url} ({type(exc).__name__})."
             ) from exc

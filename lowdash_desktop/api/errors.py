@@ -41,6 +41,12 @@ class TimeoutError_(NetworkError):
     code = "timeout"
 
 
+class TlsError(ApiError):
+    """The platform's TLS certificate could not be verified (verification is never turned off)."""
+
+    code = "tls"
+
+
 class MalformedResponse(ApiError):
     """The platform answered something that does not follow the contract."""
 
