@@ -5,8 +5,9 @@ requests (or on requests forced with `force`) and counts what it injected, by ki
 
 How the platform's truth stays well defined under faults:
 - transport faults (drop, truncate, 5xx, 429, stall) change nothing on the platform;
-- `replay` re-sends an earlier feed answer verbatim (older revisions must not win); only
-  pages with has_more true are replayed, as a stale "end of feed" would fool any client;
+- `replay` answers a feed request with an earlier answer, verbatim, for a page starting at
+  or before the position asked for (older revisions must not win). Only pages with has_more
+  true are replayed, as a stale "end of feed" would fool any client;
 - `extra-fields` adds unknown fields (valid records that must be stored as usual);
 - `revision-bump` really changes the platform: a generation gets a higher revision, appended
   to the feed, so `platform.truth()` moves with it;
@@ -97,7 +98,7 @@ class Faults:
         self._rng = random.Random(f"lowdash-faults:{seed}")
         self._lock = threading.Lock()
         self._forced: deque[tuple[str, str | None]] = deque()
-        self._history: deque[bytes] = deque(maxlen=64)
+        self._history: deque[tuple[int, bytes]] = deque(maxlen=64)  # (page start, body)
         self._owed: dict[int, list[dict[str, Any]]] = {}
         self._paused = 0
         self._release = threading.Event()
@@ -187,7 +188,7 @@ class Faults:
             # only middle pages are replayed: a stale "this is the end" would stop any client
             # short, and no client can tell it from the truth
             with self._lock:
-                self._history.append(response.body)
+                self._history.append((_position(request.query.get("cursor")), response.body))
         return response
 
     @staticmethod
@@ -227,8 +228,11 @@ class Faults:
             self._release.wait(self.stall_s)
             return Response(0, drop=True)
         if kind == "replay":
+            start = _position(request.query.get("cursor"))
             with self._lock:
-                body = self._rng.choice(list(self._history)) if self._history else None
+                # an *old* page: one that starts at or before the position asked for
+                older = [body for at, body in self._history if at <= start]
+                body = self._rng.choice(older) if older else None
             if body is None:
                 return self._respond(request, respond, feed)
             self._count(kind)

@@ -872,6 +872,13 @@ def _make_handler(platform: DemoPlatform) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
             """Stay quiet: tests and the CLI own stdout/stderr."""
 
+        def handle(self) -> None:
+            """Serve the connection; a client that vanished (killed, timed out) is no error."""
+            try:
+                super().handle()
+            except ConnectionError:
+                self.close_connection = True
+
         def _serve(self) -> None:
             """Turn the raw HTTP exchange into Request/Response."""
             length = int(self.headers.get("Content-Length") or 0)

@@ -144,3 +144,13 @@ def test_demo_server_fault_flags():
          "--faults", "meteor"], capture_output=True, text=True, timeout=60,
     )
     assert bad.returncode != 0 and "unknown fault kinds" in bad.stderr
+
+
+def test_replay_serves_old_pages_only(demo_platform, faults, tmp_path):
+    one_sync(demo_platform, tmp_path / "first.sqlite3", page_limit=40)
+    faults.force("replay", times=8, path="/generations")
+    one_sync(demo_platform, tmp_path / "fresh.sqlite3", page_limit=40)
+    assert faults.injected["replay"] == 8
+    assert compare(demo_platform, tmp_path / "fresh.sqlite3").mismatches == 0, (
+        "a page from further on would skip records"
+    )
