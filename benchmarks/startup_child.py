@@ -37,7 +37,7 @@ def main() -> None:
     from lowdash_desktop.ui.session import Session
 
     app = LowdashApp(sys.argv[:1])
-    window = MainWindow(Session(cache_path=Path(cache_path), connection=None))
+    window = MainWindow(Session(cache_path=Path(cache_path), connection=None), lazy=True)
     window.resize(1280, 820)
     window.show()
     app.processEvents()

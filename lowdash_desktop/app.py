@@ -15,7 +15,6 @@ from . import __version__, accounts
 from .api import errors
 from .api.connection import Connection
 from .paths import data_dir
-from .secrets import KeyStore
 from .store.cache import Cache
 from .store.db import CacheError
 
@@ -102,7 +101,6 @@ def run_gui(args) -> int:
     """The `lowdash` command without a subcommand."""
     app = LowdashApp(sys.argv[:1])
     root = data_dir(args.data_dir)
-    keystore = KeyStore()
     demo_platform = None
     try:
         if args.demo:
@@ -114,7 +112,9 @@ def run_gui(args) -> int:
                 "demo", connection.base_url, info.id, info.email, info.name
             )
         else:
-            connection, account = _choose_account(root, keystore, args)
+            from .secrets import KeyStore  # the keyring loads only when a key is needed
+
+            connection, account = _choose_account(root, KeyStore(), args)
             if account is None:
                 return 1
         if connection is not None:
@@ -126,7 +126,7 @@ def run_gui(args) -> int:
             return 1
         from .ui.main_window import MainWindow
 
-        window = MainWindow(session)
+        window = MainWindow(session, lazy=True)
         app.windows.append(window)
         _show_window(app, window, getattr(args, "minimized", False))
         tune_gc()
@@ -165,7 +165,7 @@ def _show_window(app: QApplication, window, minimized: bool) -> None:
         window.show()
 
 
-def _choose_account(root: Path, keystore: KeyStore, args):
+def _choose_account(root: Path, keystore, args):
     """The account to open: a known one (offline is fine) or a new sign-in."""
     settings = QSettings()
     base_url = args.base_url or settings.value("account/base_url") or None

@@ -1,7 +1,27 @@
-"""Qt-free access to the lowrouter platform HTTP API."""
+"""Qt-free access to the lowrouter platform HTTP API.
 
-from .client import LowrouterClient, RetryPolicy
-from .errors import ApiError
-from .urls import DEFAULT_BASE_URL, normalize_base_url
+Names are loaded on first use: httpx and pydantic take a noticeable part of start-up, and the
+window paints before it needs either.
+"""
 
-__all__ = ["ApiError", "DEFAULT_BASE_URL", "LowrouterClient", "RetryPolicy", "normalize_base_url"]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "LowrouterClient": ".client",
+    "RetryPolicy": ".client",
+    "ApiError": ".errors",
+    "DEFAULT_BASE_URL": ".urls",
+    "normalize_base_url": ".urls",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module, __name__), name)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from .client import LowrouterClient
 from .urls import normalize_base_url
+
+if TYPE_CHECKING:
+    from .client import LowrouterClient
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,8 @@ class Connection:
         object.__setattr__(self, "base_url", normalize_base_url(self.base_url))
 
     def client(self, cancel_event: threading.Event | None = None, **kw) -> LowrouterClient:
+        from .client import LowrouterClient  # httpx loads on first use, not at start-up
+
         return LowrouterClient(
             self.base_url, self.api_key, ca_bundle=self.ca_bundle, proxy=self.proxy,
             cancel_event=cancel_event, **kw,

@@ -30,8 +30,15 @@ class KeyStore:
     """One place for the API key: keyring when secure storage exists, else session memory."""
 
     def __init__(self, backend: KeyringBackend | None = None):
-        self._backend = backend or keyring.get_keyring()
+        self._chosen = backend
         self._memory: dict[str, str] = {}
+
+    @property
+    def _backend(self) -> KeyringBackend:
+        # detecting the OS backend loads plugins (~0.4 s): only when a key is really needed
+        if self._chosen is None:
+            self._chosen = keyring.get_keyring()
+        return self._chosen
 
     @property
     def secure(self) -> bool:

@@ -6,12 +6,15 @@ import logging
 import threading
 import weakref
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from ..api.connection import Connection
 from ..store.cache import Cache
-from .engine import SyncEngine, SyncError, SyncResult
+
+if TYPE_CHECKING:
+    from ..api.connection import Connection
+    from .engine import SyncResult
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,9 @@ class SyncWorker(QObject):
 
     @Slot(object)
     def run(self, connection: Connection) -> None:
+        # the engine (httpx, pydantic) loads here, in the sync thread, not during start-up
+        from .engine import SyncEngine, SyncError, SyncResult
+
         self.cancel_event.clear()
         cache = None
         client = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -20,10 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from ..store.cache import Cache
-from ..sync.engine import SyncProgress, SyncResult
 from ..sync.worker import SyncController
 from . import formatting
-from .account_menu import AccountMenu
 from .docks.credits_dock import CreditsDock
 from .docks.dashboard import DashboardMixin
 from .docks.eco_dock import EcoDock
@@ -32,6 +31,9 @@ from .scheduler import SyncScheduler, watch_network
 from .session import Session
 from .tray import TrayIcon, close_to_tray
 from .widgets.banner import Banner
+
+if TYPE_CHECKING:
+    from ..sync.engine import SyncProgress, SyncResult
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +44,9 @@ class MainWindow(DashboardMixin, QMainWindow):
     """Lowdash's one main window."""
 
     syncFinished = Signal(bool)  # True when the sync completed
+    startupFinished = Signal()  # every menu and watcher is in place
 
-    def __init__(self, session: Session, parent=None):
+    def __init__(self, session: Session, parent=None, *, lazy: bool = False):
         super().__init__(parent)
         self.session = session
         self.setObjectName("main_window")
@@ -78,8 +81,26 @@ class MainWindow(DashboardMixin, QMainWindow):
         self._ago_timer.timeout.connect(self.tray.refresh)
         self._ago_timer.start(30_000)
         self.scheduler.start()
+        # lazy: paint first; the account menu loads pydantic and the key store after that
+        self._finish_pending = lazy
+        if not lazy:
+            self._finish_startup()
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().paintEvent(event)
+        if self._finish_pending:
+            self._finish_pending = False
+            QTimer.singleShot(0, self._finish_startup)
+
+    def _finish_startup(self) -> None:
+        """The parts a first paint does not need (account menu and alerts, help menu)."""
+        if getattr(self, "_shut", False):
+            return
+        from .account_menu import AccountMenu
+
         self.account_menu = AccountMenu(self)  # keys, credits, routing, settings; sync alerts
         self._build_help_menu()
+        self.startupFinished.emit()
 
     def _title(self) -> str:
         base = "Lowdash"

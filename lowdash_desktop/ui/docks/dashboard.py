@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QAction, QResizeEvent
 from PySide6.QtWidgets import QDockWidget, QVBoxLayout, QWidget
 
 from ...store.aggregates import DashboardFigures
-from ..dialogs.transaction_detail import TransactionDetail
 from ..models.dashboard_model import DashboardModel
 from ..widgets.filter_bar import FilterBar
 from .spend_dock import RANGES, SpendDock
 from .top_models_dock import TopModelsDock
 from .usage_dock import UsageDock
+
+if TYPE_CHECKING:
+    from ..dialogs.transaction_detail import TransactionDetail
 
 NARROW_WIDTH = 700
 
@@ -162,6 +166,8 @@ class DashboardMixin:
 
     def open_detail(self, gen_id: str) -> TransactionDetail:
         """A non-modal window for one generation (raised if it is already open)."""
+        from ..dialogs.transaction_detail import TransactionDetail
+
         dialog = self.details.get(gen_id)
         if dialog is None:
             dialog = TransactionDetail(

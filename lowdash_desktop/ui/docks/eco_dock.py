@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QDockWidget, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from ...eco.impact import EcoReport, report_from_cache
 from ...store.cache import Cache
 from .. import formatting
 from ..background import BackgroundCall
+from ..widgets.chart_style import ChartSlot
+
+if TYPE_CHECKING:
+    import pyqtgraph as pg
+
+    from ...eco.impact import EcoReport
 
 ACTUAL_COLOUR = "#009E73"
 BASELINE_COLOUR = "#E69F00"
@@ -20,6 +25,8 @@ BASELINE_COLOUR = "#E69F00"
 
 def compute_report(cache_path: Path, days: int = 30) -> EcoReport:
     """Open a reader on the cache and compute the report (runs on a worker thread)."""
+    from ...eco.impact import report_from_cache  # ecologits loads off the UI thread
+
     cache = Cache.open_reader(cache_path)
     try:
         return report_from_cache(cache, days)
@@ -91,12 +98,8 @@ class EcoDock(QDockWidget):
         self.caveats_label.setTextFormat(Qt.TextFormat.RichText)
         self.caveats_label.hide()
         layout.addWidget(self.caveats_label)
-        self.plot = pg.PlotWidget(body)
-        self.plot.setObjectName("eco_chart")
-        self.plot.setAccessibleName(self.tr("Energy per day, actual and baseline"))
-        self.plot.setMinimumHeight(110)
-        self._style_plot()
-        layout.addWidget(self.plot, 1)
+        self.chart_slot = ChartSlot(body, self._build_plot, 110)
+        layout.addWidget(self.chart_slot, 1)
         self.setWidget(body)
         self.actual_label.setText(self.tr("No eco figures yet: sync to fill the cache."))
 
@@ -223,11 +226,20 @@ class EcoDock(QDockWidget):
         return not self.caveats_label.isHidden()
 
     # -- chart -------------------------------------------------------------------------------------
-    def _style_plot(self) -> None:
+    @property
+    def plot(self) -> pg.PlotWidget:
+        return self.chart_slot.plot()
+
+    def _build_plot(self, parent: QWidget) -> pg.PlotWidget:
+        import pyqtgraph as pg
+
+        plot = pg.PlotWidget(parent)
+        plot.setObjectName("eco_chart")
+        plot.setAccessibleName(self.tr("Energy per day, actual and baseline"))
         palette = self.palette()
         text = palette.color(QPalette.ColorRole.Text)
-        self.plot.setBackground(palette.color(QPalette.ColorRole.Base))
-        item = self.plot.getPlotItem()
+        plot.setBackground(palette.color(QPalette.ColorRole.Base))
+        item = plot.getPlotItem()
         item.setMenuEnabled(False)
         item.hideButtons()
         item.getViewBox().setMouseEnabled(x=False, y=False)
@@ -239,8 +251,11 @@ class EcoDock(QDockWidget):
         item.setLabel("bottom", self.tr("UTC day"))
         self.legend = item.addLegend(offset=(8, 4), colCount=2)
         self.legend.setLabelTextColor(text)
+        return plot
 
     def _draw(self, report: EcoReport) -> None:
+        import pyqtgraph as pg
+
         item = self.plot.getPlotItem()
         item.clear()
         self.legend.clear()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from html import escape
+from typing import TYPE_CHECKING
 
-import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QDockWidget, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
@@ -13,6 +13,9 @@ from ...store.rows import nanos_to_money
 from .. import formatting
 from ..widgets import chart_style
 from .usage_dock import day_mode_text
+
+if TYPE_CHECKING:
+    import pyqtgraph as pg
 
 RANGES = (7, 30, 90)
 
@@ -46,13 +49,8 @@ class SpendDock(QDockWidget):
         controls.addWidget(self.range_combo)
         controls.addWidget(self.mode_combo)
         layout.addLayout(controls)
-        self.plot = pg.PlotWidget(body)
-        self.plot.setObjectName("spend_chart")
-        self.plot.setAccessibleName(self.tr("Daily cost chart; hover a day for its figures"))
-        self.plot.setMinimumHeight(120)
-        chart_style.style_plot(self.plot, self)
-        self.plot.getPlotItem().scene().sigMouseMoved.connect(self._on_mouse_moved)
-        layout.addWidget(self.plot, 1)
+        self.chart_slot = chart_style.ChartSlot(body, self._build_plot, 120)
+        layout.addWidget(self.chart_slot, 1)
         self.legend = QLabel(body)
         self.legend.setObjectName("spend_legend")
         self.legend.setWordWrap(True)
@@ -67,8 +65,23 @@ class SpendDock(QDockWidget):
         self.spend: DailySpend | None = None
         self.currency = ""
         self._utc = False
+        self._cursor: pg.InfiniteLine | None = None
+
+    @property
+    def plot(self) -> pg.PlotWidget:
+        return self.chart_slot.plot()
+
+    def _build_plot(self, parent: QWidget) -> pg.PlotWidget:
+        import pyqtgraph as pg
+
+        plot = pg.PlotWidget(parent)
+        plot.setObjectName("spend_chart")
+        plot.setAccessibleName(self.tr("Daily cost chart; hover a day for its figures"))
+        chart_style.style_plot(plot, self)
+        plot.getPlotItem().scene().sigMouseMoved.connect(self._on_mouse_moved)
         self._cursor = pg.InfiniteLine(angle=90, movable=False,
                                        pen=pg.mkPen(chart_style.text_colour(self), width=1))
+        return plot
 
     @property
     def mode(self) -> str:
@@ -107,6 +120,8 @@ class SpendDock(QDockWidget):
             self._cursor.show()
 
     def _draw(self) -> None:
+        import pyqtgraph as pg
+
         item = self.plot.getPlotItem()
         item.clear()
         spend = self.spend

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import pyqtgraph as pg
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QPointF, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QDockWidget, QLabel, QVBoxLayout, QWidget
@@ -11,6 +12,9 @@ from ...store.aggregates import DashboardFigures, ModelFigures
 from .. import formatting
 from ..widgets import chart_style
 from .usage_dock import day_mode_text
+
+if TYPE_CHECKING:
+    import pyqtgraph as pg
 
 MAX_BARS = 8
 BAR_HEIGHT = 0.8
@@ -30,22 +34,31 @@ class TopModelsDock(QDockWidget):
         self.caption = QLabel(self.tr("Ranked by tokens"), body)
         self.caption.setWordWrap(True)
         layout.addWidget(self.caption)
-        self.plot = pg.PlotWidget(body)
-        self.plot.setObjectName("top_models_chart")
-        self.plot.setAccessibleName(self.tr("Top models by tokens; click a bar to filter"))
-        self.plot.setMinimumHeight(140)
-        chart_style.style_plot(self.plot, self)
-        item = self.plot.getPlotItem()
-        item.hideAxis("bottom")
-        item.hideAxis("left")
-        item.getViewBox().invertY(True)
-        item.scene().sigMouseClicked.connect(self._on_scene_click)
-        layout.addWidget(self.plot, 1)
+        self.chart_slot = chart_style.ChartSlot(body, self._build_plot, 140)
+        layout.addWidget(self.chart_slot, 1)
         self.setWidget(body)
         self.models: list[ModelFigures] = []
         self._active: str | None = None
         self._bars: pg.BarGraphItem | None = None
         self.labels: list[pg.TextItem] = []
+
+    @property
+    def plot(self) -> pg.PlotWidget:
+        return self.chart_slot.plot()
+
+    def _build_plot(self, parent: QWidget) -> pg.PlotWidget:
+        import pyqtgraph as pg
+
+        plot = pg.PlotWidget(parent)
+        plot.setObjectName("top_models_chart")
+        plot.setAccessibleName(self.tr("Top models by tokens; click a bar to filter"))
+        chart_style.style_plot(plot, self)
+        item = plot.getPlotItem()
+        item.hideAxis("bottom")
+        item.hideAxis("left")
+        item.getViewBox().invertY(True)
+        item.scene().sigMouseClicked.connect(self._on_scene_click)
+        return plot
 
     def show_figures(self, figures: DashboardFigures) -> None:
         self.caption.setText(self.tr("Ranked by tokens, {0} days to today ({1})").format(
@@ -56,7 +69,8 @@ class TopModelsDock(QDockWidget):
 
     def set_active_model(self, model: str | None) -> None:
         self._active = model
-        self._draw()
+        if self.models:  # before the first figures there is nothing to redraw
+            self._draw()
 
     def bar_center(self, index: int) -> QPointF:
         """Middle of a bar in view coordinates (for tests and keyboard-free checks)."""
@@ -69,6 +83,8 @@ class TopModelsDock(QDockWidget):
         return colour
 
     def _draw(self) -> None:
+        import pyqtgraph as pg
+
         item = self.plot.getPlotItem()
         item.clear()
         self.labels = []

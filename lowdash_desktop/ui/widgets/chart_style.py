@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import pyqtgraph as pg
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+if TYPE_CHECKING:
+    import pyqtgraph as pg
 
 # Accent colours readable on both light and dark backgrounds (Okabe-Ito based).
 SERIES_COLOURS = [
@@ -20,8 +25,31 @@ def series_colour(index: int, name: str = "") -> QColor:
     return QColor(SERIES_COLOURS[index % len(SERIES_COLOURS)])
 
 
+class ChartSlot(QWidget):
+    """Holds a chart's place; the pyqtgraph widget is built on first use.
+
+    pyqtgraph (with numpy) is the largest import of the app, so charts are made when their
+    first figures arrive, after the window has painted, not during start-up.
+    """
+
+    def __init__(self, parent: QWidget, build: Callable[[QWidget], pg.PlotWidget], height: int):
+        super().__init__(parent)
+        self.setMinimumHeight(height)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._build = build
+        self._plot: pg.PlotWidget | None = None
+
+    def plot(self) -> pg.PlotWidget:
+        if self._plot is None:
+            self._plot = self._build(self)
+            self._layout.addWidget(self._plot)
+        return self._plot
+
+
 def style_plot(plot: pg.PlotWidget, owner: QWidget) -> None:
     """Background and axes from the palette, no mouse zoom (the charts are read-only)."""
+    import pyqtgraph as pg
     palette = owner.palette()
     base = palette.color(QPalette.ColorRole.Base)
     text = palette.color(QPalette.ColorRole.Text)
