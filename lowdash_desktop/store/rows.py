@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import TYPE_CHECKING
 
-from ..api.models import Generation
+if TYPE_CHECKING:
+    from ..api.models import Generation
 
 NANOS = Decimal(1_000_000_000)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -56,7 +58,8 @@ def generation_row(gen: Generation) -> tuple:
         gen.resolved_model or gen.model, gen.provider, gen.region, gen.latency_ms, gen.finish_reason,
         None if gen.streamed is None else int(gen.streamed),
         tok.prompt, tok.completion, tok.reasoning, tok.cached, tok.total,
-        str(gen.cost.amount), money_to_nanos(gen.cost.amount), gen.cost.currency,
+        # "f": the platform's plain decimal text; str() would turn 0.000000986 into 9.86E-7
+        format(gen.cost.amount, "f"), money_to_nanos(gen.cost.amount), gen.cost.currency,
         eco.energy_wh.value if eco else None,
         eco.energy_wh.low if eco else None,
         eco.energy_wh.high if eco else None,

@@ -169,3 +169,11 @@ def test_valid_json_with_unstorable_values_is_set_aside(over, tmp_path):
     cache.apply_page(rows, bad, "c1")
     assert set(cache.revisions()) == {"gen_ok"} and cache.quarantine_count() == 1
     cache.close()
+
+
+@pytest.mark.parametrize("amount", ["0.000000986", "0.000100", "12.5", "0", "1000000.000000001"])
+def test_cost_string_kept_as_the_platform_wrote_it(amount):
+    record = {"id": "gen_c", "created_at": "2026-11-24T13:05:07Z", "model": "m",
+              "cost": {"amount": amount, "currency": "EUR"}}
+    rows, bad = split_page([record])
+    assert not bad and amount in rows[0]
