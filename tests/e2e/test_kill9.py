@@ -36,4 +36,4 @@ def test_kill9_rounds_resume_to_truth(tmp_path):
 @pytest.mark.slow
 def test_kill9_many_rounds(tmp_path):
     stats = run(tmp_path, rounds=60, seed=99)
-    assert stats.killed >= 40, stats
+    assert stats.killed >= 45 and stats.killed_by_request >= 20, stats

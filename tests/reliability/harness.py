@@ -224,7 +224,7 @@ def kill_rounds(
             proc = _sync_process(platform, data_dir, page_limit)
             by_request = rng.random() < 0.6
             if by_request:
-                killer.arm(proc.pid, rng.randint(1, 12), rng.uniform(0.0, 0.03))
+                killer.arm(proc.pid, rng.randint(1, 6), rng.uniform(0.0, 0.03))
                 try:
                     proc.wait(timeout=60)
                 except subprocess.TimeoutExpired:
@@ -251,7 +251,7 @@ def kill_rounds(
             if path is not None:
                 check_partial(platform, path, stats)
             # the platform moves on between rounds
-            platform.add_generations(rng.randint(0, 40))
+            platform.add_generations(rng.randint(10, 150))
             for _ in range(rng.randint(0, 3)):
                 platform.bump_revision(index=rng.randrange(len(platform.data)))
         proc = _sync_process(platform, data_dir, page_limit)
