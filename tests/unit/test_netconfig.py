@@ -240,7 +240,7 @@ def tls_platform(tmp_path):
 def test_custom_ca_bundle_reaches_client_and_verification_stays_on(tls_platform):
     url, ca_pem = tls_platform
     key = "lr-live-" + "d" * 40
-    with Connection(url, key).client(retry=ONE_TRY) as client, pytest.raises(errors.NetworkError):
+    with Connection(url, key).client(retry=ONE_TRY) as client, pytest.raises(errors.TlsError):
         client.credits()  # unknown CA: refused, never silently accepted
     conn, config = netconfig.configure(Connection(url, key), ca_bundle=str(ca_pem))
     assert config.ca_bundle == str(ca_pem) and str(ca_pem) in config.describe()
