@@ -19,7 +19,7 @@ _PATTERNS = [
     # Authorization / Proxy-Authorization headers in any common spelling (dict, repr, raw)
     re.compile(
         r"""(?i)((?:proxy-)?authorization['"]?\s*[:=,]\s*(?:\(\s*)?['"]?)"""
-        r"""(?:(?:bearer|basic|token)\s+)?[^'"\s,)}\]]+"""
+        r"""(?:(?:bearer|basic|token)\s+)?(?!\[REDACTED\])[^'"\s,)}\]]+"""
     ),
     re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]+"),
     # lowrouter keys (lr-live-..., lr-test-...) and generic sk- style keys
@@ -40,19 +40,24 @@ def register_secret(value: str | None) -> None:
     if value and len(value) >= 6:
         with _secrets_lock:
             _secrets.add(value)
+            # the secret part of an lr-live- key may be logged on its own, too
+            prefix, _, tail = value.partition("-live-")
+            if prefix == "lr" and len(tail) >= 16:
+                _secrets.add(tail)
 
 
 def redact(text: str) -> str:
     """The text with API keys, Authorization values and URL credentials replaced."""
-    with _secrets_lock:
-        known = sorted(_secrets, key=len, reverse=True)
-    for secret in known:
-        text = text.replace(secret, REDACTED)
+    # the patterns first, so a header keeps its name and loses its whole value
     for pattern in _PATTERNS:
         if pattern.groups:
             text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
         else:
             text = pattern.sub(REDACTED, text)
+    with _secrets_lock:
+        known = sorted(_secrets, key=len, reverse=True)
+    for secret in known:
+        text = text.replace(secret, REDACTED)
     return text
 
 

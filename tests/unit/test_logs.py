@@ -93,3 +93,13 @@ def test_diagnostics_has_versions_paths_errors_and_no_secrets(tmp_path, root_log
     assert "OS: " in text and "Logs: " in text and "Cache: /tmp/cache.sqlite3" in text
     assert "refused key [REDACTED]" in text, "the last errors are listed, redacted"
     assert KEY not in text
+
+
+def test_redaction_of_header_and_bare_secret_part():
+    from lowdash_desktop.logsetup import redact, register_secret
+
+    key = "lr-live-" + "Zq9" * 13 + "W"
+    register_secret(key)
+    assert redact(f"Authorization: Bearer {key}") == "Authorization: [REDACTED]"
+    assert redact(f"{{'authorization': 'Bearer {key}'}}") == "{'authorization': '[REDACTED]'}"
+    assert key[8:] not in redact(f"secret part {key[8:]} alone")
