@@ -118,11 +118,27 @@ class AccountMenu(QObject):
 
         dialog = KeysDialog(self.connection, self.window.cache, self._currency(), self.window)
         dialog.setWindowFlag(Qt.WindowType.Window)
+        dialog.ownKeyRotated.connect(self.adopt_rotated_key)
         if self.connection is None:
             dialog.set_manage_reason(manage_reason(None, None))
         else:
             dialog.refresh()
         return self._show("keys", dialog)
+
+    def adopt_rotated_key(self, secret: str) -> None:
+        """The app's own key was rotated: sign in with the new secret from now on."""
+        import dataclasses
+        import os
+
+        from ..logsetup import register_secret
+
+        old = self.window.session.connection
+        if old is None:
+            return
+        register_secret(secret)
+        self.window.session.connection = dataclasses.replace(old, api_key=secret)
+        if not os.environ.get("LOWDASH_API_KEY"):  # an environment key is never copied
+            self.keystore.set(old.base_url, secret)
 
     def open_credits(self) -> QDialog:
         from .dialogs.credits_dialog import CreditsDialog

@@ -80,3 +80,26 @@ def test_sign_out_removes_only_the_key(qtbot, data_dir, demo_platform, memory_ke
     assert window.session.connection is not None
     assert memory_keyring.store[(SERVICE, base_url)] == demo_platform.api_key
     window.quit_app()
+
+
+def test_rotating_the_apps_own_key_keeps_it_signed_in(
+    qtbot, data_dir, demo_platform, memory_keyring
+):
+    window = make_window(qtbot, data_dir, demo_platform, demo_platform.api_key)
+    keys = window.account_menu.open_keys()
+    qtbot.waitUntil(lambda: not keys.runner.busy, timeout=20_000)
+    own = next(k for k in keys.model.keys if k.prefix == keys.model.current_prefix)
+    keys.select_keys([own.id])
+    confirm = keys.rotate_selected()
+    with qtbot.waitSignal(keys.ownKeyRotated, timeout=20_000) as rotated:
+        confirm.ok_button.click()
+    secret = rotated.args[0]
+    assert secret != demo_platform.api_key and demo_platform._secrets[secret] == own.id
+    assert window.session.connection.api_key == secret
+    assert memory_keyring.store[(SERVICE, demo_platform.base_url)] == secret
+    with qtbot.waitSignal(window.syncFinished, timeout=60_000) as synced:
+        window.sync_now()
+    assert synced.args == [True], "the next sync signs in with the new secret"
+    keys.child.close()
+    keys.close()
+    window.quit_app()

@@ -70,8 +70,8 @@ class KeySecretDialog(QDialog):
         if own_key:
             own = QLabel(
                 self.tr(
-                    "This is the key Lowdash signs in with: sign out and sign in again with the "
-                    "new secret to keep syncing."
+                    "This is the key Lowdash signs in with: Lowdash now uses the new secret "
+                    "(kept in the system key store) and the old one no longer works."
                 ),
                 self,
             )

@@ -175,6 +175,7 @@ class KeysDialog(QDialog):
     """A window listing the keys, with every key operation; changes need the 'manage' scope."""
 
     keysChanged = Signal()
+    ownKeyRotated = Signal(str)  # the new secret of the key this app signs in with
 
     def __init__(
         self,
@@ -399,6 +400,13 @@ class KeysDialog(QDialog):
         self.status.done(text.format(made.key.name))
         self.keysChanged.emit()
         self._update_actions()
+        if own and self.connection is not None:
+            # the old secret stopped working: this window's next calls use the new one
+            import dataclasses
+
+            self.connection = dataclasses.replace(self.connection, api_key=made.secret)
+            self.runner.connection = self.connection
+            self.ownKeyRotated.emit(made.secret)
         self._open(KeySecretDialog(made, rotated=rotated, own_key=own, parent=self))
 
     _rotating_own_id: str | None = None
