@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 
 def temp_path_for(target: str | os.PathLike[str]) -> Path:
@@ -21,15 +24,22 @@ def discard(path: str | os.PathLike[str]) -> None:
         pass
 
 
-def write_bytes_atomically(target: str | os.PathLike[str], data: bytes) -> None:
-    """Replace `target` with `data` in one rename (file mode follows the umask)."""
+@contextmanager
+def atomic_output(target: str | os.PathLike[str], mode: str = "x", **open_kw) -> Iterator[IO]:
+    """A file to write that replaces `target` on success and vanishes on any failure."""
     tmp = temp_path_for(target)
     try:
-        with open(tmp, "xb") as fh:
-            fh.write(data)
+        with open(tmp, mode, **open_kw) as fh:
+            yield fh
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
     except BaseException:
         discard(tmp)
         raise
+
+
+def write_bytes_atomically(target: str | os.PathLike[str], data: bytes) -> None:
+    """Replace `target` with `data` in one rename (file mode follows the umask)."""
+    with atomic_output(target, "xb") as fh:
+        fh.write(data)

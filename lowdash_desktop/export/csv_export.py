@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..store.queries import HistoryFilter
 from ..store.rows import to_ms
-from .atomic import discard, temp_path_for
+from .atomic import atomic_output
 
 CSV_COLUMNS: tuple[str, ...] = (
     "id",
@@ -117,32 +117,23 @@ def _write(
 ) -> int:
     where, params = flt.where()
     total = conn.execute(f"SELECT count(*) FROM generations{where}", params).fetchone()[0]
-    tmp_name = temp_path_for(target)
     written = 0
-    try:
-        with open(tmp_name, "x", encoding="utf-8", newline="") as fh:
-            fh.write(",".join(CSV_COLUMNS) + "\r\n")
-            cursor = conn.execute(
-                f"SELECT {LINE_SQL} FROM generations{where} ORDER BY created_at, rowid",
-                params,
-            )
+    with atomic_output(target, "x", encoding="utf-8", newline="") as fh:
+        fh.write(",".join(CSV_COLUMNS) + "\r\n")
+        cursor = conn.execute(
+            f"SELECT {LINE_SQL} FROM generations{where} ORDER BY created_at, rowid", params
+        )
+        if progress:
+            progress(0, total)
+        while True:
+            if cancelled is not None and cancelled():
+                raise ExportCancelled()
+            rows = cursor.fetchmany(chunk_rows)
+            if not rows:
+                break
+            fh.write("".join([row[0] + "\r\n" for row in rows]))
+            written += len(rows)
             if progress:
-                progress(0, total)
-            while True:
-                if cancelled is not None and cancelled():
-                    raise ExportCancelled()
-                rows = cursor.fetchmany(chunk_rows)
-                if not rows:
-                    break
-                fh.write("".join([row[0] + "\r\n" for row in rows]))
-                written += len(rows)
-                if progress:
-                    progress(written, total)
-            cursor.close()
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp_name, target)
-    except BaseException:
-        discard(tmp_name)
-        raise
+                progress(written, total)
+        cursor.close()
     return written

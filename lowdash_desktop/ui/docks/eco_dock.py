@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QDockWidget, QHBoxLayout, QLabel, QVBoxLayout, QWi
 from ...store.cache import Cache
 from .. import formatting
 from ..background import BackgroundCall
-from ..widgets.chart_style import ChartSlot
+from ..widgets.chart_style import ChartSlot, style_plot
 
 if TYPE_CHECKING:
     import pyqtgraph as pg
@@ -236,17 +236,9 @@ class EcoDock(QDockWidget):
         plot = pg.PlotWidget(parent)
         plot.setObjectName("eco_chart")
         plot.setAccessibleName(self.tr("Energy per day, actual and baseline"))
-        palette = self.palette()
-        text = palette.color(QPalette.ColorRole.Text)
-        plot.setBackground(palette.color(QPalette.ColorRole.Base))
+        style_plot(plot, self)
+        text = self.palette().color(QPalette.ColorRole.Text)
         item = plot.getPlotItem()
-        item.setMenuEnabled(False)
-        item.hideButtons()
-        item.getViewBox().setMouseEnabled(x=False, y=False)
-        for name in ("left", "bottom"):
-            axis = item.getAxis(name)
-            axis.setPen(pg.mkPen(text))
-            axis.setTextPen(pg.mkPen(text))
         item.setLabel("left", self.tr("Wh per day"))
         item.setLabel("bottom", self.tr("UTC day"))
         self.legend = item.addLegend(offset=(8, 4), colCount=2)
