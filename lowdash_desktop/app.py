@@ -49,8 +49,11 @@ class LowdashApp(QApplication):
             self.setWindowIcon(icon)
 
     def _shutdown(self) -> None:
+        from .ui.main_window import cancel_platform_calls
+
         for window in self.windows:
             window.shutdown()
+        cancel_platform_calls()
 
 
 def tune_gc() -> None:

@@ -92,6 +92,15 @@ def _error_from_response(response: httpx.Response) -> errors.HttpError:
     return cls(text, status=response.status_code, code=code)
 
 
+_LIVE_CLIENTS: weakref.WeakSet[LowrouterClient] = weakref.WeakSet()
+
+
+def cancel_all() -> None:
+    """Make every request in flight in this process give up now (the app is quitting)."""
+    for client in list(_LIVE_CLIENTS):
+        client.cancel()
+
+
 class _AbortableBackend(httpcore.NetworkBackend):
     """Wraps httpcore's network backend to remember live sockets so `abort` can cut them."""
 
@@ -187,6 +196,7 @@ class LowrouterClient:
         self.base_url = normalize_base_url(base_url)
         self._retry = retry or RetryPolicy()
         self._cancel = cancel_event or threading.Event()
+        _LIVE_CLIENTS.add(self)
         self._sleep = sleep or self._interruptible_sleep
         # TLS verification is always on; a custom CA bundle only adds trust, never removes it.
         verify: Any = True

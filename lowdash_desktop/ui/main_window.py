@@ -40,6 +40,15 @@ log = logging.getLogger(__name__)
 STATE_VERSION = 1
 
 
+def cancel_platform_calls() -> None:
+    """Cut every platform request still in flight (a background write, a fetch) on quit."""
+    import sys
+
+    client = sys.modules.get("lowdash_desktop.api.client")  # never loaded: nothing in flight
+    if client is not None:
+        client.cancel_all()
+
+
 class MainWindow(DashboardMixin, QMainWindow):
     """Lowdash's one main window."""
 
@@ -371,6 +380,11 @@ class MainWindow(DashboardMixin, QMainWindow):
         if getattr(self, "_shut", False):
             return
         self._shut = True
+        from PySide6.QtWidgets import QDialog
+
+        for dialog in self.findChildren(QDialog):  # an export in flight is cancelled and joined
+            if dialog.isVisible():
+                dialog.done(QDialog.DialogCode.Rejected)
         self._ago_timer.stop()
         self.scheduler.stop()
         self._shutdown_dashboard()
@@ -394,6 +408,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         """Quit for real (File and tray menus), even when closing would keep it in the tray."""
         self._quitting = True
         self.close()
+        cancel_platform_calls()
 
     # -- preferences and help (tray, scheduler, logs: issue 9) ------------------------------
     def open_preferences(self) -> None:

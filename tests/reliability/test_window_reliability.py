@@ -195,3 +195,49 @@ def test_quit_mid_feed_keeps_cache_consistent(qtbot, data_dir, demo_platform, mo
     conn.close()
     truth = demo_platform.truth()
     assert all(truth[i] >= r for i, r in cached.items())
+
+
+def test_quit_during_an_export_is_prompt_and_leaves_no_file(qtbot, data_dir, demo_platform,
+                                                            tmp_path):
+    from tests.gui.test_export_dialog import _bulk
+
+    window, session = make_window(qtbot, data_dir, demo_platform)
+    assert sync(qtbot, window)
+    _bulk(session.cache_path, 120_000)
+    dialog = window.open_export_dialog()
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    out = folder / "history.csv"
+    assert dialog.start_export(str(out))
+    qtbot.waitUntil(lambda: dialog.progress.value() > 0, timeout=20_000)
+    started = time.monotonic()
+    window.quit_app()
+    elapsed = time.monotonic() - started
+    assert elapsed < 2.0, f"quit took {elapsed:.2f}s"
+    assert not dialog.running
+    assert not out.exists(), "a cancelled export leaves nothing at the target"
+    assert list(folder.iterdir()) == [], "and no temporary file beside it"
+    assert integrity(session.cache_path) == "ok"
+
+
+def test_quit_during_a_key_rotation_is_prompt(qtbot, data_dir, demo_platform):
+    from PySide6.QtCore import QThreadPool
+
+    window, session = make_window(qtbot, data_dir, demo_platform)
+    assert sync(qtbot, window)
+    keys = window.account_menu.open_keys()
+    qtbot.waitUntil(lambda: not keys.runner.busy, timeout=20_000)
+    staging = next(k for k in keys.model.keys if k.name == "Staging")
+    faults = Faults(seed=5, stall_s=60).attach(demo_platform)
+    faults.force("stall", path=f"/keys/{staging.id}/rotate")
+    keys.select_keys([staging.id])
+    confirm = keys.rotate_selected()
+    confirm.ok_button.click()
+    qtbot.waitUntil(lambda: faults.injected["stall"] == 1, timeout=20_000)
+    started = time.monotonic()
+    window.quit_app()
+    assert QThreadPool.globalInstance().waitForDone(2000), "the rotation call was cut"
+    elapsed = time.monotonic() - started
+    faults.release()
+    assert elapsed < 2.0, f"quit took {elapsed:.2f}s"
+    assert integrity(session.cache_path) == "ok"
