@@ -86,14 +86,25 @@ def window(
     descending: bool = True,
     offset: int = 0,
     limit: int = 200,
+    total: int | None = None,
 ) -> list[tuple]:
-    """Rows [offset, offset+limit) of the filtered, sorted history (ROW_COLUMNS order)."""
+    """Rows [offset, offset+limit) of the filtered, sorted history (ROW_COLUMNS order).
+
+    With `total` (the filtered count) a window in the second half is read from the other
+    end, so the last rows cost as little as the first (OFFSET walks every skipped row).
+    """
     where, params = flt.where()
+    backwards = total is not None and offset > total // 2
+    if backwards:
+        end = min(total, offset + limit)
+        offset, limit = total - end, end - offset
+        descending = not descending
     sql = (
         f"SELECT {', '.join(ROW_COLUMNS)} FROM generations{where}"
         f"{order_clause(sort_key, descending)} LIMIT ? OFFSET ?"
     )
-    return conn.execute(sql, [*params, limit, offset]).fetchall()
+    rows = conn.execute(sql, [*params, max(0, limit), offset]).fetchall()
+    return rows[::-1] if backwards else rows
 
 
 def distinct_values(conn: sqlite3.Connection, column: str) -> list[str]:

@@ -139,3 +139,15 @@ def test_older_schema_migrates_with_safety_copy(tmp_path, monkeypatch):
 def test_rfc3339_round_trip():
     moment = datetime(2026, 11, 24, 13, 5, 7, 123000, tzinfo=UTC)
     assert rfc3339(to_ms(moment)) == "2026-11-24T13:05:07.123Z"
+
+
+def test_windows_read_from_the_far_end_match_plain_offsets(cache):
+    rows = [gen(i, cost=f"0.{(i * 37) % 100:06d}") for i in range(1, 301)]
+    cache.apply_page(rows, [], "c")
+    conn = cache.conn
+    flt = queries.HistoryFilter()
+    for key, desc in (("created_at", True), ("cost", False), ("cost", True)):
+        for offset, limit in ((0, 7), (149, 10), (151, 10), (290, 10), (295, 10), (299, 1)):
+            plain = queries.window(conn, flt, key, desc, offset, limit)
+            fast = queries.window(conn, flt, key, desc, offset, limit, total=300)
+            assert fast == plain, (key, desc, offset, limit)

@@ -102,7 +102,7 @@ class TransactionTableModel(QAbstractTableModel):
         if page is None:
             page = queries.window(
                 self._conn, self._filter, self._sort_key, self._descending,
-                page_no * PAGE_SIZE, PAGE_SIZE,
+                page_no * PAGE_SIZE, PAGE_SIZE, total=self._count,
             )
             self._pages[page_no] = page
             while len(self._pages) > MAX_PAGES:
