@@ -7,8 +7,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from pydantic import ValidationError
@@ -222,31 +224,51 @@ class SyncEngine:
         result.snapshots.append("invoices")
 
     def _feed(self, result: SyncResult) -> None:
-        cursor = self.cache.feed_cursor
+        """The change feed from the saved cursor to its end.
+
+        The next page is fetched while this one is validated and stored, so the network and
+        the platform's time overlap with ours. Pages are still stored strictly in order, each
+        with its own cursor, so a stop at any instant resumes where the cache says.
+        """
         now_ms = to_ms(self.clock())
         first_ms: int | None = None
-        while True:
-            self._check_cancel(result)
-            page = self.client.generations_page(cursor, self.page_limit)
-            rows, bad = split_page(page.data)
-            if page.has_more and not page.next_cursor:
-                raise errors.MalformedResponse("the page says more follow but has no next_cursor")
-            result.changed += self.cache.apply_page(rows, bad, page.next_cursor)
-            result.pages += 1
-            result.received += len(page.data)
-            result.quarantined += len(bad)
-            fraction = None
-            if rows:
-                last_ms = rows[-1][3]
-                first_ms = first_ms if first_ms is not None else rows[0][3]
-                span = now_ms - first_ms
-                fraction = 1.0 if span <= 0 else max(0.0, min(1.0, (last_ms - first_ms) / span))
-            self.on_progress(
-                SyncProgress(
-                    "generations", result.pages, result.received, result.changed,
-                    result.quarantined, fraction if page.has_more else 1.0,
-                )
+        fetch = partial(self.client.generations_page, limit=self.page_limit)
+        with ThreadPoolExecutor(1, thread_name_prefix="lowdash-prefetch") as pool:
+            ahead: Future | None = pool.submit(fetch, self.cache.feed_cursor)
+            try:
+                while ahead is not None:
+                    self._check_cancel(result)
+                    page = ahead.result()
+                    if page.has_more and not page.next_cursor:
+                        raise errors.MalformedResponse(
+                            "the page says more follow but has no next_cursor"
+                        )
+                    ahead = pool.submit(fetch, page.next_cursor) if page.has_more else None
+                    first_ms = self._store_page(result, page, now_ms, first_ms)
+            except BaseException:
+                if ahead is not None and not ahead.done():
+                    self.client.cancel()  # the sync stops here: cut the page fetched ahead
+                raise
+
+    def _store_page(
+        self, result: SyncResult, page: Any, now_ms: int, first_ms: int | None
+    ) -> int | None:
+        """Validate, store (with its cursor) and report one page; returns the first time seen."""
+        rows, bad = split_page(page.data)
+        result.changed += self.cache.apply_page(rows, bad, page.next_cursor)
+        result.pages += 1
+        result.received += len(page.data)
+        result.quarantined += len(bad)
+        fraction = None
+        if rows:
+            last_ms = rows[-1][3]
+            first_ms = first_ms if first_ms is not None else rows[0][3]
+            span = now_ms - first_ms
+            fraction = 1.0 if span <= 0 else max(0.0, min(1.0, (last_ms - first_ms) / span))
+        self.on_progress(
+            SyncProgress(
+                "generations", result.pages, result.received, result.changed,
+                result.quarantined, fraction if page.has_more else 1.0,
             )
-            if not page.has_more:
-                return
-            cursor = page.next_cursor
+        )
+        return first_ms
