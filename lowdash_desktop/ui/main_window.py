@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from ..store.cache import Cache
 from ..sync.worker import SyncController
 from . import formatting
+from .background import BackgroundCall
 from .docks.credits_dock import CreditsDock
 from .docks.dashboard import DashboardMixin
 from .docks.eco_dock import EcoDock
@@ -30,6 +31,7 @@ from .models.transaction_table_model import TransactionTableModel
 from .scheduler import SyncScheduler, watch_network
 from .session import Session
 from .tray import TrayIcon, close_to_tray
+from .widgets import chart_style
 from .widgets.banner import Banner
 
 if TYPE_CHECKING:
@@ -38,6 +40,22 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STATE_VERSION = 1
+
+
+# Imported after the first paint, off the UI thread (charts, the account menu, the client).
+WARM_UP_MODULES = (
+    "pyqtgraph",
+    "lowdash_desktop.ui.account_menu",
+    "lowdash_desktop.api.client",
+    "lowdash_desktop.sync.engine",
+)
+
+
+def _warm_up_imports() -> None:
+    import importlib
+
+    for name in WARM_UP_MODULES:
+        importlib.import_module(name)
 
 
 def cancel_platform_calls() -> None:
@@ -99,10 +117,16 @@ class MainWindow(DashboardMixin, QMainWindow):
         super().paintEvent(event)
         if self._finish_pending:
             self._finish_pending = False
-            QTimer.singleShot(0, self._finish_startup)
+            # the big imports run on a worker thread; the UI thread keeps answering meanwhile
+            chart_style.begin_warm_up()
+            self._warm_up = BackgroundCall(_warm_up_imports, self)
+            self._warm_up.done.connect(lambda _r: self._finish_startup())
+            self._warm_up.error.connect(lambda _e: self._finish_startup())
+            self._warm_up.start()
 
     def _finish_startup(self) -> None:
         """The parts a first paint does not need (account menu and alerts, help menu)."""
+        chart_style.warm_up_done()
         if getattr(self, "_shut", False):
             return
         from .account_menu import AccountMenu

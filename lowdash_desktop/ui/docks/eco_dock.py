@@ -246,6 +246,8 @@ class EcoDock(QDockWidget):
         return plot
 
     def _draw(self, report: EcoReport) -> None:
+        if not self.chart_slot.ready(lambda: self._draw(report)):
+            return
         import pyqtgraph as pg
 
         item = self.plot.getPlotItem()

@@ -120,6 +120,8 @@ class SpendDock(QDockWidget):
             self._cursor.show()
 
     def _draw(self) -> None:
+        if not self.chart_slot.ready(self._draw):
+            return
         import pyqtgraph as pg
 
         item = self.plot.getPlotItem()

@@ -83,6 +83,8 @@ class TopModelsDock(QDockWidget):
         return colour
 
     def _draw(self) -> None:
+        if not self.chart_slot.ready(self._draw):
+            return
         import pyqtgraph as pg
 
         item = self.plot.getPlotItem()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
@@ -25,6 +28,33 @@ def series_colour(index: int, name: str = "") -> QColor:
     return QColor(SERIES_COLOURS[index % len(SERIES_COLOURS)])
 
 
+_warming = False
+_deferred: weakref.WeakKeyDictionary[ChartSlot, Callable[[], None]] = weakref.WeakKeyDictionary()
+
+
+def begin_warm_up() -> None:
+    """pyqtgraph is being imported off the UI thread: charts wait instead of blocking on it."""
+    global _warming
+    _warming = True
+
+
+def warm_up_done() -> None:
+    """pyqtgraph is loaded: draw whatever waited for it."""
+    global _warming
+    _warming = False
+    pending = list(_deferred.values())
+    _deferred.clear()
+    for draw in pending:  # one chart per turn of the event loop: each is a bit of work
+        QTimer.singleShot(0, partial(_run_deferred, draw))
+
+
+def _run_deferred(draw: Callable[[], None]) -> None:
+    try:
+        draw()
+    except RuntimeError:  # its dock was closed meanwhile
+        pass
+
+
 class ChartSlot(QWidget):
     """Holds a chart's place; the pyqtgraph widget is built on first use.
 
@@ -39,6 +69,13 @@ class ChartSlot(QWidget):
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._build = build
         self._plot: pg.PlotWidget | None = None
+
+    def ready(self, draw: Callable[[], None]) -> bool:
+        """False (and `draw` kept for later) while pyqtgraph still loads off the UI thread."""
+        if _warming and self._plot is None:
+            _deferred[self] = draw
+            return False
+        return True
 
     def plot(self) -> pg.PlotWidget:
         if self._plot is None:
