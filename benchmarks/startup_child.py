@@ -49,6 +49,30 @@ def main() -> None:
         table.scrollTo(window.table_model.index(row, 0))
         app.processEvents()
         window.grab()
+    # memory counts the whole window: wait for the dock figures and the charts drawn from them
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    waiting = {"dashboard", "eco"}
+    loop = QEventLoop()
+
+    def arrived(name: str) -> None:
+        waiting.discard(name)
+        if not waiting:
+            QTimer.singleShot(500, loop.quit)  # the deferred chart draws run meanwhile
+
+    window.dashboard.figuresReady.connect(lambda _f: arrived("dashboard"))
+    window.eco_dock.reportReady.connect(lambda _r: arrived("eco"))
+    if window.dashboard.figures is not None:
+        waiting.discard("dashboard")
+    if window.eco_dock.report is not None:
+        waiting.discard("eco")
+    if waiting:
+        QTimer.singleShot(180_000, loop.quit)
+        loop.exec()
+    else:
+        QTimer.singleShot(500, loop.quit)
+        loop.exec()
+    window.grab()
     print(f"rss {rss_mb():.1f}", flush=True)
     window.shutdown()
 
