@@ -201,16 +201,25 @@ def _choose_account(root: Path, keystore, args):
 def _arrange_screenshot(app: QApplication, window, target: str, timeout_ms: int = 180_000) -> None:
     """Save a PNG of the window after the first sync, then quit (exit 1 if it never came)."""
 
+    window.resize(1400, 900)  # the same picture whatever size was saved last time
+    settle = QTimer(window)
+    settle.setInterval(200)
+
     def capture(ok: bool) -> None:
         window.syncFinished.disconnect(capture)
 
         def shoot() -> None:
+            # the docks recompute after the sync: wait for them (and their charts) to finish
+            if window.dashboard.busy() or window.eco_dock.busy():
+                return
+            settle.stop()
             window.grab().save(target)
             print(f"screenshot saved to {target}" + ("" if ok else " (sync failed)"))
-            window.close()
+            window.quit_app()
             QCoreApplication.exit(0)
 
-        QTimer.singleShot(300, shoot)
+        settle.timeout.connect(shoot)
+        settle.start()
 
     window.syncFinished.connect(capture)
 

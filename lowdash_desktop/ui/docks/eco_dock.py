@@ -274,7 +274,7 @@ class EcoDock(QDockWidget):
 
     def busy(self) -> bool:
         """True while a computation runs."""
-        return self._call is not None
+        return self._call is not None or self._pending_path is not None
 
 
 def _escape(text: str) -> str:

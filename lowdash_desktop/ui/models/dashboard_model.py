@@ -85,6 +85,10 @@ class DashboardModel(QObject):
         self._calls[seq] = call
         call.start()
 
+    def busy(self) -> bool:
+        """True while figures are being computed."""
+        return bool(self._calls)
+
     def refresh_choices(self) -> None:
         """Distinct models/providers/regions/keys, read in the background (a full scan)."""
         path = self._path
