@@ -152,6 +152,14 @@ class Cache:
     def quarantine_count(self) -> int:
         return self.conn.execute("SELECT count(*) FROM quarantine").fetchone()[0]
 
+    def unresolved_quarantine_count(self) -> int:
+        """Malformed records whose good copy never arrived (or that carried no id at all)."""
+        return self.conn.execute(
+            "SELECT count(DISTINCT coalesce(record_id, 'q' || qid)) FROM quarantine q "
+            "WHERE record_id IS NULL "
+            "OR NOT EXISTS (SELECT 1 FROM generations g WHERE g.id = q.record_id)"
+        ).fetchone()[0]
+
     def revisions(self) -> dict[str, int]:
         """Every cached id with its revision (for comparing against the platform)."""
         return dict(self.conn.execute("SELECT id, revision FROM generations"))

@@ -250,11 +250,13 @@ class MainWindow(DashboardMixin, QMainWindow):
 
     def _update_quarantine(self) -> None:
         """Show how many malformed records the sync has set aside (hidden when none)."""
-        count = self.cache.quarantine_count()
+        count = self.cache.unresolved_quarantine_count()
         self.quarantine_label.setText(self.tr("{0} malformed set aside").format(f"{count:,}"))
         self.quarantine_label.setToolTip(
             self.tr("Records the platform sent in a form Lowdash cannot read are kept aside "
-                    "with the reason, and the rest of the history is stored.")
+                    "with the reason, and the rest of the history is stored. Counted here: "
+                    "those whose readable copy has not arrived since ({0} set aside in all).")
+            .format(f"{self.cache.quarantine_count():,}")
         )
         self.quarantine_label.setVisible(count > 0)
 

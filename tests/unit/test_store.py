@@ -151,3 +151,12 @@ def test_windows_read_from_the_far_end_match_plain_offsets(cache):
             plain = queries.window(conn, flt, key, desc, offset, limit)
             fast = queries.window(conn, flt, key, desc, offset, limit, total=300)
             assert fast == plain, (key, desc, offset, limit)
+
+
+def test_quarantine_counts_only_records_still_missing(cache):
+    cache.apply_page([], [("gen_00001", "cost: bad", "{}"), (None, "id: missing", "{}"),
+                          ("gen_00002", "cost: bad", "{}")], "c1")
+    assert cache.unresolved_quarantine_count() == 3
+    cache.apply_page([gen(1)], [], "c2")  # the readable copy of gen_00001 arrived later
+    assert cache.unresolved_quarantine_count() == 2
+    assert cache.quarantine_count() == 3, "what was set aside is kept for inspection"
