@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--base-url", required=True, help="platform address")
     sync.add_argument("--page-limit", type=int, default=500, help="records per page (1..1000)")
     sync.add_argument("--quiet", action="store_true", help="print only the summary")
+    sync.add_argument("--ca-bundle", metavar="PEM",
+                      help="extra CA certificates to trust (verification always stays on)")
 
     demo = sub.add_parser("demo-server", help="serve the demo platform over HTTP on loopback")
     demo.add_argument("--port", type=int, default=0, help="port (default: a free one)")
@@ -93,7 +95,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         print(f"lowdash sync: set {API_KEY_ENV} to the API key", file=sys.stderr)
         return EXIT_USAGE
     try:
-        connection = Connection(args.base_url, key)
+        connection = Connection(args.base_url, key, ca_bundle=args.ca_bundle)
         client = connection.client()
     except errors.ApiError as exc:
         print(f"lowdash sync: {exc}", file=sys.stderr)

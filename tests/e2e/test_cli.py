@@ -68,3 +68,10 @@ def test_demo_server_prints_url_and_key():
     finally:
         proc.terminate()
         assert proc.wait(timeout=10) == 0
+
+
+def test_sync_command_missing_ca_bundle_is_a_usage_error(demo_platform, tmp_path):
+    done = run_lowdash("sync", "--base-url", demo_platform.base_url,
+                       "--ca-bundle", str(tmp_path / "none.pem"),
+                       env={"LOWDASH_API_KEY": demo_platform.api_key})
+    assert done.returncode == 2 and "CA bundle not found" in done.stderr
