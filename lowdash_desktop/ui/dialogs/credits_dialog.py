@@ -7,13 +7,10 @@ from typing import Any
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QBrush, QColor, QDesktopServices
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -23,6 +20,7 @@ from ...api.connection import Connection
 from ...api.models import Credits, Topup
 from ...store.cache import Cache
 from .. import formatting
+from ..widgets.list_table import list_table
 from .operation_dialog import CallRunner, OperationStatus, error_text
 
 STATUS_COLOURS = {"succeeded": "#1b5e20", "pending": "#8a4b00", "failed": "#b71c1c"}
@@ -70,23 +68,9 @@ class CreditsDialog(QDialog):
         head.addWidget(self.spent, 1)
         head.addWidget(self.topup_button)
         layout.addLayout(head)
-        self.table = QTableWidget(0, 5, self)
-        self.table.setAccessibleName(self.tr("Top-up receipts"))
-        self.table.setHorizontalHeaderLabels(
-            [
-                self.tr("Date"),
-                self.tr("Amount"),
-                self.tr("Method"),
-                self.tr("Status"),
-                self.tr("Receipt"),
-            ]
-        )
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        headers = [self.tr("Date"), self.tr("Amount"), self.tr("Method"), self.tr("Status"),
+                   self.tr("Receipt")]
+        self.table = list_table(self, headers, self.tr("Top-up receipts"))
         self.table.itemSelectionChanged.connect(self._update_actions)
         self.table.cellDoubleClicked.connect(lambda row, _c: self.open_receipt(row))
         layout.addWidget(self.table, 1)

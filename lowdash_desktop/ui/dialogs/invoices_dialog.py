@@ -7,15 +7,12 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -28,6 +25,7 @@ from ...store.cache import Cache
 from ...store.rows import to_ms
 from .. import formatting
 from ..background import BackgroundCall
+from ..widgets.list_table import list_table
 
 
 def _day(value: Any) -> str:
@@ -56,24 +54,10 @@ class InvoicesDialog(QDialog):
             cache.close()
         self._calls: list[BackgroundCall] = []
         layout = QVBoxLayout(self)
-        self.table = QTableWidget(0, len(self.COLUMNS), self)
+        headers = [self.tr("Number"), self.tr("Period"), self.tr("Issued"), self.tr("Status"),
+                   self.tr("Total")]
+        self.table = list_table(self, headers, self.tr("Invoices"))
         self.table.setObjectName("invoices")
-        self.table.setAccessibleName(self.tr("Invoices"))
-        self.table.setHorizontalHeaderLabels(
-            [
-                self.tr("Number"),
-                self.tr("Period"),
-                self.tr("Issued"),
-                self.tr("Status"),
-                self.tr("Total"),
-            ]
-        )
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
         layout.addWidget(self.table, 1)
         self.empty_label = QLabel(
             self.tr("No invoices cached yet. Sync to fetch them from the platform."), self
