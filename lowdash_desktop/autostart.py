@@ -49,7 +49,22 @@ def _desktop_quote(arg: str) -> str:
     return f'"{escaped}"'
 
 
-class XdgAutostart:
+class _FileEntry:
+    """An autostart entry that is one file: present means enabled."""
+
+    path: Path
+
+    def disable(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+    def is_enabled(self) -> bool:
+        return self.path.is_file()
+
+    def location(self) -> str:
+        return str(self.path)
+
+
+class XdgAutostart(_FileEntry):
     """A .desktop file in $XDG_CONFIG_HOME/autostart (Linux and other freedesktop systems)."""
 
     def __init__(self, config_home: Path | None = None):
@@ -73,17 +88,8 @@ class XdgAutostart:
         )
         _write_atomically(self.path, text.encode("utf-8"))
 
-    def disable(self) -> None:
-        self.path.unlink(missing_ok=True)
 
-    def is_enabled(self) -> bool:
-        return self.path.is_file()
-
-    def location(self) -> str:
-        return str(self.path)
-
-
-class LaunchAgent:
+class LaunchAgent(_FileEntry):
     """A plist in ~/Library/LaunchAgents that launchd runs at login (macOS)."""
 
     def __init__(self, home: Path | None = None):
@@ -99,15 +105,6 @@ class LaunchAgent:
             "ProcessType": "Interactive",
         }
         _write_atomically(self.path, plistlib.dumps(plist))
-
-    def disable(self) -> None:
-        self.path.unlink(missing_ok=True)
-
-    def is_enabled(self) -> bool:
-        return self.path.is_file()
-
-    def location(self) -> str:
-        return str(self.path)
 
 
 class WindowsRunKey:

@@ -26,11 +26,10 @@ from PySide6.QtWidgets import (
 from ...api.connection import Connection
 from ...api.models import Key
 from .. import formatting
-from .operation_dialog import OperationDialog, error_text, parse_money
+from .operation_dialog import OperationDialog, error_text, parse_money, reset_combo
 
 ACTIONS = ("disable", "enable", "set_limit", "set_scopes", "revoke")
 SCOPES = ("inference", "read", "manage")
-RESETS = (None, "daily", "weekly", "monthly")
 
 
 class BulkEditDialog(OperationDialog):
@@ -76,14 +75,7 @@ class BulkEditDialog(OperationDialog):
         self.limit = QLineEdit(limit_page)
         self.limit.setPlaceholderText(self.tr("No limit"))
         self.limit.setAccessibleName(self.tr("New credit limit"))
-        self.reset = QComboBox(limit_page)
-        self.reset.setAccessibleName(self.tr("New limit reset period"))
-        for value, text in zip(
-            RESETS,
-            (self.tr("Never"), self.tr("Daily"), self.tr("Weekly"), self.tr("Monthly")),
-            strict=True,
-        ):
-            self.reset.addItem(text, value)
+        self.reset = reset_combo(limit_page, self.tr("New limit reset period"))
         self.reset.setCurrentIndex(3)
         limit_row.addWidget(QLabel(self.tr("Limit"), limit_page))
         limit_row.addWidget(self.limit, 1)

@@ -10,7 +10,6 @@ from PySide6.QtCore import QDateTime, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
-    QComboBox,
     QDateTimeEdit,
     QDialog,
     QFormLayout,
@@ -30,6 +29,7 @@ from ...store.cache import Cache
 from ..models.keys_table_model import KeyRole, KeysTableModel, SortRole, key_status
 from .key_secret_dialog import KeySecretDialog
 from .operation_dialog import (
+    RESETS,
     CallRunner,
     ConfirmDialog,
     OperationDialog,
@@ -38,10 +38,10 @@ from .operation_dialog import (
     error_text,
     manage_reason,
     parse_money,
+    reset_combo,
 )
 
 SCOPES = ("inference", "read", "manage")
-RESETS = (None, "daily", "weekly", "monthly")
 
 
 class KeyFormDialog(OperationDialog):
@@ -78,14 +78,7 @@ class KeyFormDialog(OperationDialog):
         if key and key.credit_limit is not None:
             self.limit.setText(str(key.credit_limit))
         form.addRow(self.tr("Credit limit"), self.limit)
-        self.reset = QComboBox(self)
-        self.reset.setAccessibleName(self.tr("Limit reset period"))
-        for value, text in zip(
-            RESETS,
-            (self.tr("Never"), self.tr("Daily"), self.tr("Weekly"), self.tr("Monthly")),
-            strict=True,
-        ):
-            self.reset.addItem(text, value)
+        self.reset = reset_combo(self, self.tr("Limit reset period"))
         if key:
             self.reset.setCurrentIndex(RESETS.index(key.limit_reset))
         form.addRow(self.tr("Limit resets"), self.reset)

@@ -8,6 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
@@ -77,6 +78,24 @@ def manage_reason(keys: Iterable[Key] | None, api_key: str | None) -> str | None
             "changes are disabled. Sign in with a key that has 'manage' to make them."
         ).format(key.name, ", ".join(key.scopes) or "—")
     return None
+
+
+RESETS = (None, "daily", "weekly", "monthly")
+
+
+def reset_combo(parent: QWidget, accessible_name: str) -> QComboBox:
+    """The credit-limit reset choices (never, daily, weekly, monthly), data = API value."""
+    combo = QComboBox(parent)
+    combo.setAccessibleName(accessible_name)
+    labels = (
+        _tr("Never"),
+        _tr("Daily"),
+        _tr("Weekly"),
+        _tr("Monthly"),
+    )
+    for value, text in zip(RESETS, labels, strict=True):
+        combo.addItem(text, value)
+    return combo
 
 
 class OperationStatus(QWidget):
