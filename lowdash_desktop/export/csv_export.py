@@ -1,10 +1,19 @@
-"""Streamed CSV export of the cached history (Qt-free): chunks from SQLite, atomic rename."""
+"""Streamed CSV export of the cached history (Qt-free): chunks from SQLite, atomic rename.
+
+SQLite renders every line. The fast path is one `printf()` per row (dates come from a small
+temporary table of day strings); a chunk whose text shows a quote, a line break or an extra comma
+has those rows re-rendered field by field with RFC 4180 quoting (`LINE_SQL`). Large exports are
+split into ranges of (created_at, rowid) that threads render at once, each on its own connection
+pinned to the same snapshot (SQLite releases the GIL while it steps)."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
-from collections.abc import Callable
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -33,6 +42,7 @@ CSV_COLUMNS: tuple[str, ...] = (
 )
 CREATED_AT = CSV_COLUMNS.index("created_at")
 CHUNK_ROWS = 2000
+PARALLEL_MIN_ROWS = 50_000  # below this one thread is as fast
 
 Progress = Callable[[int, int], None]  # (rows written, rows in total)
 
@@ -57,8 +67,17 @@ def day_filter(
 
 
 TEXT_COLUMNS = frozenset(
-    {"id", "key_id", "model", "resolved_model", "provider", "region", "cost", "currency",
-     "methodology_version"}
+    {
+        "id",
+        "key_id",
+        "model",
+        "resolved_model",
+        "provider",
+        "region",
+        "cost",
+        "currency",
+        "methodology_version",
+    }
 )
 REAL_COLUMNS = frozenset({"energy_wh", "carbon_g"})
 # RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled
@@ -86,6 +105,223 @@ def _field_sql(column: str) -> str:
 LINE_SQL = " || ',' || ".join(f"({_field_sql(c)})" for c in CSV_COLUMNS)
 
 
+# -- the fast line: one printf() per row -------------------------------------------------------
+_DAYS = "temp.lowdash_csv_days"  # (day INTEGER PRIMARY KEY, day_text 'YYYY-MM-DD')
+_FIELDS = len(CSV_COLUMNS)
+_MAX_MS = 253402300799999  # 9999-12-31T23:59:59.999Z
+
+
+def _fast_line_sql() -> str:
+    formats: list[str] = []
+    args: list[str] = []
+    for column in CSV_COLUMNS:
+        if column == "created_at":
+            formats.append("%sT%02d:%02d:%02d.%03dZ")
+            args += [
+                "d.day_text",
+                "(g.created_at / 3600000) % 24",
+                "(g.created_at / 60000) % 60",
+                "(g.created_at / 1000) % 60",
+                "g.created_at % 1000",
+            ]
+        else:
+            formats.append("%s")  # NULL prints as an empty field; REAL as CAST(... AS TEXT)
+            args.append(f"g.{column}")
+    return f"printf('{','.join(formats)}', {', '.join(args)})"
+
+
+FAST_LINE_SQL = _fast_line_sql()
+_FAST_FROM = f" FROM generations g CROSS JOIN {_DAYS} d ON d.day = g.created_at / 86400000"
+
+
+def _plain(text: str, lines: int) -> bool:
+    """True when `lines` fast lines joined by CRLF need no quoting at all."""
+    return (
+        '"' not in text
+        and text.count(",") == (_FIELDS - 1) * lines
+        and text.count("\n") == lines - 1
+        and text.count("\r") == lines - 1
+    )
+
+
+def _fill_days(conn: sqlite3.Connection, where: str, params: list) -> bool:
+    """Create the day-string table for the filtered range; False when the fast path can't serve."""
+    low, high = conn.execute(
+        f"SELECT min(created_at), max(created_at) FROM generations{where}", params
+    ).fetchone()
+    if low is None:
+        return False
+    if low < 0 or high > _MAX_MS:  # integer division and % assume 0000-9999 CE, after 1970
+        return False
+    first, last = low // 86_400_000, high // 86_400_000
+    epoch = date(1970, 1, 1).toordinal()
+    conn.execute(f"CREATE TABLE IF NOT EXISTS {_DAYS}(day INTEGER PRIMARY KEY, day_text TEXT)")
+    conn.execute(f"DELETE FROM {_DAYS}")
+    conn.executemany(
+        f"INSERT INTO {_DAYS} VALUES (?, ?)",
+        ((d, date.fromordinal(epoch + d).isoformat()) for d in range(first, last + 1)),
+    )
+    return True
+
+
+def _drop_days(conn: sqlite3.Connection) -> None:
+    try:
+        conn.execute(f"DROP TABLE IF EXISTS {_DAYS}")
+    except sqlite3.Error:
+        pass
+
+
+Key = tuple[int, int]  # (created_at, rowid): the export's order, unique per row
+_ORDER = " ORDER BY g.created_at, g.rowid"
+
+
+def _and(where: str, clause: str) -> str:
+    return f"{where} AND {clause}" if where else f" WHERE {clause}"
+
+
+def _between(
+    where: str, params: list, low: Key | None, low_op: str, high: Key | None, high_op: str
+) -> tuple[str, list]:
+    out = list(params)
+    if low is not None:
+        where = _and(where, f"(g.created_at, g.rowid) {low_op} (?, ?)")
+        out += low
+    if high is not None:
+        where = _and(where, f"(g.created_at, g.rowid) {high_op} (?, ?)")
+        out += high
+    return where, out
+
+
+class _Part:
+    """Renders the rows with keys in [low, high) chunk by chunk.
+
+    Each chunk is one statement: SQLite renders and joins its lines in a single step, so the
+    GIL is released for the whole chunk and several parts can render at once.
+    """
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        where: str,
+        params: list,
+        chunk_rows: int,
+        fast: bool,
+        low: Key | None = None,
+        high: Key | None = None,
+    ):
+        self.conn = conn
+        self.where, self.params = where, params
+        self.chunk_rows = chunk_rows
+        self.fast = fast
+        self.low, self.high = low, high
+        self.written = 0
+
+    def chunks(self, stop: Callable[[], bool]) -> Iterator[str]:
+        """CRLF-terminated text, one chunk at a time, until the range or `stop()` ends it."""
+        low, low_op = self.low, ">="
+        while not stop():
+            where, params = _between(self.where, self.params, low, low_op, self.high, "<")
+            last = self.conn.execute(
+                f"SELECT g.created_at, g.rowid FROM generations g{where}{_ORDER} LIMIT 1 OFFSET ?",
+                [*params, self.chunk_rows - 1],
+            ).fetchone()
+            high, high_op = (tuple(last), "<=") if last else (self.high, "<")
+            where, params = _between(self.where, self.params, low, low_op, high, high_op)
+            text, rows = self._render(where, params)
+            if rows:
+                self.written += rows
+                yield text + "\r\n"
+            if last is None:
+                break
+            low, low_op = tuple(last), ">"
+
+    def _render(self, where: str, params: list) -> tuple[str, int]:
+        if self.fast:
+            text, rows = self.conn.execute(
+                f"SELECT group_concat(line, char(13, 10)), count(*) FROM "
+                f"(SELECT {FAST_LINE_SQL} AS line{_FAST_FROM}{where}{_ORDER})",
+                params,
+            ).fetchone()
+            if not rows or _plain(text, rows):
+                return text or "", rows
+        # field-by-field quoting for this chunk (or for every chunk off the fast path)
+        text, rows = self.conn.execute(
+            f"SELECT group_concat(line, char(13, 10)), count(*) FROM "
+            f"(SELECT {LINE_SQL} AS line FROM generations g{where}{_ORDER})",
+            params,
+        ).fetchone()
+        return text or "", rows
+
+
+def _ranges(
+    conn: sqlite3.Connection, where: str, params: list, total: int, parts: int
+) -> list[tuple[Key | None, Key | None]]:
+    """Key ranges [low, high) splitting the filtered, ordered rows into `parts` runs."""
+    bounds: list[Key | None] = [None]
+    for k in range(1, parts):
+        row = conn.execute(
+            f"SELECT g.created_at, g.rowid FROM generations g{where}{_ORDER} LIMIT 1 OFFSET ?",
+            [*params, total * k // parts],
+        ).fetchone()
+        bounds.append(tuple(row))
+    bounds.append(None)
+    return list(zip(bounds[:-1], bounds[1:], strict=True))
+
+
+def _database_file(conn: sqlite3.Connection) -> str | None:
+    for _seq, name, file in conn.execute("PRAGMA database_list"):
+        if name == "main":
+            return file or None
+    return None
+
+
+def _pinned_readers(conn: sqlite3.Connection, count: int) -> list[sqlite3.Connection] | None:
+    """`count` more read transactions on the snapshot `conn` is about to read, or None.
+
+    A writer lock held for a moment guarantees no commit lands between the snapshots. When it
+    can't be had (a read-only file, a busy writer) the export simply runs on one thread.
+    """
+    path = _database_file(conn)
+    if path is None or conn.in_transaction:
+        return None
+    readers: list[sqlite3.Connection] = []
+    try:
+        lock = sqlite3.connect(path, timeout=1.0, isolation_level=None, check_same_thread=False)
+    except sqlite3.Error:
+        return None
+    try:
+        lock.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error:
+        lock.close()
+        return None
+    try:
+        for conn_ in [conn, *(None for _ in range(count))]:
+            if conn_ is None:
+                conn_ = sqlite3.connect(
+                    f"file:{path}?mode=ro",
+                    uri=True,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
+                readers.append(conn_)
+            conn_.execute("BEGIN")
+            conn_.execute("SELECT count(*) FROM meta").fetchone()  # the snapshot starts here
+        return readers
+    except sqlite3.Error:
+        for reader in readers:
+            reader.close()
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        return None
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+
+
+def _workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
 def export_csv(
     conn: sqlite3.Connection,
     target: str | os.PathLike[str],
@@ -94,21 +330,35 @@ def export_csv(
     chunk_rows: int = CHUNK_ROWS,
     progress: Progress | None = None,
     cancelled: Callable[[], bool] | None = None,
+    threads: int | None = None,
+    parallel_min_rows: int = PARALLEL_MIN_ROWS,
 ) -> int:
     """Write the filtered history to `target` (oldest first); returns the number of rows."""
     flt = flt or HistoryFilter()
+    threads = _workers() if threads is None else max(1, threads)
+    readers: list[sqlite3.Connection] = []
     own_snapshot = not conn.in_transaction
-    if own_snapshot:
+    if own_snapshot and threads > 1:
+        where, params = flt.where()
+        # a cheap upper bound decides whether more threads are worth a writer lock
+        rough = conn.execute(f"SELECT count(*) FROM generations{where}", params).fetchone()[0]
+        if rough >= parallel_min_rows:
+            readers = _pinned_readers(conn, threads - 1) or []
+    if own_snapshot and not conn.in_transaction:
         conn.execute("BEGIN")  # count and rows from one snapshot while a sync may write
     try:
-        return _write(conn, Path(target), flt, chunk_rows, progress, cancelled)
+        return _write(conn, readers, Path(target), flt, chunk_rows, progress, cancelled)
     finally:
-        if own_snapshot:
+        for reader in readers:
+            reader.close()
+        _drop_days(conn)
+        if own_snapshot and conn.in_transaction:
             conn.execute("ROLLBACK")
 
 
 def _write(
     conn: sqlite3.Connection,
+    readers: list[sqlite3.Connection],
     target: Path,
     flt: HistoryFilter,
     chunk_rows: int,
@@ -117,23 +367,102 @@ def _write(
 ) -> int:
     where, params = flt.where()
     total = conn.execute(f"SELECT count(*) FROM generations{where}", params).fetchone()[0]
-    written = 0
+    fast = total > 0 and _fill_days(conn, where, params)
+    for reader in readers:
+        if fast and not _fill_days(reader, where, params):
+            fast = False
+    ranges = _ranges(conn, where, params, total, len(readers) + 1) if readers else [(None, None)]
+    stop = threading.Event()
     with atomic_output(target, "x", encoding="utf-8", newline="") as fh:
         fh.write(",".join(CSV_COLUMNS) + "\r\n")
-        cursor = conn.execute(
-            f"SELECT {LINE_SQL} FROM generations{where} ORDER BY created_at, rowid", params
-        )
         if progress:
             progress(0, total)
-        while True:
-            if cancelled is not None and cancelled():
+        mine = _Part(conn, where, params, chunk_rows, fast, *ranges[0])
+        helpers = [
+            _Helper(_Part(reader, where, params, chunk_rows, fast, *rng), target, stop)
+            for reader, rng in zip(readers, ranges[1:], strict=True)
+        ]
+        try:
+            for helper in helpers:
+                helper.start()
+
+            def written() -> int:
+                return mine.written + sum(h.part.written for h in helpers)
+
+            def should_stop() -> bool:
+                if stop.is_set():
+                    return True
+                if cancelled is not None and cancelled():
+                    stop.set()
+                    raise ExportCancelled()
+                return False
+
+            for text in mine.chunks(should_stop):
+                fh.write(text)
+                if progress:
+                    progress(written(), total)
+            for helper in helpers:
+                while not helper.finished.wait(0.1):
+                    should_stop()
+                    if progress:
+                        progress(written(), total)
+            for helper in helpers:  # a helper's own error first, then a stop
+                if helper.error is not None:
+                    raise helper.error
+            if stop.is_set():
                 raise ExportCancelled()
-            rows = cursor.fetchmany(chunk_rows)
-            if not rows:
-                break
-            fh.write("".join([row[0] + "\r\n" for row in rows]))
-            written += len(rows)
-            if progress:
-                progress(written, total)
-        cursor.close()
-    return written
+            for helper in helpers:
+                fh.flush()
+                helper.append_to(fh.buffer)
+            if helpers and progress:
+                progress(written(), total)
+        except BaseException:
+            stop.set()
+            raise
+        finally:
+            for helper in helpers:
+                helper.finished.wait()
+                helper.discard()
+    return mine.written + sum(h.part.written for h in helpers)
+
+
+class _Helper(threading.Thread):
+    """Renders one range into a temporary file next to the target."""
+
+    def __init__(self, part: _Part, target: Path, stop: threading.Event):
+        super().__init__(name="csv-export", daemon=True)
+        self.part = part
+        self.stop = stop
+        self.finished = threading.Event()
+        self.error: BaseException | None = None
+        self.file = tempfile.NamedTemporaryFile(
+            "w",
+            encoding="utf-8",
+            newline="",
+            dir=target.parent,
+            prefix=f".{target.name}.",
+            suffix=".part",
+            delete=False,
+        )
+
+    def run(self) -> None:
+        try:
+            for text in self.part.chunks(self.stop.is_set):
+                self.file.write(text)
+            self.file.flush()
+        except BaseException as exc:  # handed to the exporting thread
+            self.error = exc
+            self.stop.set()
+        finally:
+            self.finished.set()
+
+    def append_to(self, sink) -> None:
+        with open(self.file.name, "rb") as part:
+            shutil.copyfileobj(part, sink, 4 << 20)
+
+    def discard(self) -> None:
+        self.file.close()
+        try:
+            os.unlink(self.file.name)
+        except FileNotFoundError:
+            pass

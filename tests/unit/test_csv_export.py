@@ -230,3 +230,123 @@ def test_memory_stays_flat_over_200k_rows(cache, tmp_path):
     assert peak - before < 16 * 1024 * 1024, f"RSS grew {(peak - before) / 1e6:.1f} MB"
     settled = [rss for done, rss in samples if done >= 20_000]
     assert max(settled) - settled[0] < 8 * 1024 * 1024  # and it does not climb with the rows
+
+
+# -- the parallel path: ranges rendered by several threads, one snapshot ------------------------
+def _mixed_rows(n: int) -> list[tuple]:
+    rows = []
+    for i in range(1, n + 1):
+        model = 'odd, "quoted" model' if i % 37 == 0 else ("line\nbreak" if i % 53 == 0 else "m")
+        rows.append(gen(i, model=model, eco=i % 5 != 0, cost=f"0.{i:06d}"))
+    return rows
+
+
+def test_parallel_export_is_byte_identical_to_one_thread(cache, tmp_path):
+    cache.apply_page(_mixed_rows(600), [], None)
+    one, many = tmp_path / "one.csv", tmp_path / "many.csv"
+    assert export_csv(cache.conn, one, chunk_rows=7, threads=1) == 600
+    seen: list[tuple[int, int]] = []
+    count = export_csv(
+        cache.conn,
+        many,
+        chunk_rows=7,
+        threads=3,
+        parallel_min_rows=0,
+        progress=lambda d, t: seen.append((d, t)),
+    )
+    assert count == 600
+    assert many.read_bytes() == one.read_bytes()
+    assert seen[0] == (0, 600) and seen[-1] == (600, 600)
+    assert [d for d, _t in seen] == sorted(d for d, _t in seen)
+    rows = read(many)
+    assert len(rows) == 601
+    assert rows[37][CSV_COLUMNS.index("resolved_model")] == 'odd, "quoted" model'
+    assert rows[53][CSV_COLUMNS.index("resolved_model")] == "line\nbreak"
+    assert rows[5][CSV_COLUMNS.index("energy_wh")] == ""
+    assert [r[0] for r in rows[1:]] == [f"gen_{i:06d}" for i in range(1, 601)]
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
+    assert not cache.conn.in_transaction
+
+
+def test_parallel_filtered_export_matches_one_thread(cache, tmp_path):
+    cache.apply_page(_mixed_rows(400), [], None)
+    flt = day_filter(date(2026, 11, 3), date(2026, 11, 6), model="m")
+    one, many = tmp_path / "one.csv", tmp_path / "many.csv"
+    n1 = export_csv(cache.conn, one, flt, chunk_rows=5, threads=1)
+    n2 = export_csv(cache.conn, many, flt, chunk_rows=5, threads=2, parallel_min_rows=0)
+    assert n1 == n2 > 50
+    assert many.read_bytes() == one.read_bytes()
+
+
+def test_rows_committed_during_a_parallel_export_are_not_in_it(cache, tmp_path):
+    cache.apply_page([gen(i, minutes=10 * i) for i in range(0, 300)], [], None)
+    writer = Cache.open_reader(cache.path)
+    added = []
+
+    def progress(done: int, total: int) -> None:
+        if not added:  # a sync commits rows all over the time range, mid-export
+            writer.apply_page([gen(10_000 + i, minutes=10 * i + 5) for i in range(300)], [], None)
+            added.append(True)
+
+    out = tmp_path / "snap.csv"
+    count = export_csv(
+        cache.conn, out, chunk_rows=10, threads=2, parallel_min_rows=0, progress=progress
+    )
+    writer.close()
+    ids = [r[0] for r in read(out)[1:]]
+    assert count == len(ids) == 300
+    assert ids == [f"gen_{i:06d}" for i in range(0, 300)]
+    assert cache.generation_count() == 600
+
+
+def test_a_busy_writer_makes_the_export_run_on_one_thread_and_still_be_right(cache, tmp_path):
+    cache.apply_page(_mixed_rows(120), [], None)
+    writer = Cache.open_reader(cache.path)
+    writer.conn.execute("BEGIN IMMEDIATE")  # a sync holding the write lock for a while
+    writer.conn.execute("DELETE FROM generations")
+    try:
+        out = tmp_path / "busy.csv"
+        assert export_csv(cache.conn, out, threads=2, parallel_min_rows=0) == 120
+    finally:
+        writer.conn.execute("ROLLBACK")
+        writer.close()
+    assert len(read(out)) == 121
+
+
+def test_cancelling_a_parallel_export_leaves_nothing(cache, tmp_path):
+    cache.apply_page(_mixed_rows(500), [], None)
+    out = tmp_path / "keep.csv"
+    out.write_text("previous export\n")
+    calls: list[int] = []
+    with pytest.raises(ExportCancelled):
+        export_csv(
+            cache.conn,
+            out,
+            chunk_rows=10,
+            threads=2,
+            parallel_min_rows=0,
+            progress=lambda d, t: calls.append(d),
+            cancelled=lambda: len(calls) > 2,
+        )
+    assert out.read_text() == "previous export\n"
+    assert sorted(p.name for p in tmp_path.iterdir() if "keep" in p.name) == ["keep.csv"]
+    assert not cache.conn.in_transaction
+
+
+def test_a_failing_helper_thread_fails_the_export_and_leaves_nothing(cache, tmp_path, monkeypatch):
+    from lowdash_desktop.export import csv_export
+
+    cache.apply_page(_mixed_rows(200), [], None)
+    real = csv_export._Part._render
+
+    def render(self, where, params):
+        if self.low is not None:  # the second range, rendered on a helper thread
+            raise OSError("disk full")
+        return real(self, where, params)
+
+    monkeypatch.setattr(csv_export._Part, "_render", render)
+    out = tmp_path / "err.csv"
+    with pytest.raises(OSError, match="disk full"):
+        export_csv(cache.conn, out, chunk_rows=10, threads=2, parallel_min_rows=0)
+    assert [p.name for p in tmp_path.iterdir() if "err" in p.name] == []
+    assert not cache.conn.in_transaction
