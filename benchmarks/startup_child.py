@@ -58,7 +58,8 @@ def main() -> None:
     def arrived(name: str) -> None:
         waiting.discard(name)
         if not waiting:
-            QTimer.singleShot(500, loop.quit)  # the deferred chart draws run meanwhile
+            # the deferred chart draws and the post-burst heap trim (1.5 s) run meanwhile
+            QTimer.singleShot(2500, loop.quit)
 
     window.dashboard.figuresReady.connect(lambda _f: arrived("dashboard"))
     window.eco_dock.reportReady.connect(lambda _r: arrived("eco"))
@@ -70,7 +71,7 @@ def main() -> None:
         QTimer.singleShot(180_000, loop.quit)
         loop.exec()
     else:
-        QTimer.singleShot(500, loop.quit)
+        QTimer.singleShot(2500, loop.quit)
         loop.exec()
     window.grab()
     print(f"rss {rss_mb():.1f}", flush=True)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .. import heap
 from ..store.cache import Cache
 from ..sync.worker import SyncController
 from . import formatting
@@ -84,12 +85,17 @@ class MainWindow(DashboardMixin, QMainWindow):
         self.sync.progress.connect(self._on_sync_progress)
         self.sync.finished.connect(self._on_sync_finished)
         self.sync.failed.connect(self._on_sync_failed)
+        # lazy: the first paint comes first; work that competes with it (background queries,
+        # the network watcher, big imports) starts right after it
+        self._lazy = lazy
         self._build_central()
         self._build_docks()
         self._build_actions()
         self._build_status_bar()
         self._restore_state()
         self._show_cached_state()
+        if lazy:
+            self.dashboard.hold()
         self._init_dashboard()
         for note in session.notes:
             self.banner.show_message("info", note)
@@ -99,7 +105,6 @@ class MainWindow(DashboardMixin, QMainWindow):
         self.sync.started.connect(self.scheduler.sync_started)
         self.sync.finished.connect(self.scheduler.sync_finished)
         self.sync.failed.connect(self.scheduler.sync_failed)
-        watch_network(self.scheduler)
         self.tray = TrayIcon(self)
         if TrayIcon.available():
             self.tray.show()
@@ -108,21 +113,45 @@ class MainWindow(DashboardMixin, QMainWindow):
         self._ago_timer.timeout.connect(self.tray.refresh)
         self._ago_timer.start(30_000)
         self.scheduler.start()
-        # lazy: paint first; the account menu loads pydantic and the key store after that
+        # after the figures, the eco report, a sync or start-up: give freed memory back
+        self._trim_timer = QTimer(self, singleShot=True, interval=1500)
+        self._trim_timer.timeout.connect(heap.trim)
+        for done in (
+            self.dashboard.figuresReady,
+            self.eco_dock.reportReady,
+            self.sync.finished,
+            self.startupFinished,
+        ):
+            done.connect(lambda *_a: self._trim_timer.start())
         self._finish_pending = lazy
         if not lazy:
+            self._start_background_work()
             self._finish_startup()
+
+    def _start_background_work(self) -> None:
+        """Figures for the docks and the tray, and the network watcher."""
+        self.eco_dock.refresh(self.session.cache_path)
+        self.dashboard.release()
+        self.tray.refresh()
+        watch_network(self.scheduler)
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt API)
         super().paintEvent(event)
         if self._finish_pending:
             self._finish_pending = False
-            # the big imports run on a worker thread; the UI thread keeps answering meanwhile
-            chart_style.begin_warm_up()
-            self._warm_up = BackgroundCall(_warm_up_imports, self)
-            self._warm_up.done.connect(lambda _r: self._finish_startup())
-            self._warm_up.error.connect(lambda _e: self._finish_startup())
-            self._warm_up.start()
+            # after this paint pass (the children paint after this call returns)
+            QTimer.singleShot(0, self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
+        if getattr(self, "_shut", False):
+            return
+        self._start_background_work()
+        # the big imports run on a worker thread; the UI thread keeps answering meanwhile
+        chart_style.begin_warm_up()
+        self._warm_up = BackgroundCall(_warm_up_imports, self)
+        self._warm_up.done.connect(lambda _r: self._finish_startup())
+        self._warm_up.error.connect(lambda _e: self._finish_startup())
+        self._warm_up.start()
 
     def _finish_startup(self) -> None:
         """The parts a first paint does not need (account menu and alerts, help menu)."""
@@ -186,7 +215,6 @@ class MainWindow(DashboardMixin, QMainWindow):
         self._build_dashboard_docks()
         self.eco_dock = EcoDock(self)
         self.eco_dock.baselineRequested.connect(self.open_eco_baseline)
-        self.eco_dock.refresh(self.session.cache_path)
         docks = [self.credits_dock, self.usage_dock, self.top_models_dock, self.eco_dock]
         self.docks = [*docks, self.spend_dock]
         self._arrange_wide()
@@ -412,6 +440,7 @@ class MainWindow(DashboardMixin, QMainWindow):
             if dialog.isVisible():
                 dialog.done(QDialog.DialogCode.Rejected)
         self._ago_timer.stop()
+        self._trim_timer.stop()
         self.scheduler.stop()
         self._shutdown_dashboard()
         self.tray.hide()

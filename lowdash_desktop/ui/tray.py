@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import sys
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Signal
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QMenu, QStyle, QSystemTrayIcon
+from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
+from ..store.cache import Cache
 from . import formatting
+from .background import BackgroundCall
+
+log = logging.getLogger(__name__)
 
 NANOS = Decimal(1_000_000_000)
 KEEP_IN_TRAY_KEY = "tray/keep_running_on_close"
@@ -46,17 +51,30 @@ class TrayFigures:
     today_tokens: int
     last_sync: str
     alert: str | None
+    today_known: bool = True  # False until the first sum over today's rows has come back
 
 
 class TrayIcon(QSystemTrayIcon):
-    """Icon with a menu; `notify()` shows a native notification where the platform has one."""
+    """Icon with a menu; `notify()` shows a native notification where the platform has one.
+
+    Today's totals are summed on a worker thread (a query over today's rows can take tens of
+    milliseconds on a big cache); `refresh()` redraws at once from the last sums and asks for
+    new ones, and `totalsUpdated` fires when they arrive.
+    """
+
+    totalsUpdated = Signal()
 
     def __init__(self, window):
         super().__init__(window)
         self.window = window
         self._alert: str | None = None
+        self._totals: dict[str, tuple[Decimal, int, int]] | None = None
+        self._summing = False
+        self._sum_again = False
         icon = QApplication.windowIcon()
         if icon.isNull():
+            from PySide6.QtWidgets import QStyle  # its type costs ~15 ms to load: only here
+
             icon = window.style().standardIcon(QStyle.StandardPixmap.SP_ComputerIcon)
         self.setIcon(QIcon(icon))
         self.setToolTip("Lowdash")
@@ -78,7 +96,7 @@ class TrayIcon(QSystemTrayIcon):
         self.activated.connect(self._on_activated)
         self.notifications: list[tuple[str, str]] = []  # what was shown, newest last
         self._connect_window()
-        self.refresh()
+        self.redraw()  # the window asks for today's sums once it has painted
 
     def _info_action(self):
         action = self.menu.addAction("")
@@ -88,12 +106,12 @@ class TrayIcon(QSystemTrayIcon):
     def _connect_window(self) -> None:
         sync = getattr(self.window, "sync", None)
         if sync is not None:
-            sync.started.connect(self.refresh)
-            sync.finished.connect(self.refresh)
-            sync.failed.connect(self.refresh)
+            sync.started.connect(self.redraw)
+            sync.finished.connect(self.refresh)  # new rows: sum today again
+            sync.failed.connect(self.redraw)
         scheduler = self.scheduler
         if scheduler is not None:
-            scheduler.stateChanged.connect(self.refresh)
+            scheduler.stateChanged.connect(self.redraw)
 
     @property
     def scheduler(self):
@@ -113,7 +131,7 @@ class TrayIcon(QSystemTrayIcon):
     def set_alert(self, text: str | None) -> None:
         """Show (or, with None, clear) an alert in the tooltip and menu, e.g. a low balance."""
         self._alert = text or None
-        self.refresh()
+        self.redraw()
 
     def active_alert(self, balance: Decimal | None = None) -> str | None:
         """The alert to show: one set by set_alert, a sync problem, or a negative balance."""
@@ -127,14 +145,27 @@ class TrayIcon(QSystemTrayIcon):
         return None
 
     # -- figures --------------------------------------------------------------------------
-    def figures(self, now: datetime | None = None) -> TrayFigures:
-        """Balance, today's spend and tokens, last sync and alert, from the cache."""
+    def figures(
+        self,
+        now: datetime | None = None,
+        totals: dict[str, tuple[Decimal, int, int]] | None = None,
+        *,
+        summed: bool = False,
+    ) -> TrayFigures:
+        """Balance, today's spend and tokens, last sync and alert, from the cache.
+
+        Without `totals` (and not `summed`) today's rows are summed here, on this thread.
+        """
         cache = self.window.cache
         snap = cache.snapshot("credits")
         credits = snap[0] if snap else None
         currency = credits.get("currency", "") if credits else ""
         balance = Decimal(credits["balance"]) if credits else None
-        totals = today_totals(cache.conn, local_midnight_ms(now))
+        known = True
+        if totals is None and not summed:
+            totals = today_totals(cache.conn, local_midnight_ms(now))
+        elif totals is None:
+            totals, known = {}, False
         if not totals:
             spend = formatting.money(Decimal(0), currency, places=2)
         else:
@@ -148,6 +179,7 @@ class TrayIcon(QSystemTrayIcon):
             today_tokens=sum(t for _c, t, _n in totals.values()),
             last_sync=formatting.ago(cache.last_sync_ms, now_ms),
             alert=self.active_alert(balance),
+            today_known=known,
         )
 
     def menu_lines(self, figures: TrayFigures) -> list[str]:
@@ -156,7 +188,9 @@ class TrayIcon(QSystemTrayIcon):
             self.tr("Balance: {0}").format(figures.balance or self.tr("not synced yet")),
             self.tr("Today: {0} · {1} tokens").format(
                 figures.today_spend, formatting.tokens(figures.today_tokens)
-            ),
+            )
+            if figures.today_known
+            else self.tr("Today: adding up…"),
             self.tr("Last synced: {0}").format(figures.last_sync),
         ]
         if self.scheduler is not None:
@@ -170,10 +204,52 @@ class TrayIcon(QSystemTrayIcon):
         return "\n".join(["Lowdash", *self.menu_lines(figures)])
 
     def refresh(self, *_args: object) -> None:
-        """Recompute the figures from the cache and update the tooltip and menu."""
+        """Redraw the tooltip and menu now, and sum today's rows again in the background."""
+        self.redraw()
+        self._sum_today()
+
+    def _sum_today(self) -> None:
         if getattr(self.window, "_shut", False):
             return
-        figures = self.figures()
+        if self._summing:  # one sum at a time; the latest request runs after it
+            self._sum_again = True
+            return
+        self._summing = True
+        path, since = self.window.session.cache_path, local_midnight_ms()
+
+        def total() -> dict[str, tuple[Decimal, int, int]]:
+            reader = Cache.open_reader(path)
+            try:
+                return today_totals(reader.conn, since)
+            finally:
+                reader.close()
+
+        call = BackgroundCall(total, self)
+        call.done.connect(self._summed)
+        call.error.connect(self._sum_failed)
+        call.start()
+
+    def _summed(self, totals: dict[str, tuple[Decimal, int, int]]) -> None:
+        self._totals = totals
+        self._sum_done()
+        self.totalsUpdated.emit()
+
+    def _sum_failed(self, exc: Exception) -> None:
+        log.warning("tray: could not sum today's generations: %s", exc)
+        self._sum_done()
+
+    def _sum_done(self) -> None:
+        self._summing = False
+        self.redraw()
+        if self._sum_again:
+            self._sum_again = False
+            self._sum_today()
+
+    def redraw(self) -> None:
+        """Update the tooltip and menu from the last sums (no database work for today)."""
+        if getattr(self.window, "_shut", False):
+            return
+        figures = self.figures(totals=self._totals, summed=True)
         lines = self.menu_lines(figures)
         actions = [self.balance_action, self.today_action, self.last_sync_action]
         scheduler = self.scheduler

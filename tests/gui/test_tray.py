@@ -80,7 +80,9 @@ def test_figures_sum_today_from_the_cache(qtbot, data_dir):
 def test_tooltip_and_menu_show_the_figures(qtbot, data_dir):
     window = make_window(qtbot, data_dir, ROWS, CREDITS, synced_at=NOW)
     tray = window.tray
-    tray.refresh()
+    assert "Today: adding up…" in tray.toolTip() or "3,534 tokens" in tray.toolTip()
+    with qtbot.waitSignal(tray.totalsUpdated, timeout=5000):
+        tray.refresh()  # today's rows are summed off the UI thread
     tip = tray.toolTip()
     assert tip.startswith("Lowdash\n")
     assert "Balance: 42.50 EUR" in tip
@@ -107,11 +109,11 @@ def test_alerts_reach_tooltip_and_menu(qtbot, data_dir):
     negative = dict(CREDITS, balance="-1.00")
     window = make_window(qtbot, data_dir, ROWS, negative)
     tray = window.tray
-    tray.refresh()
+    tray.redraw()
     assert "⚠ Negative balance" in tray.toolTip()
     assert tray.alert_action.isVisible()
     window.banner.show_message("offline", "Offline — the platform cannot be reached.")
-    tray.refresh()
+    tray.redraw()
     assert "⚠ Offline — the platform cannot be reached." in tray.toolTip()
     tray.set_alert("Balance below 5.00 EUR")
     assert "⚠ Balance below 5.00 EUR" in tray.toolTip()

@@ -39,6 +39,21 @@ class DashboardModel(QObject):
         self._seq = 0
         self._calls: dict[int, BackgroundCall] = {}
         self._closed = False
+        self._held = False
+        self._wanted: set[str] = set()
+
+    def hold(self) -> None:
+        """Queue refreshes instead of starting them (while the first paint is under way)."""
+        self._held = True
+
+    def release(self) -> None:
+        """Start the refreshes asked for while held."""
+        self._held = False
+        wanted, self._wanted = self._wanted, set()
+        if "figures" in wanted:
+            self.refresh()
+        if "choices" in wanted:
+            self.refresh_choices()
 
     def close(self) -> None:
         """Drop answers still on their way (the window is closing)."""
@@ -76,6 +91,9 @@ class DashboardModel(QObject):
 
     def refresh(self) -> None:
         """Recompute in the background; only the newest answer is delivered."""
+        if self._held:
+            self._wanted.add("figures")
+            return
         self._seq += 1
         seq = self._seq
         query = self.query()
@@ -91,6 +109,9 @@ class DashboardModel(QObject):
 
     def refresh_choices(self) -> None:
         """Distinct models/providers/regions/keys, read in the background (a full scan)."""
+        if self._held:
+            self._wanted.add("choices")
+            return
         path = self._path
 
         def read() -> dict[str, list[str]]:

@@ -32,6 +32,14 @@ COLUMNS: list[tuple[str, int, str, bool]] = [
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
+# plain ints: data() is called once per role per visible cell, so it must answer cheaply
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
+_ALIGN = int(Qt.ItemDataRole.TextAlignmentRole.value)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
+_ID = int(ID_ROLE)
+_SORT = int(SORT_ROLE)
+_ROLES = frozenset({_DISPLAY, _ALIGN, _TOOLTIP, _ID, _SORT})
+_RIGHT = int((Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value)
 
 
 class TransactionTableModel(QAbstractTableModel):
@@ -113,22 +121,23 @@ class TransactionTableModel(QAbstractTableModel):
         return page[offset] if offset < len(page) else None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
-        if not index.isValid():
+        role = int(role)
+        if role not in _ROLES or not index.isValid():
             return None
+        column = COLUMNS[index.column()]
+        if role == _ALIGN:
+            return _RIGHT if column[3] else None
         record = self._row(index.row())
         if record is None:
             return None
-        key, pos, _header, right = COLUMNS[index.column()]
-        value = record[pos]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(key, value, record)
-        if role == ID_ROLE:
+        value = record[column[1]]
+        if role == _DISPLAY:
+            return self._display(column[0], value, record)
+        if role == _ID:
             return record[0]
-        if role == SORT_ROLE:
+        if role == _SORT:
             return value
-        if role == Qt.ItemDataRole.TextAlignmentRole and right:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ToolTipRole and key == "created_at":
+        if column[0] == "created_at":  # the tooltip
             return f"{record[0]}\n{formatting.local_time(value, with_zone=True)}"
         return None
 
