@@ -397,8 +397,10 @@ def _write(
                     raise ExportCancelled()
                 return False
 
+            flusher = _WriteBack(fh)
             for text in mine.chunks(should_stop):
                 fh.write(text)
+                flusher.wrote(len(text))
                 if progress:
                     progress(written(), total)
             for helper in helpers:
@@ -424,6 +426,30 @@ def _write(
                 helper.finished.wait()
                 helper.discard()
     return mine.written + sum(h.part.written for h in helpers)
+
+
+class _WriteBack:
+    """Starts the kernel writing finished parts of the file to disk while the export goes on,
+    so the final fsync waits for the last few MB instead of the whole file (Linux)."""
+
+    STEP = 32 << 20
+
+    def __init__(self, fh):
+        self.fh = fh
+        self.pending = 0
+        self.advise = getattr(os, "posix_fadvise", None)
+
+    def wrote(self, chars: int) -> None:
+        if self.advise is None:
+            return
+        self.pending += chars
+        if self.pending >= self.STEP:
+            self.pending = 0
+            self.fh.flush()
+            try:
+                self.advise(self.fh.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+            except OSError:
+                self.advise = None
 
 
 class _Helper(threading.Thread):
@@ -458,6 +484,20 @@ class _Helper(threading.Thread):
 
     def append_to(self, sink) -> None:
         with open(self.file.name, "rb") as part:
+            size = os.fstat(part.fileno()).st_size
+            copy_range = getattr(os, "copy_file_range", None)
+            if copy_range is not None:  # in-kernel copy (Linux)
+                try:
+                    while size > 0:
+                        sent = copy_range(part.fileno(), sink.fileno(), size)
+                        if sent <= 0:
+                            break
+                        size -= sent
+                    if size == 0:
+                        return
+                except OSError:
+                    pass  # e.g. across file systems on old kernels: copy through Python
+                sink.seek(0, os.SEEK_END)
             shutil.copyfileobj(part, sink, 4 << 20)
 
     def discard(self) -> None:
