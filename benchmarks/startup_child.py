@@ -19,6 +19,35 @@ def main() -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication, QMainWindow
 
+    if mode == "shape":  # Qt alone, a window of the app's shape: an informative floor
+        from PySide6.QtCore import Qt
+        from PySide6.QtGui import QStandardItem, QStandardItemModel
+        from PySide6.QtWidgets import QDockWidget, QLabel, QTableView
+
+        app = QApplication(sys.argv[:1])
+        window = QMainWindow()
+        for name in ("&File", "&View", "&Account", "&Help"):
+            window.menuBar().addMenu(name).addAction("…")
+        window.statusBar().showMessage("1,000,000 generations")
+        model = QStandardItemModel(40, 10)
+        for r in range(40):
+            for c in range(10):
+                model.setItem(r, c, QStandardItem(f"{r * 10 + c:,}"))
+        table = QTableView()
+        table.setModel(model)
+        table.setSortingEnabled(True)
+        window.setCentralWidget(table)
+        for title in ("Credits", "Usage today", "Top models", "Eco impact"):
+            dock = QDockWidget(title, window)
+            dock.setWidget(QLabel(f"{title}: 12.34 EUR"))
+            window.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, dock)
+        window.resize(1280, 820)
+        window.show()
+        app.processEvents()
+        window.grab()
+        print("painted", flush=True)
+        print(f"rss {rss_mb():.1f}", flush=True)
+        return
     if mode == "bare":
         app = QApplication(sys.argv[:1])
         window = QMainWindow()
