@@ -120,19 +120,21 @@ def latest_currency(conn: sqlite3.Connection) -> str:
     return row[0] if row else ""
 
 
-def daily_spend(
-    conn: sqlite3.Connection, first: date, last: date, utc: bool, flt: HistoryFilter,
-    top_n: int = 5,
-) -> DailySpend:
-    """Cost per day for the top `top_n` models by cost, the rest summed as OTHER."""
-    bounds = day_bounds(first, last, utc)
-    days = [first + timedelta(days=i) for i in range(len(bounds) - 1)]
+def _spend_rows(
+    conn: sqlite3.Connection, bounds: list[int], flt: HistoryFilter
+) -> list[tuple[int, str | None, int, int, int]]:
+    """(quarter-hour bucket, model, requests, tokens, cost nanos) between the outer bounds."""
     where, params = flt.with_(start_ms=bounds[0], end_ms=bounds[-1], text=None).where()
-    rows = conn.execute(
-        f"SELECT created_at / {BUCKET_MS}, resolved_model, count(*), sum(total_tokens), "
-        f"sum(cost_nanos) FROM generations{where} GROUP BY 1, 2",
+    return conn.execute(
+        f"SELECT created_at / {BUCKET_MS}, resolved_model, count(*), "
+        f"coalesce(sum(total_tokens), 0), coalesce(sum(cost_nanos), 0) "
+        f"FROM generations{where} GROUP BY 1, 2",
         params,
     ).fetchall()
+
+
+def _fold_daily(rows: list, first: date, bounds: list[int], top_n: int) -> DailySpend:
+    days = [first + timedelta(days=i) for i in range(len(bounds) - 1)]
     per_model: dict[str, list[int]] = {}
     tokens = [0] * len(days)
     requests = [0] * len(days)
@@ -153,6 +155,29 @@ def daily_spend(
     return DailySpend(days, series, tokens, requests)
 
 
+def _fold_models(rows: list, since_ms: int) -> list[ModelFigures]:
+    """by_model() over the rows from `since_ms` on (bucket starts are 15-minute aligned)."""
+    totals: dict[str | None, list[int]] = {}
+    for bucket, model, n, tok, cost in rows:
+        if bucket * BUCKET_MS >= since_ms:
+            acc = totals.setdefault(model, [0, 0, 0])
+            acc[0] += n
+            acc[1] += tok
+            acc[2] += cost
+    # the order of by_model's SQL: most tokens first, then the model (NULL first)
+    ordered = sorted(totals.items(), key=lambda kv: (-kv[1][1], kv[0] is not None, kv[0] or ""))
+    return [ModelFigures(m or "—", n, t, c) for m, (n, t, c) in ordered]
+
+
+def daily_spend(
+    conn: sqlite3.Connection, first: date, last: date, utc: bool, flt: HistoryFilter,
+    top_n: int = 5,
+) -> DailySpend:
+    """Cost per day for the top `top_n` models by cost, the rest summed as OTHER."""
+    bounds = day_bounds(first, last, utc)
+    return _fold_daily(_spend_rows(conn, bounds, flt), first, bounds, top_n)
+
+
 def dashboard(conn: sqlite3.Connection, query: DashboardQuery) -> DashboardFigures:
     """All dock figures: today's usage, top models, daily spend (one read transaction)."""
     today = day_of(query.now_ms, query.utc)
@@ -163,11 +188,15 @@ def dashboard(conn: sqlite3.Connection, query: DashboardQuery) -> DashboardFigur
             conn, _scoped(query.scope, day_start_ms(today, query.utc), tomorrow_ms, False)
         )
         top_start = day_start_ms(today - timedelta(days=query.top_models_days - 1), query.utc)
-        top = by_model(conn, _scoped(query.scope, top_start, tomorrow_ms, False))
-        spend = daily_spend(
-            conn, today - timedelta(days=query.spend_days - 1), today, query.utc,
-            query.scope, query.top_n,
-        )
+        spend_first = today - timedelta(days=query.spend_days - 1)
+        bounds = day_bounds(spend_first, today, query.utc)
+        rows = _spend_rows(conn, bounds, query.scope)
+        spend = _fold_daily(rows, spend_first, bounds, query.top_n)
+        if query.scope.model is None and bounds[0] <= top_start:
+            # the spend rows already cover the top-models window: one scan serves both
+            top = _fold_models(rows, top_start)
+        else:
+            top = by_model(conn, _scoped(query.scope, top_start, tomorrow_ms, False))
         currency = latest_currency(conn)
     finally:
         conn.execute("COMMIT")

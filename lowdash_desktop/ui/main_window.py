@@ -73,6 +73,7 @@ class MainWindow(DashboardMixin, QMainWindow):
 
     syncFinished = Signal(bool)  # True when the sync completed
     startupFinished = Signal()  # every menu and watcher is in place
+    indexesBuilt = Signal(list)  # names of query indexes a big old cache got in the background
 
     def __init__(self, session: Session, parent=None, *, lazy: bool = False):
         super().__init__(parent)
@@ -129,11 +130,37 @@ class MainWindow(DashboardMixin, QMainWindow):
             self._finish_startup()
 
     def _start_background_work(self) -> None:
-        """Figures for the docks and the tray, and the network watcher."""
+        """Figures for the docks and the tray, the network watcher, missing query indexes."""
         self.eco_dock.refresh(self.session.cache_path)
         self.dashboard.release()
         self.tray.refresh()
         watch_network(self.scheduler)
+        self._build_missing_indexes()
+
+    def _build_missing_indexes(self) -> None:
+        """A big cache from an older version gets its newer indexes off the UI thread."""
+        from ..store import db
+
+        if not db.missing_indexes(self.cache.conn):
+            return
+        conn = db.connect(self.session.cache_path)
+        self._index_conn = conn  # interrupted on quit: an index build can take seconds
+
+        def build() -> list[str]:
+            try:
+                return db.ensure_indexes(conn)
+            finally:
+                conn.close()
+
+        call = BackgroundCall(build, self)
+        call.done.connect(self._indexes_built)
+        call.error.connect(lambda exc: log.info("query indexes not built now: %s", exc))
+        call.start()
+
+    def _indexes_built(self, built: list[str]) -> None:
+        if built and not getattr(self, "_shut", False):
+            self.dashboard.refresh_choices()  # the filter lists read faster now
+        self.indexesBuilt.emit(built)
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt API)
         super().paintEvent(event)
@@ -441,6 +468,12 @@ class MainWindow(DashboardMixin, QMainWindow):
                 dialog.done(QDialog.DialogCode.Rejected)
         self._ago_timer.stop()
         self._trim_timer.stop()
+        index_conn = getattr(self, "_index_conn", None)
+        if index_conn is not None:
+            try:
+                index_conn.interrupt()  # an index build in flight is rolled back at once
+            except Exception:  # already closed: the build had finished
+                pass
         self.scheduler.stop()
         self._shutdown_dashboard()
         self.tray.hide()

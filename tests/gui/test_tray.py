@@ -225,3 +225,25 @@ def test_help_menu_log_folder_and_diagnostics(qtbot, data_dir, monkeypatch):
     assert "Generations cached: 4" in text and "Network: Proxy:" in text
     assert KEY not in text
     window.close()
+
+
+def test_the_window_builds_missing_query_indexes_in_the_background(qtbot, data_dir, monkeypatch):
+    from lowdash_desktop.store import db
+
+    monkeypatch.setattr(db, "BUILD_AT_OPEN_MAX_ROWS", 0)  # as for a big cache
+
+    account = seed_cache(data_dir, ROWS, CREDITS)
+    path = account.cache_path(data_dir)
+    cache, _ = Cache.open(path)
+    for name in db.QUERY_INDEXES:  # a cache from before these indexes
+        cache.conn.execute(f"DROP INDEX {name}")
+    cache.close()
+    session = open_session(data_dir, None, account)
+    window = MainWindow(session, lazy=True)
+    qtbot.addWidget(window)
+    assert db.missing_indexes(window.cache.conn), "nothing is built before the first paint"
+    with qtbot.waitSignal(window.indexesBuilt, timeout=20_000) as built:
+        window.show()  # the first paint starts the background work
+    assert sorted(built.args[0]) == sorted(db.QUERY_INDEXES)
+    assert db.missing_indexes(window.cache.conn) == []
+    window.shutdown()

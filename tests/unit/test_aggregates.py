@@ -85,3 +85,41 @@ def test_scope_filters_and_local_day_bounds(cache):
     local = [datetime.fromtimestamp(b / 1000).astimezone() for b in bounds]
     assert all(m.hour == 0 and m.minute == 0 for m in local)
     assert aggregates.filter_choices(cache.conn)["provider"] == ["ovh", "scaleway"]
+
+
+@pytest.mark.parametrize("spend_days", [7, 30, 90])
+@pytest.mark.parametrize("utc", [True, False])
+def test_top_models_match_a_query_of_their_own_whatever_the_spend_range(cache, spend_days, utc):
+    # the top-models figure is folded from the spend rows when they cover its 30 days
+    query = aggregates.DashboardQuery(now_ms=to_ms(NOW), utc=utc, spend_days=spend_days)
+    figures = aggregates.dashboard(cache.conn, query)
+    today = aggregates.day_of(query.now_ms, utc)
+    start = aggregates.day_start_ms(today - timedelta(days=29), utc)
+    end = aggregates.day_start_ms(today + timedelta(days=1), utc)
+    alone = aggregates.by_model(cache.conn, HistoryFilter(start_ms=start, end_ms=end))
+    assert figures.top_models == alone
+    assert sum(m.requests for m in alone) > 100
+    expected = sum(
+        1 for r in cache.records if start <= to_ms(datetime.fromisoformat(r["created_at"])) < end
+    )
+    assert sum(m.requests for m in figures.top_models) == expected
+
+
+def test_top_models_under_a_provider_scope_match_python(cache):
+    query = aggregates.DashboardQuery(
+        now_ms=to_ms(NOW), utc=True, scope=HistoryFilter(provider="ovh")
+    )
+    figures = aggregates.dashboard(cache.conn, query)
+    start = to_ms(datetime(2026, 10, 27, tzinfo=UTC))
+    expected: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for r in cache.records:
+        at = to_ms(datetime.fromisoformat(r["created_at"]))
+        if r["provider"] == "ovh" and at >= start:
+            e = expected[r["resolved_model"]]
+            e[0] += 1
+            e[1] += r["tokens"]["total"]
+            e[2] += nanos(r["cost"]["amount"])
+    assert {m.model: [m.requests, m.tokens, m.cost_nanos] for m in figures.top_models} == expected
+    assert [(-m.tokens, m.model) for m in figures.top_models] == sorted(
+        (-m.tokens, m.model) for m in figures.top_models
+    )

@@ -160,3 +160,43 @@ def test_quarantine_counts_only_records_still_missing(cache):
     cache.apply_page([gen(1)], [], "c2")  # the readable copy of gen_00001 arrived later
     assert cache.unresolved_quarantine_count() == 2
     assert cache.quarantine_count() == 3, "what was set aside is kept for inspection"
+
+
+# -- query indexes: new caches get them at once, big old ones in the background ---------------
+def test_a_new_cache_has_every_query_index_and_filters_use_them(cache):
+    from lowdash_desktop.store import db
+
+    assert db.missing_indexes(cache.conn) == []
+    for column, index in (
+        ("provider", "gen_provider_created"),
+        ("region", "gen_region_created"),
+        ("key_id", "gen_key_created"),
+    ):
+        flt = queries.HistoryFilter(**{column: "x"})
+        where, params = flt.where()
+        plan = " ".join(
+            str(row)
+            for row in cache.conn.execute(
+                f"EXPLAIN QUERY PLAN SELECT count(*) FROM generations{where}", params
+            )
+        )
+        assert index in plan, plan
+
+
+def test_a_big_cache_opens_without_building_indexes_then_builds_them(tmp_path, monkeypatch):
+    from lowdash_desktop.store import db
+
+    path = tmp_path / "big.sqlite3"
+    first, _ = Cache.open(path)
+    first.apply_page([gen(i) for i in range(1, 40)], [], "c")
+    for name in db.QUERY_INDEXES:  # as a cache written before these indexes existed
+        first.conn.execute(f"DROP INDEX {name}")
+    first.close()
+    monkeypatch.setattr(db, "BUILD_AT_OPEN_MAX_ROWS", 10)
+    again, _ = Cache.open(path)
+    assert sorted(db.missing_indexes(again.conn)) == sorted(db.QUERY_INDEXES)
+    assert queries.count(again.conn, queries.HistoryFilter(provider="scaleway")) == 39
+    assert sorted(db.ensure_indexes(again.conn)) == sorted(db.QUERY_INDEXES)
+    assert db.missing_indexes(again.conn) == []
+    assert queries.count(again.conn, queries.HistoryFilter(provider="scaleway")) == 39
+    again.close()
