@@ -180,6 +180,11 @@ def _show_window(app: QApplication, window, minimized: bool) -> None:
 
     has_tray = TrayIcon.available()
     app.setQuitOnLastWindowClosed(not has_tray)
+    if minimized:
+        # no first paint may come: figures, tray sums and menus must not wait for one
+        start = getattr(window, "start_deferred", None)
+        if start is not None:
+            QTimer.singleShot(0, start)
     if minimized and has_tray:
         return  # only the tray icon; its menu opens the window
     if minimized:

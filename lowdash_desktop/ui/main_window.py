@@ -169,6 +169,12 @@ class MainWindow(DashboardMixin, QMainWindow):
             # after this paint pass (the children paint after this call returns)
             QTimer.singleShot(0, self._after_first_paint)
 
+    def start_deferred(self) -> None:
+        """Start the after-paint work now: a window that starts in the tray never paints."""
+        if self._finish_pending:
+            self._finish_pending = False
+            self._after_first_paint()
+
     def _after_first_paint(self) -> None:
         if getattr(self, "_shut", False):
             return

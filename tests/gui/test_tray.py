@@ -209,6 +209,25 @@ def test_start_minimized(qtbot, data_dir, monkeypatch, has_tray):
     window.close()
 
 
+def test_a_window_started_in_the_tray_still_computes_its_figures(qtbot, data_dir, monkeypatch):
+    monkeypatch.setattr(TrayIcon, "available", staticmethod(lambda: True))
+    account = seed_cache(data_dir, ROWS, CREDITS)
+    window = MainWindow(open_session(data_dir, None, account), lazy=True)
+    qtbot.addWidget(window)
+    app = QApplication.instance()
+    before = app.quitOnLastWindowClosed()
+    try:
+        with qtbot.waitSignal(window.startupFinished, timeout=30_000):
+            with qtbot.waitSignal(window.tray.totalsUpdated, timeout=30_000):
+                _show_window(app, window, minimized=True)  # never painted
+        assert not window.isVisible()
+        assert "adding up" not in window.tray.toolTip()
+        assert hasattr(window, "account_menu"), "menus and low-balance alerts are in place"
+    finally:
+        app.setQuitOnLastWindowClosed(before)
+    window.shutdown()
+
+
 def test_help_menu_log_folder_and_diagnostics(qtbot, data_dir, monkeypatch):
     opened = []
     monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: opened.append(url)))
