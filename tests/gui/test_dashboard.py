@@ -78,7 +78,16 @@ def test_dock_figures_match_platform_data(qtbot, data_dir, demo_platform):
     assert window.usage_dock.table.rowCount() == len(usage)
     ranked = sorted(top.items(), key=lambda kv: (-kv[1], kv[0]))[:8]
     assert [(m.model, m.tokens) for m in window.top_models_dock.models] == ranked
-    assert window.top_models_dock.labels[0].toPlainText() == ranked[0][0]
+    dock = window.top_models_dock
+    first = dock.name_labels[0]
+    assert first.toolTip().startswith(f"{ranked[0][0]}: ")  # the whole name, on hover
+    shown_name = first.toPlainText()
+    assert shown_name == ranked[0][0] or (
+        "…" in shown_name and ranked[0][0].startswith(shown_name.split("…")[0])
+    )
+    for name, value in zip(dock.name_labels, dock.value_labels, strict=True):
+        # a long name is shortened rather than run into the token count beside it
+        assert name.sceneBoundingRect().right() <= value.sceneBoundingRect().left() + 1
     shown = window.spend_dock.spend
     assert len(shown.days) == 30 and shown.days[-1] == today
     for i, day in enumerate(shown.days):

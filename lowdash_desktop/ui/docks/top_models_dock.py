@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPointF, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QEvent, QPointF, Qt, Signal
+from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import QDockWidget, QLabel, QVBoxLayout, QWidget
 
 from ...store.aggregates import DashboardFigures, ModelFigures
@@ -41,6 +41,7 @@ class TopModelsDock(QDockWidget):
         self._active: str | None = None
         self._bars: pg.BarGraphItem | None = None
         self.labels: list[pg.TextItem] = []
+        self.name_labels: list[pg.TextItem] = []
 
     @property
     def plot(self) -> pg.PlotWidget:
@@ -58,7 +59,25 @@ class TopModelsDock(QDockWidget):
         item.hideAxis("left")
         item.getViewBox().invertY(True)
         item.scene().sigMouseClicked.connect(self._on_scene_click)
+        plot.installEventFilter(self)  # names are shortened again when the chart resizes
         return plot
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt API)
+        if event.type() == QEvent.Type.Resize and self.name_labels:
+            self._fit_names(event.size().width())  # before the chart lays itself out again
+        return super().eventFilter(watched, event)
+
+    def _fit_names(self, width: int | None = None) -> None:
+        """Shorten model names (in the middle) so none runs into the value column."""
+        if not self.name_labels or not self.chart_slot.has_plot():
+            return
+        plot = self.plot
+        metrics = QFontMetrics(plot.font())
+        values = max(metrics.horizontalAdvance(v.toPlainText()) for v in self.value_labels)
+        width = plot.viewport().width() if width is None else width
+        room = max(24, width - values - metrics.averageCharWidth() * 3)
+        for label, model in zip(self.name_labels, self.models, strict=False):
+            label.setText(metrics.elidedText(model.model, Qt.TextElideMode.ElideMiddle, room))
 
     def show_figures(self, figures: DashboardFigures) -> None:
         self.caption.setText(self.tr("Ranked by tokens, {0} days to today ({1})").format(
@@ -90,6 +109,8 @@ class TopModelsDock(QDockWidget):
         item = self.plot.getPlotItem()
         item.clear()
         self.labels = []
+        self.name_labels = []
+        self.value_labels = []
         if not self.models:
             empty = pg.TextItem(self.tr("No usage in this window"),
                                 color=chart_style.text_colour(self), anchor=(0.5, 0.5))
@@ -119,8 +140,11 @@ class TopModelsDock(QDockWidget):
                 item.addItem(label)
                 label.setPos(x, i)
                 self.labels.append(label)
+            self.name_labels.append(name)
+            self.value_labels.append(value)
         item.setXRange(0, 1.0, padding=0)
         item.setYRange(-0.5, count - 0.5, padding=0.02)
+        self._fit_names()
 
     def _on_scene_click(self, event) -> None:
         view_box = self.plot.getPlotItem().getViewBox()

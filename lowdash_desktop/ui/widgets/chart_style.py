@@ -77,6 +77,9 @@ class ChartSlot(QWidget):
             return False
         return True
 
+    def has_plot(self) -> bool:
+        return self._plot is not None
+
     def plot(self) -> pg.PlotWidget:
         if self._plot is None:
             self._plot = self._build(self)
