@@ -49,3 +49,90 @@ def test_no_keyring_is_said_plainly(qtbot):
     qtbot.addWidget(dialog)
     assert "No secure key store" in dialog.store_note.text()
     assert store.set("x", "secret") is False and store.get("x") == "secret"
+
+
+# -- sign-in goes out the way every later request does: Preferences' CA bundle, the OS proxy ---
+def _self_signed(tmp_path):
+    import subprocess
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True, timeout=60,
+    )
+    return cert, key
+
+
+def test_sign_in_trusts_the_ca_bundle_from_preferences(qtbot, tmp_path, memory_keyring, data_dir):
+    import ssl
+
+    from PySide6.QtCore import QSettings
+
+    from lowdash_desktop.demo.server import DemoPlatform
+    from lowdash_desktop.ui import network
+
+    cert, key = _self_signed(tmp_path)
+    platform = DemoPlatform(seed=3, generations=100)
+    platform.start()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    platform._server.socket = context.wrap_socket(platform._server.socket, server_side=True)
+    url = platform.base_url.replace("http://", "https://")
+    try:
+        dialog = SignInDialog(KeyStore(), url)
+        qtbot.addWidget(dialog)
+        dialog.key.setText(platform.api_key)
+        dialog.try_sign_in()  # the built-in trust store does not know this server
+        qtbot.waitUntil(lambda: dialog.buttons.isEnabled(), timeout=20_000)
+        assert "could not be verified" in dialog.message.text()
+        QSettings().setValue(network.CA_BUNDLE_KEY, str(cert))  # Preferences → CA bundle
+        with qtbot.waitSignal(dialog.accepted, timeout=20_000):
+            dialog.try_sign_in()
+        assert dialog.account.email == platform.account["email"]
+        assert dialog.connection.ca_bundle == str(cert)
+    finally:
+        QSettings().remove(network.CA_BUNDLE_KEY)
+        platform.stop()
+
+
+def test_sign_in_goes_through_the_os_proxy(qtbot, monkeypatch):
+    import socket
+    import threading
+
+    from lowdash_desktop.ui import network
+
+    seen: list[bytes] = []
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    port = listener.getsockname()[1]
+    stop = threading.Event()
+
+    def proxy() -> None:  # answers every tunnel request with a refusal, after noting it
+        while not stop.is_set():
+            try:
+                conn, _addr = listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                seen.append(conn.recv(4096))
+                conn.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+
+    thread = threading.Thread(target=proxy, daemon=True)
+    thread.start()
+    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(network, "system_proxy_for", lambda url: f"http://127.0.0.1:{port}")
+    dialog = SignInDialog(KeyStore(), "https://api.lowrouter.example/v1")
+    qtbot.addWidget(dialog)
+    dialog.key.setText("lr-live-" + "p" * 40)
+    dialog.try_sign_in()
+    qtbot.waitUntil(lambda: dialog.buttons.isEnabled(), timeout=60_000)
+    stop.set()
+    thread.join(timeout=5)
+    listener.close()
+    assert seen and seen[0].startswith(b"CONNECT api.lowrouter.example:443 ")
+    assert dialog.message.text(), "the refusal is explained"
+    assert dialog.result() != SignInDialog.DialogCode.Accepted
+    assert dialog.network_config.proxy_source == "system"

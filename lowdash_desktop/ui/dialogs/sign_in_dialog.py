@@ -16,6 +16,7 @@ from ...api.connection import Connection
 from ...api.models import Account
 from ...api.urls import DEFAULT_BASE_URL
 from ...secrets import KeyStore
+from .. import network
 from ..background import BackgroundCall
 
 
@@ -36,6 +37,7 @@ class SignInDialog(QDialog):
         self.setWindowTitle(self.tr("Sign in to lowrouter"))
         self.keystore = keystore
         self.connection: Connection | None = None
+        self.network_config = None  # the proxy and CA bundle the check went out with
         self.account: Account | None = None
         self._call: BackgroundCall | None = None
         layout = QVBoxLayout(self)
@@ -78,6 +80,10 @@ class SignInDialog(QDialog):
         except errors.ApiError as exc:
             self.message.setText(str(exc))
             return
+        # the same way out as every later request: the env/OS proxy and the CA bundle chosen
+        # in Preferences (a corporate TLS proxy would otherwise refuse the very first check)
+        connection, config = network.configured(connection)
+        self.network_config = config
         self._set_busy(True)
 
         def check() -> Account:
