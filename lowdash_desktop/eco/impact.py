@@ -18,11 +18,13 @@ import math
 import sqlite3
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from ..store.cache import Cache
+from ..store.db import pinned_readers
 from .methodology import Params, Range, estimate, parse_param_count
 
 DAY_MS = 86_400_000
@@ -355,7 +357,23 @@ def compute(
     elif not baseline_model:
         caveats.append("No baseline model is chosen (Settings → Eco baseline).")
 
-    rows = conn.execute(GROUP_SQL, (start_ms, end_ms)).fetchall()
+    # The per-day query needs nothing from the grouping one: on a second connection pinned to
+    # the same snapshot, SQLite runs both at once (it releases the GIL while it works).
+    day_query = (first_day, start_ms, end_ms)
+    readers = pinned_readers(conn, 1)
+    day_rows: list | None = None
+    if readers:
+        try:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="eco-days") as pool:
+                ahead = pool.submit(lambda: readers[0].execute(DAY_SQL, day_query).fetchall())
+                rows = conn.execute(GROUP_SQL, (start_ms, end_ms)).fetchall()
+                day_rows = ahead.result()  # leaving the block waits for the thread either way
+        finally:
+            readers[0].close()
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+    else:
+        rows = conn.execute(GROUP_SQL, (start_ms, end_ms)).fetchall()
 
     # Pass 1: usage shapes per (model, provider, bin), over all days and regions: energy does
     # not depend on the region, and carbon is energy x the region's grid intensity.
@@ -464,7 +482,8 @@ def compute(
     versions: dict[str, int] = defaultdict(int)
     platform_caveats: dict[str, int] = defaultdict(int)
     platform_low = 0
-    day_rows = conn.execute(DAY_SQL, (first_day, start_ms, end_ms))
+    if day_rows is None:
+        day_rows = conn.execute(DAY_SQL, day_query).fetchall()
     for day, m, p, t, e, t_null, version, conf, cav, count in day_rows:
         versions[version or "unknown"] += count
         if conf == "low":

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from ..store.db import pinned_readers
 from ..store.queries import HistoryFilter
 from ..store.rows import to_ms
 from .atomic import atomic_output
@@ -268,56 +269,6 @@ def _ranges(
     return list(zip(bounds[:-1], bounds[1:], strict=True))
 
 
-def _database_file(conn: sqlite3.Connection) -> str | None:
-    for _seq, name, file in conn.execute("PRAGMA database_list"):
-        if name == "main":
-            return file or None
-    return None
-
-
-def _pinned_readers(conn: sqlite3.Connection, count: int) -> list[sqlite3.Connection] | None:
-    """`count` more read transactions on the snapshot `conn` is about to read, or None.
-
-    A writer lock held for a moment guarantees no commit lands between the snapshots. When it
-    can't be had (a read-only file, a busy writer) the export simply runs on one thread.
-    """
-    path = _database_file(conn)
-    if path is None or conn.in_transaction:
-        return None
-    readers: list[sqlite3.Connection] = []
-    try:
-        lock = sqlite3.connect(path, timeout=1.0, isolation_level=None, check_same_thread=False)
-    except sqlite3.Error:
-        return None
-    try:
-        lock.execute("BEGIN IMMEDIATE")
-    except sqlite3.Error:
-        lock.close()
-        return None
-    try:
-        for conn_ in [conn, *(None for _ in range(count))]:
-            if conn_ is None:
-                conn_ = sqlite3.connect(
-                    f"file:{path}?mode=ro",
-                    uri=True,
-                    isolation_level=None,
-                    check_same_thread=False,
-                )
-                readers.append(conn_)
-            conn_.execute("BEGIN")
-            conn_.execute("SELECT count(*) FROM meta").fetchone()  # the snapshot starts here
-        return readers
-    except sqlite3.Error:
-        for reader in readers:
-            reader.close()
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        return None
-    finally:
-        lock.execute("ROLLBACK")
-        lock.close()
-
-
 def _workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
@@ -343,7 +294,7 @@ def export_csv(
         # a cheap upper bound decides whether more threads are worth a writer lock
         rough = conn.execute(f"SELECT count(*) FROM generations{where}", params).fetchone()[0]
         if rough >= parallel_min_rows:
-            readers = _pinned_readers(conn, threads - 1) or []
+            readers = pinned_readers(conn, threads - 1) or []
     if own_snapshot and not conn.in_transaction:
         conn.execute("BEGIN")  # count and rows from one snapshot while a sync may write
     try:

@@ -209,3 +209,58 @@ def open_cache(path: Path) -> tuple[sqlite3.Connection, OpenReport]:
         conn.close()
         raise
     return conn, report
+
+
+# -- several threads, one snapshot ---------------------------------------------------------
+def database_file(conn: sqlite3.Connection) -> str | None:
+    for _seq, name, file in conn.execute("PRAGMA database_list"):
+        if name == "main":
+            return file or None
+    return None
+
+
+def pinned_readers(conn: sqlite3.Connection, count: int) -> list[sqlite3.Connection] | None:
+    """`count` more read-only connections on the snapshot `conn` reads, or None.
+
+    Opens a read transaction on `conn` (the caller ends it) and on each new connection (closing
+    them ends theirs); all of them see the same committed state, so work split across them
+    adds up as if it had been done on one.
+
+    A writer lock held for a moment guarantees no commit lands between the snapshots. When it
+    can't be had (a read-only file, a busy writer) the caller does its work on `conn` alone.
+    """
+    path = database_file(conn)
+    if path is None or conn.in_transaction:
+        return None
+    readers: list[sqlite3.Connection] = []
+    try:
+        lock = sqlite3.connect(path, timeout=1.0, isolation_level=None, check_same_thread=False)
+    except sqlite3.Error:
+        return None
+    try:
+        lock.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error:
+        lock.close()
+        return None
+    try:
+        for conn_ in [conn, *(None for _ in range(count))]:
+            if conn_ is None:
+                conn_ = sqlite3.connect(
+                    f"file:{path}?mode=ro",
+                    uri=True,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
+                readers.append(conn_)
+            conn_.execute("BEGIN")
+            conn_.execute("SELECT count(*) FROM sqlite_master").fetchone()  # snapshot starts
+        return readers
+    except sqlite3.Error:
+        for reader in readers:
+            reader.close()
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        return None
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()

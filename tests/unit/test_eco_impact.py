@@ -262,3 +262,24 @@ def test_large_cache_is_computed_quickly(cache) -> None:
     report = impact.report_from_cache(cache, 30, now_ms=NOW)
     assert report.generations == 50_000
     assert time.perf_counter() - started < 20  # generous: CI machines are shared
+
+
+def test_the_two_queries_on_two_connections_give_the_one_connection_report(cache) -> None:
+    # the per-day query runs beside the grouping one on a second connection pinned to the same
+    # snapshot; a connection already inside a transaction computes both itself
+    rng = random.Random(11)
+    fill(cache, [
+        row(i, model=rng.choice(["small", "guess"]), tokens=rng.randint(5, 900),
+            latency_ms=rng.randint(200, 9_000), age_ms=rng.randint(1, 29 * DAY))
+        for i in range(300)
+    ])
+    split = impact.report_from_cache(cache, 30, now_ms=NOW)
+    assert not cache.conn.in_transaction, "the pinned snapshot is let go"
+    cache.conn.execute("BEGIN")
+    try:
+        single = impact.report_from_cache(cache, 30, now_ms=NOW)
+    finally:
+        cache.conn.execute("ROLLBACK")
+    assert split.generations == single.generations == 300
+    assert split.as_json() == single.as_json()
+    assert sum(split.actual_per_day_wh) == pytest.approx(split.actual.energy_wh.value)
