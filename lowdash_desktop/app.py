@@ -11,7 +11,7 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from . import __version__, accounts
+from . import __version__, accounts, heap
 from .api import errors
 from .api.connection import Connection
 from .paths import data_dir
@@ -47,6 +47,7 @@ class LowdashApp(QApplication):
     """The application object: identity for QSettings, and orderly shutdown of workers."""
 
     def __init__(self, argv: list[str]):
+        heap.limit_arenas()  # before any worker thread allocates
         super().__init__(argv)
         self.setOrganizationName("Lowdash")
         self.setOrganizationDomain("lowdash.example")

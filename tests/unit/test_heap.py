@@ -51,3 +51,49 @@ def test_trim_returns_memory_freed_on_a_worker_thread():
 
 def test_trim_is_harmless_everywhere():
     assert heap.trim() in (True, False)
+
+
+_ARENAS = r"""
+import ctypes, os, sys, tempfile, threading
+from lowdash_desktop import heap
+if sys.argv[1] == "limit":
+    assert heap.limit_arenas(per_core=1)
+libc = ctypes.CDLL(None)
+libc.fopen.restype = ctypes.c_void_p
+libc.fopen.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
+libc.fclose.argtypes = [ctypes.c_void_p]
+go = threading.Barrier(12)
+def work():
+    go.wait()  # all at once, so each would want an arena of its own
+    blocks = [bytearray(4096) for _ in range(2000)]
+    del blocks
+threads = [threading.Thread(target=work) for _ in range(12)]
+for t in threads: t.start()
+for t in threads: t.join()
+path = tempfile.mktemp()
+fp = libc.fopen(path.encode(), b"w")
+libc.malloc_info(0, fp)
+libc.fclose(fp)
+print(open(path).read().count("<heap nr="), os.cpu_count())
+os.unlink(path)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc mallopt")
+def test_limit_arenas_caps_the_heaps_threads_spread_over():
+    import subprocess
+
+    def arenas(mode: str) -> tuple[int, int]:
+        out = subprocess.run(
+            [sys.executable, "-c", _ARENAS, mode], capture_output=True, text=True, timeout=60
+        )
+        if out.returncode != 0:
+            pytest.skip(f"no glibc malloc_info here: {out.stderr.strip()[-200:]}")
+        heaps, cores = out.stdout.split()
+        return int(heaps), int(cores)
+
+    limited, cores = arenas("limit")
+    default, _ = arenas("default")
+    assert limited <= cores
+    assert default > limited, "without the cap, threads spread over more arenas"
