@@ -28,6 +28,7 @@ class CreditsDock(QDockWidget):
         self.balance.setFont(font)
         self.spent = QLabel(self.tr("Spent this month: —"), body)
         self.spent.setAccessibleName(self.tr("Spent this month"))
+        self.spent.setWordWrap(True)  # wraps in a narrow dock instead of being cut off
         self.topup = QPushButton(self.tr("Top up…"), body)
         self.topup.setAccessibleName(self.tr("Top up credits in the browser"))
         self.topup.setEnabled(False)
