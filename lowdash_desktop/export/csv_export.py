@@ -329,11 +329,12 @@ def _write(
         if progress:
             progress(0, total)
         mine = _Part(conn, where, params, chunk_rows, fast, *ranges[0])
-        helpers = [
-            _Helper(_Part(reader, where, params, chunk_rows, fast, *rng), target, stop)
-            for reader, rng in zip(readers, ranges[1:], strict=True)
-        ]
+        helpers: list[_Helper] = []
         try:
+            for reader, rng in zip(readers, ranges[1:], strict=True):
+                helpers.append(
+                    _Helper(_Part(reader, where, params, chunk_rows, fast, *rng), target, stop)
+                )
             for helper in helpers:
                 helper.start()
 
@@ -374,7 +375,8 @@ def _write(
             raise
         finally:
             for helper in helpers:
-                helper.finished.wait()
+                if helper.ident is not None:  # started: let it see the stop and finish
+                    helper.finished.wait()
                 helper.discard()
     return mine.written + sum(h.part.written for h in helpers)
 

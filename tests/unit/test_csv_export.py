@@ -350,3 +350,21 @@ def test_a_failing_helper_thread_fails_the_export_and_leaves_nothing(cache, tmp_
         export_csv(cache.conn, out, chunk_rows=10, threads=2, parallel_min_rows=0)
     assert [p.name for p in tmp_path.iterdir() if "err" in p.name] == []
     assert not cache.conn.in_transaction
+
+
+def test_a_helper_thread_that_cannot_start_fails_the_export_without_hanging(
+    cache, tmp_path, monkeypatch
+):
+    from lowdash_desktop.export import csv_export
+
+    cache.apply_page(_mixed_rows(120), [], None)
+
+    def refuse(self) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(csv_export._Helper, "start", refuse)
+    out = tmp_path / "t.csv"
+    with pytest.raises(RuntimeError, match="start new thread"):
+        export_csv(cache.conn, out, chunk_rows=10, threads=3, parallel_min_rows=0)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith((".t.csv", "t.csv"))] == []
+    assert not cache.conn.in_transaction
