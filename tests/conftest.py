@@ -111,3 +111,27 @@ def demo_platform():
     platform.start()
     yield platform
     platform.stop()
+
+
+@pytest.fixture
+def tls_platform(tmp_path):
+    """A demo platform behind HTTPS with a self-signed certificate: (platform, url, cert)."""
+    import ssl
+    import subprocess
+
+    from lowdash_desktop.demo import DemoPlatform
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True, timeout=60,
+    )
+    platform = DemoPlatform(seed=3, generations=100)
+    platform.start()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    platform._server.socket = context.wrap_socket(platform._server.socket, server_side=True)
+    yield platform, platform.base_url.replace("http://", "https://"), cert
+    platform.stop()

@@ -243,17 +243,15 @@ def pinned_readers(conn: sqlite3.Connection, count: int) -> list[sqlite3.Connect
         lock.close()
         return None
     try:
-        for conn_ in [conn, *(None for _ in range(count))]:
-            if conn_ is None:
-                conn_ = sqlite3.connect(
-                    f"file:{path}?mode=ro",
-                    uri=True,
-                    isolation_level=None,
-                    check_same_thread=False,
-                )
-                readers.append(conn_)
-            conn_.execute("BEGIN")
-            conn_.execute("SELECT count(*) FROM sqlite_master").fetchone()  # snapshot starts
+        conn.execute("BEGIN")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the snapshot starts
+        for _ in range(count):
+            reader = sqlite3.connect(
+                f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+            )
+            readers.append(reader)
+            reader.execute("BEGIN")
+            reader.execute("SELECT count(*) FROM sqlite_master").fetchone()
         return readers
     except sqlite3.Error:
         for reader in readers:

@@ -88,7 +88,6 @@ class MainWindow(DashboardMixin, QMainWindow):
         self.sync.failed.connect(self._on_sync_failed)
         # lazy: the first paint comes first; work that competes with it (background queries,
         # the network watcher, big imports) starts right after it
-        self._lazy = lazy
         self._build_central()
         self._build_docks()
         self._build_actions()

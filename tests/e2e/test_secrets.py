@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-import ssl
-import subprocess
 
 import pytest
 
@@ -14,7 +12,6 @@ from lowdash_desktop.api import errors
 from lowdash_desktop.api.client import LowrouterClient
 from lowdash_desktop.api.connection import Connection
 from lowdash_desktop.app import open_session
-from lowdash_desktop.demo import DemoPlatform
 from lowdash_desktop.export.csv_export import export_csv
 from lowdash_desktop.export.invoice_pdf import render_invoice_pdf
 from lowdash_desktop.secrets import KeyStore
@@ -127,36 +124,15 @@ def test_plain_http_to_remote_refused_everywhere(qtbot):
         Connection(url, "k")
 
 
-def _self_signed(tmp_path):
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1"],
-        check=True, capture_output=True, timeout=60,
-    )
-    return cert, key
-
-
-def test_tls_verification_cannot_be_turned_off_custom_ca_works(tmp_path):
+def test_tls_verification_cannot_be_turned_off_custom_ca_works(tmp_path, tls_platform):
     for api in (LowrouterClient.__init__, Connection.__init__, Connection.client):
         params = inspect.signature(api).parameters
         assert not {"verify", "insecure", "verify_ssl", "no_verify"} & set(params)
-    cert, key = _self_signed(tmp_path)
-    platform = DemoPlatform(seed=3, generations=100)
-    platform.start()
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    server = platform._server
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    url = platform.base_url.replace("http://", "https://")
-    try:
-        with Connection(url, platform.api_key).client() as client:
-            with pytest.raises(errors.TlsError, match="could not be verified"):
-                client.account()
-        with Connection(url, platform.api_key, ca_bundle=str(cert)).client() as client:
-            assert client.account().email == platform.account["email"]
-        with pytest.raises(errors.ApiError, match="CA bundle not found"):
-            LowrouterClient(url, platform.api_key, ca_bundle=tmp_path / "missing.pem")
-    finally:
-        platform.stop()
+    platform, url, cert = tls_platform
+    with Connection(url, platform.api_key).client() as client:
+        with pytest.raises(errors.TlsError, match="could not be verified"):
+            client.account()
+    with Connection(url, platform.api_key, ca_bundle=str(cert)).client() as client:
+        assert client.account().email == platform.account["email"]
+    with pytest.raises(errors.ApiError, match="CA bundle not found"):
+        LowrouterClient(url, platform.api_key, ca_bundle=tmp_path / "missing.pem")

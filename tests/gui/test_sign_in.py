@@ -52,34 +52,12 @@ def test_no_keyring_is_said_plainly(qtbot):
 
 
 # -- sign-in goes out the way every later request does: Preferences' CA bundle, the OS proxy ---
-def _self_signed(tmp_path):
-    import subprocess
-
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1"],
-        check=True, capture_output=True, timeout=60,
-    )
-    return cert, key
-
-
-def test_sign_in_trusts_the_ca_bundle_from_preferences(qtbot, tmp_path, memory_keyring, data_dir):
-    import ssl
-
+def test_sign_in_trusts_the_ca_bundle_from_preferences(qtbot, tls_platform, memory_keyring):
     from PySide6.QtCore import QSettings
 
-    from lowdash_desktop.demo.server import DemoPlatform
     from lowdash_desktop.ui import network
 
-    cert, key = _self_signed(tmp_path)
-    platform = DemoPlatform(seed=3, generations=100)
-    platform.start()
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    platform._server.socket = context.wrap_socket(platform._server.socket, server_side=True)
-    url = platform.base_url.replace("http://", "https://")
+    platform, url, cert = tls_platform
     try:
         dialog = SignInDialog(KeyStore(), url)
         qtbot.addWidget(dialog)
@@ -94,7 +72,6 @@ def test_sign_in_trusts_the_ca_bundle_from_preferences(qtbot, tmp_path, memory_k
         assert dialog.connection.ca_bundle == str(cert)
     finally:
         QSettings().remove(network.CA_BUNDLE_KEY)
-        platform.stop()
 
 
 def test_sign_in_goes_through_the_os_proxy(qtbot, monkeypatch):
