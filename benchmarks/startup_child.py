@@ -62,10 +62,12 @@ def main() -> None:
     from pathlib import Path
 
     from lowdash_desktop.app import LowdashApp
+    from lowdash_desktop.store.cache import Cache
     from lowdash_desktop.ui.main_window import MainWindow
     from lowdash_desktop.ui.session import Session
 
     app = LowdashApp(sys.argv[:1])
+    Cache.open(Path(cache_path))[0].close()  # as the app's open_session() does at every start
     window = MainWindow(Session(cache_path=Path(cache_path), connection=None), lazy=True)
     window.resize(1280, 820)
     window.show()

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from ..store.db import pinned_readers
-from ..store.queries import HistoryFilter
+from ..store.queries import HistoryFilter, count
 from ..store.rows import to_ms
 from .atomic import atomic_output
 
@@ -290,9 +290,8 @@ def export_csv(
     readers: list[sqlite3.Connection] = []
     own_snapshot = not conn.in_transaction
     if own_snapshot and threads > 1:
-        where, params = flt.where()
         # a cheap upper bound decides whether more threads are worth a writer lock
-        rough = conn.execute(f"SELECT count(*) FROM generations{where}", params).fetchone()[0]
+        rough = count(conn, flt)
         if rough >= parallel_min_rows:
             readers = pinned_readers(conn, threads - 1) or []
     if own_snapshot and not conn.in_transaction:
@@ -317,7 +316,7 @@ def _write(
     cancelled: Callable[[], bool] | None,
 ) -> int:
     where, params = flt.where()
-    total = conn.execute(f"SELECT count(*) FROM generations{where}", params).fetchone()[0]
+    total = count(conn, flt)
     fast = total > 0 and _fill_days(conn, where, params)
     for reader in readers:
         if fast and not _fill_days(reader, where, params):

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .db import OpenReport, connect, open_cache
+from .db import OpenReport, connect, generation_count, open_cache
 from .rows import GENERATION_COLUMNS
 
 _INSERT_GENERATION = (
@@ -147,7 +147,7 @@ class Cache:
 
     # -- reads ---------------------------------------------------------------------------
     def generation_count(self) -> int:
-        return self.conn.execute("SELECT count(*) FROM generations").fetchone()[0]
+        return generation_count(self.conn)
 
     def quarantine_count(self) -> int:
         return self.conn.execute("SELECT count(*) FROM quarantine").fetchone()[0]

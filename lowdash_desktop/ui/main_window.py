@@ -74,6 +74,7 @@ class MainWindow(DashboardMixin, QMainWindow):
     syncFinished = Signal(bool)  # True when the sync completed
     startupFinished = Signal()  # every menu and watcher is in place
     indexesBuilt = Signal(list)  # names of query indexes a big old cache got in the background
+    integrityChecked = Signal(str)  # a big cache's daily full check: the damage found, or ""
 
     def __init__(self, session: Session, parent=None, *, lazy: bool = False):
         super().__init__(parent)
@@ -135,6 +136,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         self.tray.refresh()
         watch_network(self.scheduler)
         self._build_missing_indexes()
+        self._check_integrity()
 
     def _build_missing_indexes(self) -> None:
         """A big cache from an older version gets its newer indexes off the UI thread."""
@@ -155,6 +157,36 @@ class MainWindow(DashboardMixin, QMainWindow):
         call.done.connect(self._indexes_built)
         call.error.connect(lambda exc: log.info("query indexes not built now: %s", exc))
         call.start()
+
+    def _check_integrity(self) -> None:
+        """A cache too big to check whole at open gets its daily full check off the UI thread."""
+        from ..store import db
+        from ..store.cache import now_ms
+
+        path = self.session.cache_path
+        if not db.integrity_check_due(path, self.cache.conn, now_ms()):
+            return
+        conn = db.connect(path)
+        self._integrity_conn = conn  # interrupted on quit: the check reads every page
+
+        def check() -> str:
+            try:
+                return db.integrity_check(path, conn, now_ms()) or ""
+            finally:
+                conn.close()
+
+        call = BackgroundCall(check, self)
+        call.done.connect(self._integrity_checked)
+        call.error.connect(lambda exc: log.info("integrity check not finished: %s", exc))
+        call.start()
+
+    def _integrity_checked(self, problem: str) -> None:
+        if problem and not getattr(self, "_shut", False):
+            self.banner.show_message("error", self.tr(
+                "The local cache is damaged ({0}). Lowdash will move it aside and download a "
+                "fresh copy when it next starts; your account on the platform is not affected."
+            ).format(problem))
+        self.integrityChecked.emit(problem)
 
     def _indexes_built(self, built: list[str]) -> None:
         if built and not getattr(self, "_shut", False):
@@ -473,12 +505,13 @@ class MainWindow(DashboardMixin, QMainWindow):
                 dialog.done(QDialog.DialogCode.Rejected)
         self._ago_timer.stop()
         self._trim_timer.stop()
-        index_conn = getattr(self, "_index_conn", None)
-        if index_conn is not None:
-            try:
-                index_conn.interrupt()  # an index build in flight is rolled back at once
-            except Exception:  # already closed: the build had finished
-                pass
+        for name in ("_index_conn", "_integrity_conn"):
+            conn = getattr(self, name, None)
+            if conn is not None:
+                try:
+                    conn.interrupt()  # an index build or a full check in flight stops at once
+                except Exception:  # already closed: that work had finished
+                    pass
         self.scheduler.stop()
         self._shutdown_dashboard()
         self.tray.hide()

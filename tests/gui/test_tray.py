@@ -266,3 +266,52 @@ def test_the_window_builds_missing_query_indexes_in_the_background(qtbot, data_d
     assert sorted(built.args[0]) == sorted(db.QUERY_INDEXES)
     assert db.missing_indexes(window.cache.conn) == []
     window.shutdown()
+
+
+def test_a_big_cache_gets_its_full_check_after_the_first_paint(qtbot, data_dir, monkeypatch):
+    from lowdash_desktop.store import db
+
+    monkeypatch.setattr(db, "QUICK_CHECK_AT_OPEN_MAX_BYTES", 0)  # as for a big cache
+    account = seed_cache(data_dir, ROWS, CREDITS)
+    path = account.cache_path(data_dir)
+    window = MainWindow(open_session(data_dir, None, account), lazy=True)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.integrityChecked, timeout=20_000) as checked:
+        window.show()
+    assert checked.args == [""]
+    assert not window.banner.isVisible() and not db.damaged_marker(path).exists()
+    assert window.cache.get_meta(db.INTEGRITY_CHECKED_AT), "not again for a day"
+    window.shutdown()
+
+
+def test_damage_found_by_the_full_check_is_told_and_set_aside_at_next_start(
+    qtbot, data_dir, monkeypatch
+):
+    from lowdash_desktop.store import db
+
+    monkeypatch.setattr(db, "QUICK_CHECK_AT_OPEN_MAX_BYTES", 0)
+    account = seed_cache(data_dir, ROWS, CREDITS)
+    path = account.cache_path(data_dir)
+    window = MainWindow(open_session(data_dir, None, account), lazy=True)
+    qtbot.addWidget(window)
+    monkeypatch.setattr(db, "integrity_check", lambda p, conn, now: _fake_damage(p))
+    with qtbot.waitSignal(window.integrityChecked, timeout=20_000) as checked:
+        window.show()
+    assert "integrity check failed" in checked.args[0]
+    assert window.banner.isVisible()
+    text = window.banner.label.text()
+    assert "damaged" in text and "fresh copy" in text and "next starts" in text
+    window.shutdown()
+    session = open_session(data_dir, None, account)
+    assert session.open_report.moved_aside is not None
+    assert any("damaged" in note for note in session.notes)
+    assert not db.damaged_marker(path).exists()
+
+
+def _fake_damage(path) -> str:
+    """What db.integrity_check leaves for a damaged file (the real check: tests/unit)."""
+    from lowdash_desktop.store import db
+
+    reason = "integrity check failed (Tree 5 page 12: btreeInitPage() returns error code 11)"
+    db.damaged_marker(path).write_text(reason)
+    return reason

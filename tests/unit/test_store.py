@@ -200,3 +200,158 @@ def test_a_big_cache_opens_without_building_indexes_then_builds_them(tmp_path, m
     assert db.missing_indexes(again.conn) == []
     assert queries.count(again.conn, queries.HistoryFilter(provider="scaleway")) == 39
     again.close()
+
+
+# -- the row count kept by triggers -------------------------------------------------------------
+def _counted(conn) -> int:
+    return conn.execute("SELECT count(*) FROM generations").fetchone()[0]
+
+
+def _kept(conn) -> int:
+    return conn.execute("SELECT n FROM generation_count").fetchone()[0]
+
+
+def test_the_kept_row_count_follows_inserts_updates_and_deletes(cache):
+    from lowdash_desktop.store import db
+
+    assert _kept(cache.conn) == 0
+    cache.apply_page([gen(i) for i in range(1, 6)], [], "c1")
+    assert _kept(cache.conn) == 5
+    # a replayed page with newer and older revisions updates rows and adds one
+    cache.apply_page([gen(2, revision=2), gen(3), gen(6)], [], "c2")
+    assert _kept(cache.conn) == _counted(cache.conn) == 6
+    with pytest.raises(sqlite3.Error):  # a page that fails part-way adds nothing
+        cache.apply_page([gen(7), ("broken",)], [], "c3")
+    assert _kept(cache.conn) == 6
+    with cache.transaction() as conn:
+        conn.execute("DELETE FROM generations WHERE seq <= 2")
+    assert _kept(cache.conn) == _counted(cache.conn) == 4
+    with cache.transaction() as conn:
+        conn.execute("DELETE FROM generations")  # no truncate short-cut past the trigger
+    assert _kept(cache.conn) == 0
+    # the unfiltered table count reads it too; a filtered one still counts
+    cache.apply_page([gen(i) for i in range(10, 13)], [], "c4")
+    assert queries.count(cache.conn, queries.HistoryFilter()) == 3
+    assert queries.count(cache.conn, queries.HistoryFilter(text="gen_0001")) == 3
+    assert db.generation_count(cache.conn) == 3
+
+
+def test_a_cache_from_before_the_kept_count_is_counted_then_gets_it_on_open(tmp_path):
+    from lowdash_desktop.store import db
+
+    path = tmp_path / "old.sqlite3"
+    first, _ = Cache.open(path)
+    first.apply_page([gen(i) for i in range(1, 8)], [], "c")
+    with first.transaction() as conn:  # as written by a version without the kept count
+        conn.execute(f"DROP TABLE {db.ROW_COUNT}")
+        conn.execute(f"DROP TRIGGER {db.ROW_COUNT}_insert")
+        conn.execute(f"DROP TRIGGER {db.ROW_COUNT}_delete")
+    reader = Cache.open_reader(path)
+    assert reader.generation_count() == 7  # read by counting meanwhile
+    first.apply_page([gen(8)], [], "c2")
+    first.close()
+    again, report = Cache.open(path)
+    assert report.notes == [], "derived data needs no migration or safety copy"
+    assert _kept(again.conn) == reader.generation_count() == 8
+    again.apply_page([gen(9)], [], "c3")
+    assert _kept(reader.conn) == _counted(reader.conn) == 9
+    assert db.ensure_row_count(again.conn) is False  # already there: nothing rebuilt
+    reader.close()
+    again.close()
+
+
+# -- integrity: whole check at open for a small cache, later and off the UI for a big one -------
+def _damaged_inside(path) -> None:
+    """Scribble over table pages in the middle of the file; the header stays intact."""
+    cache, _ = Cache.open(path)
+    cache.apply_page([gen(i) for i in range(1, 800)], [], "c")
+    cache.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page_size = cache.conn.execute("PRAGMA page_size").fetchone()[0]
+    cache.close()
+    data = bytearray(path.read_bytes())
+    middle = (len(data) // page_size // 2) * page_size
+    data[middle:middle + 3 * page_size] = b"\xa5" * (3 * page_size)
+    path.write_bytes(bytes(data))
+
+
+def test_a_big_damaged_cache_opens_then_the_full_check_sets_it_aside_next_time(
+    tmp_path, monkeypatch
+):
+    from lowdash_desktop.store import db
+
+    path = tmp_path / "cache.sqlite3"
+    _damaged_inside(path)
+    monkeypatch.setattr(db, "QUICK_CHECK_AT_OPEN_MAX_BYTES", 0)  # as for a big cache
+    cache, report = Cache.open(path)
+    assert report.moved_aside is None, "the open itself only reads the header and schema"
+    assert db.integrity_check_due(path, cache.conn, now_ms=1)
+    checker = db.connect(path)
+    problem = db.integrity_check(path, checker, now_ms=1)
+    checker.close()
+    assert problem and "integrity check failed" in problem
+    assert db.damaged_marker(path).read_text() == problem
+    cache.close()
+    again, report = Cache.open(path)
+    assert report.moved_aside is not None and report.moved_aside.exists()
+    assert "damaged" in report.notes[0] and "integrity check failed" in report.notes[0]
+    assert not db.damaged_marker(path).exists()
+    assert again.generation_count() == 0 and again.feed_cursor is None
+    again.close()
+
+
+def test_a_small_damaged_cache_is_set_aside_at_open(tmp_path):
+    path = tmp_path / "cache.sqlite3"
+    _damaged_inside(path)
+    cache, report = Cache.open(path)
+    assert report.moved_aside is not None
+    assert "integrity check failed" in report.notes[0] or "cannot read" in report.notes[0]
+    cache.close()
+
+
+def test_a_big_cut_off_cache_is_caught_by_its_header_at_open(tmp_path, monkeypatch):
+    from lowdash_desktop.store import db
+
+    monkeypatch.setattr(db, "QUICK_CHECK_AT_OPEN_MAX_BYTES", 0)
+    path = tmp_path / "cache.sqlite3"
+    cache, _ = Cache.open(path)
+    cache.apply_page([gen(i) for i in range(500)], [], "c")
+    cache.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    cache.close()
+    path.write_bytes(path.read_bytes()[:9000])
+    cache, report = Cache.open(path)
+    assert report.moved_aside is not None and "cut off" in report.notes[0]
+    cache.close()
+
+
+def test_a_healthy_big_cache_is_checked_at_most_once_a_day(tmp_path, monkeypatch):
+    from lowdash_desktop.store import db
+
+    monkeypatch.setattr(db, "QUICK_CHECK_AT_OPEN_MAX_BYTES", 0)
+    path = tmp_path / "cache.sqlite3"
+    cache, _ = Cache.open(path)
+    cache.apply_page([gen(i) for i in range(1, 50)], [], "c")
+    day = db.INTEGRITY_CHECK_EVERY_MS
+    assert db.integrity_check_due(path, cache.conn, now_ms=10 * day)
+    checker = db.connect(path)
+    assert db.integrity_check(path, checker, now_ms=10 * day) is None
+    checker.close()
+    assert not db.damaged_marker(path).exists()
+    assert not db.integrity_check_due(path, cache.conn, now_ms=11 * day - 1)
+    assert db.integrity_check_due(path, cache.conn, now_ms=11 * day)
+    monkeypatch.setattr(db, "QUICK_CHECK_AT_OPEN_MAX_BYTES", 1 << 40)
+    assert not db.integrity_check_due(path, cache.conn, now_ms=99 * day), "checked at open"
+    cache.close()
+
+
+def test_a_damage_note_about_a_deleted_cache_does_not_condemn_the_new_one(tmp_path):
+    from lowdash_desktop.store import db
+
+    path = tmp_path / "cache.sqlite3"
+    db.damaged_marker(path).write_text("integrity check failed (old file)")
+    cache, report = Cache.open(path)  # the damaged file itself is gone
+    cache.apply_page([gen(1)], [], "c")
+    cache.close()
+    assert not db.damaged_marker(path).exists()
+    again, report = Cache.open(path)
+    assert report.moved_aside is None and again.generation_count() == 1
+    again.close()
