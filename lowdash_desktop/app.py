@@ -136,18 +136,20 @@ def run_gui(args) -> int:
                 "demo", connection.base_url, info.id, info.email, info.name
             )
         else:
-            from .secrets import KeyStore  # the keyring loads only when a key is needed
-
-            connection, account = _choose_account(root, KeyStore(), args)
+            connection, account = _choose_account(root, args)
             if account is None:
                 return 1
         if connection is not None:
-            connection = _with_network_settings(connection)
+            from .ui.network import with_network_settings
+
+            connection = with_network_settings(connection)
         try:
             session = open_session(root, connection, account, demo=args.demo)
         except CacheError as exc:
             QMessageBox.critical(None, "Lowdash", str(exc))
             return 1
+        if connection is None and not args.demo:
+            session.keyring_url = account.base_url  # read after the first paint
         from .ui.main_window import MainWindow
 
         window = MainWindow(session, lazy=True)
@@ -162,17 +164,6 @@ def run_gui(args) -> int:
     finally:
         if demo_platform is not None:
             demo_platform.stop()
-
-
-def _with_network_settings(connection: Connection) -> Connection:
-    """The connection with the env/OS proxy and the CA bundle from Preferences."""
-    from .logsetup import register_secret
-    from .ui.network import configured
-
-    register_secret(connection.api_key)
-    connection, config = configured(connection)
-    log.info("network: %s", config.describe())
-    return connection
 
 
 def _show_window(app: QApplication, window, minimized: bool) -> None:
@@ -194,27 +185,27 @@ def _show_window(app: QApplication, window, minimized: bool) -> None:
         window.show()
 
 
-def _choose_account(root: Path, keystore, args):
-    """The account to open: a known one (offline is fine) or a new sign-in."""
+def _choose_account(root: Path, args):
+    """The account to open: a known one, or a new sign-in when there is none.
+
+    With a key in LOWDASH_API_KEY the connection comes back at once. A known account's key in
+    the keyring is not read here: the window reads it after its first paint (connection None
+    and `session.keyring_url`), and offers the sign-in itself if none is stored.
+    """
     settings = QSettings()
     base_url = args.base_url or settings.value("account/base_url") or None
     entry = accounts.find(root, base_url)
-    key = os.environ.get(API_KEY_ENV) or (keystore.get(entry.base_url) if entry else None)
-    if entry and key:
-        return Connection(entry.base_url, key), entry
+    env_key = os.environ.get(API_KEY_ENV)
+    if entry:
+        return (Connection(entry.base_url, env_key) if env_key else None), entry
+    from .secrets import KeyStore  # the keyring loads only when a key is needed
     from .ui.dialogs.sign_in_dialog import SignInDialog
 
-    env_key = os.environ.get(API_KEY_ENV)
     # a key from the environment is used, never copied into the keyring
-    dialog = SignInDialog(
-        keystore, base_url or (entry.base_url if entry else None), key=env_key,
-        remember=not env_key,
-    )
+    dialog = SignInDialog(KeyStore(), base_url, key=env_key, remember=not env_key)
     if env_key and base_url:
         QTimer.singleShot(0, dialog.try_sign_in)
     if dialog.exec() != SignInDialog.DialogCode.Accepted or dialog.connection is None:
-        if entry:
-            return None, entry  # browse the cache offline
         return None, None
     info = dialog.account
     entry = accounts.remember(

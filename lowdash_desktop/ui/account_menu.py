@@ -75,6 +75,10 @@ class AccountMenu(QObject):
         connection = self.connection
         return manage_reason(self._cached_keys(), connection.api_key if connection else None)
 
+    def connection_changed(self) -> None:
+        """The window signed in or out outside this menu (e.g. with the key read at start)."""
+        self._update_actions()
+
     def _update_actions(self) -> None:
         signed_in = self.connection is not None
         self.sign_in_action.setVisible(not signed_in)

@@ -75,6 +75,7 @@ class MainWindow(DashboardMixin, QMainWindow):
     startupFinished = Signal()  # every menu and watcher is in place
     indexesBuilt = Signal(list)  # names of query indexes a big old cache got in the background
     integrityChecked = Signal(str)  # a big cache's daily full check: the damage found, or ""
+    storedKeyRead = Signal(bool)  # True: signed in with the keyring's key; False: none there
 
     def __init__(self, session: Session, parent=None, *, lazy: bool = False):
         super().__init__(parent)
@@ -130,7 +131,8 @@ class MainWindow(DashboardMixin, QMainWindow):
             self._finish_startup()
 
     def _start_background_work(self) -> None:
-        """Figures for the docks and the tray, the network watcher, missing query indexes."""
+        """The stored key, figures for the docks and the tray, the network watcher, indexes."""
+        self._read_stored_key()
         self.eco_dock.refresh(self.session.cache_path)
         self.dashboard.release()
         self.tray.refresh()
@@ -157,6 +159,60 @@ class MainWindow(DashboardMixin, QMainWindow):
         call.done.connect(self._indexes_built)
         call.error.connect(lambda exc: log.info("query indexes not built now: %s", exc))
         call.start()
+
+    def _read_stored_key(self) -> None:
+        """Sign in with the key the keyring holds for this account, read off the UI thread."""
+        base_url = self.session.keyring_url
+        if not base_url or self.session.connection is not None:
+            return
+        self.session.keyring_url = None
+        self.sync_label.setText(self.tr("Reading the key from the system key store…"))
+
+        def read():
+            from ..secrets import KeyStore  # loads keyring and finds the OS store
+
+            store = KeyStore()
+            return store, store.get(base_url)
+
+        call = BackgroundCall(read, self)
+        call.done.connect(lambda result: self._stored_key_read(base_url, *result))
+        call.error.connect(lambda exc: self._stored_key_read(base_url, None, None, exc))
+        call.start()
+
+    def _stored_key_read(self, base_url: str, store, key: str | None, error=None) -> None:
+        if getattr(self, "_shut", False):
+            return
+        if error is not None:
+            log.warning("key store not read: %s", type(error).__name__)
+        if store is not None:
+            self._keystore = store  # the account menu uses the store found here
+            if getattr(self, "account_menu", None) is not None:
+                self.account_menu.keystore = store
+        if key and self.session.connection is None:
+            from ..api.connection import Connection
+            from .network import with_network_settings
+
+            self.session.connection = with_network_settings(Connection(base_url, key))
+            self._when_started(lambda: self.account_menu.connection_changed())
+            self.storedKeyRead.emit(True)
+            self.sync_now()
+            return
+        self.sync_label.setText(self.tr("Not signed in: showing the cached history only."))
+        self.storedKeyRead.emit(False)
+        if self.session.connection is None:
+            self._when_started(lambda: self.account_menu.sign_in())
+
+    def _when_started(self, fn) -> None:
+        """Call `fn` once the account menu exists (now, or when start-up finishes)."""
+        if getattr(self, "account_menu", None) is not None:
+            fn()
+            return
+
+        def once() -> None:
+            self.startupFinished.disconnect(once)
+            fn()
+
+        self.startupFinished.connect(once)
 
     def _check_integrity(self) -> None:
         """A cache too big to check whole at open gets its daily full check off the UI thread."""
@@ -224,7 +280,8 @@ class MainWindow(DashboardMixin, QMainWindow):
             return
         from .account_menu import AccountMenu
 
-        self.account_menu = AccountMenu(self)  # keys, credits, routing, settings; sync alerts
+        # keys, credits, routing, settings; sync alerts
+        self.account_menu = AccountMenu(self, getattr(self, "_keystore", None))
         self._build_help_menu()
         self.startupFinished.emit()
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from PySide6.QtCore import QSettings, QUrl
 from PySide6.QtNetwork import QNetworkProxy, QNetworkProxyFactory, QNetworkProxyQuery
 
 from .. import netconfig
 from ..api.connection import Connection
+
+log = logging.getLogger(__name__)
 
 CA_BUNDLE_KEY = "network/ca_bundle"
 
@@ -48,3 +52,13 @@ def configured(
     """The connection with the env/OS proxy and the stored (or given) CA bundle applied."""
     bundle = ca_bundle if ca_bundle is not None else stored_ca_bundle()
     return netconfig.configure(connection, bundle or None, system_proxy_for)
+
+
+def with_network_settings(connection: Connection) -> Connection:
+    """The connection the app uses: its key redacted from logs, OS proxy and CA bundle applied."""
+    from ..logsetup import register_secret
+
+    register_secret(connection.api_key)
+    connection, config = configured(connection)
+    log.info("network: %s", config.describe())
+    return connection

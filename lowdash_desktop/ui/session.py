@@ -19,3 +19,7 @@ class Session:
     demo: bool = False
     open_report: OpenReport | None = None
     notes: list[str] = field(default_factory=list)
+    # a known account whose key is still in the keyring: the window reads it after its first
+    # paint (loading keyring and asking the OS store takes 0.2 s and more, or waits on an
+    # unlock prompt), then signs in and syncs; with no key there, it offers the sign-in
+    keyring_url: str | None = None

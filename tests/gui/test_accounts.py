@@ -103,3 +103,76 @@ def test_rotating_the_apps_own_key_keeps_it_signed_in(
     keys.child.close()
     keys.close()
     window.quit_app()
+
+
+# -- start-up: a known account's key is read from the keyring after the first paint --------------
+def _start_args(base_url: str):
+    import argparse
+
+    return argparse.Namespace(base_url=base_url)
+
+
+def test_a_known_account_opens_before_its_key_is_read_then_signs_in_and_syncs(
+    qtbot, data_dir, demo_platform, memory_keyring, monkeypatch
+):
+    from lowdash_desktop import app
+    from lowdash_desktop.secrets import KeyStore
+
+    account = accounts.remember(data_dir, demo_platform.base_url, "acc_demo", "ops@example.com")
+    KeyStore().set(demo_platform.base_url, demo_platform.api_key)
+    reads = []
+    real_get = KeyStore.get
+    monkeypatch.setattr(KeyStore, "get", lambda self, url: reads.append(url) or real_get(self, url))
+    connection, entry = app._choose_account(data_dir, _start_args(demo_platform.base_url))
+    assert connection is None and entry == account and reads == [], "no keyring before the window"
+    session = open_session(data_dir, None, entry)
+    session.keyring_url = entry.base_url
+    window = MainWindow(session, lazy=True)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.storedKeyRead, timeout=20_000) as read:
+        window.show()  # the first paint starts the read
+    assert read.args == [True] and reads == [demo_platform.base_url]
+    assert window.session.connection.api_key == demo_platform.api_key
+    with qtbot.waitSignal(window.syncFinished, timeout=60_000) as synced:
+        pass
+    assert synced.args == [True] and window.table_model.rowCount() > 0
+    qtbot.waitUntil(lambda: hasattr(window, "account_menu"), timeout=20_000)
+    assert window.account_menu.sign_out_action.isVisible()
+    assert not window.account_menu.sign_in_action.isVisible()
+    window.quit_app()
+
+
+def test_a_known_account_without_a_stored_key_is_browsed_and_offered_the_sign_in(
+    qtbot, data_dir, demo_platform, memory_keyring
+):
+    account = accounts.remember(data_dir, demo_platform.base_url, "acc_demo", "ops@example.com")
+    session = open_session(data_dir, None, account)
+    session.keyring_url = account.base_url
+    window = MainWindow(session, lazy=True)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.storedKeyRead, timeout=20_000) as read:
+        window.show()
+    assert read.args == [False] and window.session.connection is None
+    assert "Not signed in" in window.sync_label.text()
+    qtbot.waitUntil(lambda: "sign_in" in getattr(
+        getattr(window, "account_menu", None), "dialogs", {}), timeout=20_000)
+    dialog = window.account_menu.dialogs["sign_in"]
+    assert dialog.isVisible()
+    dialog.key.setText(demo_platform.api_key)
+    with qtbot.waitSignal(window.syncFinished, timeout=60_000) as synced:
+        dialog.try_sign_in()
+    assert synced.args == [True] and window.session.connection is not None
+    assert memory_keyring.get_password(SERVICE, demo_platform.base_url) == demo_platform.api_key
+    window.quit_app()
+
+
+def test_an_environment_key_signs_a_known_account_in_without_the_keyring(
+    qtbot, data_dir, demo_platform, monkeypatch  # qtbot: QSettings in a temp folder
+):
+    from lowdash_desktop import app
+
+    accounts.remember(data_dir, demo_platform.base_url, "acc_demo", "ops@example.com")
+    monkeypatch.setenv("LOWDASH_API_KEY", demo_platform.api_key)
+    monkeypatch.setattr("lowdash_desktop.secrets.KeyStore.get", lambda *_a: 1 / 0)
+    connection, entry = app._choose_account(data_dir, _start_args(demo_platform.base_url))
+    assert connection.api_key == demo_platform.api_key and entry.base_url == demo_platform.base_url
