@@ -61,8 +61,14 @@ def child(mode: str, cache: Path | None) -> tuple[float, float]:
     if cache:
         args.append(str(cache))
     started = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, cwd=ROOT,
-                            env={**os.environ, "LOWDASH_DATA_DIR": tempfile.mkdtemp()})
+    env = {
+        **os.environ,
+        "LOWDASH_DATA_DIR": tempfile.mkdtemp(),
+        "XDG_CONFIG_HOME": tempfile.mkdtemp(),  # QSettings: no saved layout, nothing written
+        "PYTHON_KEYRING_BACKEND": "benchmarks.bench_keyring.BenchKeyring",
+    }
+    env.pop("LOWDASH_API_KEY", None)
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env)
     painted = None
     rss = float("nan")
     for line in proc.stdout:

@@ -150,6 +150,7 @@ def run_gui(args) -> int:
             return 1
         if connection is None and not args.demo:
             session.keyring_url = account.base_url  # read after the first paint
+        session.sync_on_open = True
         from .ui.main_window import MainWindow
 
         window = MainWindow(session, lazy=True)
@@ -158,8 +159,6 @@ def run_gui(args) -> int:
         tune_gc()
         if args.screenshot:
             _arrange_screenshot(app, window, args.screenshot)
-        if connection is not None:
-            QTimer.singleShot(0, window.sync_now)
         return app.exec()
     finally:
         if demo_platform is not None:

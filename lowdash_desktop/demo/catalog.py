@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lowdash_desktop.eco import Params
+from lowdash_desktop.eco.methodology import Params
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 
-from lowdash_desktop import eco
 from lowdash_desktop.demo import catalog
+from lowdash_desktop.eco import methodology as eco
 
 DAY_MS = 86_400_000
 HISTORY_DAYS = 90

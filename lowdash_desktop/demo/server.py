@@ -20,9 +20,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from lowdash_desktop import eco
 from lowdash_desktop.demo import catalog, documents
 from lowdash_desktop.demo.data import BASE62, DAY_MS, DemoData, base62, iso_ms, money, to_nano
+from lowdash_desktop.eco import methodology as eco
 
 SCOPES = ("inference", "read", "manage")
 PREFERENCES = ("cheapest", "lowest_carbon", "closest", "fixed_provider")

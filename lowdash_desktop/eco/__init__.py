@@ -1,23 +1,6 @@
-"""Qt-free energy/carbon methodology shared by the app and the demo platform."""
+"""Qt-free energy/carbon methodology shared by the app and the demo platform.
 
-from lowdash_desktop.eco.methodology import (
-    ECOLOGITS_VERSION,
-    METHOD_VERSION,
-    EcoEstimate,
-    Params,
-    Range,
-    estimate,
-    params_json,
-    parse_param_count,
-)
-
-__all__ = [
-    "ECOLOGITS_VERSION",
-    "METHOD_VERSION",
-    "EcoEstimate",
-    "Params",
-    "Range",
-    "estimate",
-    "params_json",
-    "parse_param_count",
-]
+The package imports nothing itself: `methodology` loads ecologits and pydantic (~0.35 s), and
+the `lowdash` command line imports `eco.command` to build its parser on every start. Import
+from the modules: `lowdash_desktop.eco.methodology`, `.impact`, `.command`.
+"""

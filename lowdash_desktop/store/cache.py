@@ -115,14 +115,20 @@ class Cache:
                 self._set_meta(conn, LAST_SYNC_AT, str(now_ms()))
             self._set_meta(conn, LAST_SYNC_ERROR, error)
 
-    def save_snapshot(self, name: str, body: Any) -> None:
-        """Keep the latest answer of a reference endpoint (account, credits, models, ...)."""
+    def save_snapshot(self, name: str, body: Any) -> bool:
+        """Keep the latest answer of a reference endpoint (account, credits, models, ...).
+
+        Returns True when the answer differs from the one kept before (or is the first).
+        """
+        text = json.dumps(body)
         with self.transaction() as conn:
+            old = conn.execute("SELECT body FROM snapshots WHERE name=?", (name,)).fetchone()
             conn.execute(
                 "INSERT INTO snapshots(name, body, fetched_at) VALUES (?, ?, ?) "
                 "ON CONFLICT(name) DO UPDATE SET body=excluded.body, fetched_at=excluded.fetched_at",
-                (name, json.dumps(body), now_ms()),
+                (name, text, now_ms()),
             )
+        return old is None or old[0] != text
 
     def snapshot(self, name: str) -> tuple[Any, int] | None:
         row = self.conn.execute(

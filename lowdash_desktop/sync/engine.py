@@ -48,6 +48,7 @@ class SyncResult:
     changed: int = 0
     quarantined: int = 0
     snapshots: list[str] = field(default_factory=list)
+    snapshots_changed: list[str] = field(default_factory=list)  # answers unlike the cached ones
     skipped: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     complete: bool = False
@@ -208,7 +209,8 @@ class SyncEngine:
             body = [v.model_dump(mode="json") for v in value]
         else:
             body = value.model_dump(mode="json")
-        self.cache.save_snapshot(name, body)
+        if self.cache.save_snapshot(name, body):
+            result.snapshots_changed.append(name)
         result.snapshots.append(name)
 
     def _invoices(self, result: SyncResult) -> None:

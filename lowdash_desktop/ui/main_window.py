@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
@@ -59,6 +59,11 @@ def _warm_up_imports() -> None:
         importlib.import_module(name)
 
 
+def _days_now() -> tuple[date, date]:
+    """Today in the local zone and in UTC: the dock figures' windows end with one of them."""
+    return date.today(), datetime.now(UTC).date()
+
+
 def cancel_platform_calls() -> None:
     """Cut every platform request still in flight (a background write, a fetch) on quit."""
     import sys
@@ -80,6 +85,7 @@ class MainWindow(DashboardMixin, QMainWindow):
     def __init__(self, session: Session, parent=None, *, lazy: bool = False):
         super().__init__(parent)
         self.session = session
+        self._figures_day: tuple[date, date] | None = None  # when the docks last read the cache
         self.setObjectName("main_window")
         self.setWindowTitle(self._title())
         self.cache = Cache.open_reader(session.cache_path)
@@ -122,6 +128,7 @@ class MainWindow(DashboardMixin, QMainWindow):
             self.dashboard.figuresReady,
             self.eco_dock.reportReady,
             self.sync.finished,
+            self.sync.failed,
             self.startupFinished,
         ):
             done.connect(lambda *_a: self._trim_timer.start())
@@ -133,6 +140,9 @@ class MainWindow(DashboardMixin, QMainWindow):
     def _start_background_work(self) -> None:
         """The stored key, figures for the docks and the tray, the network watcher, indexes."""
         self._read_stored_key()
+        if self.session.sync_on_open and self.session.connection is not None:
+            self.sync_now()  # its thread's imports would otherwise compete with the first paint
+        self._figures_day = _days_now()
         self.eco_dock.refresh(self.session.cache_path)
         self.dashboard.release()
         self.tray.refresh()
@@ -479,14 +489,22 @@ class MainWindow(DashboardMixin, QMainWindow):
                 self.tr("Syncing… {0} records received").format(f"{progress.received:,}")
             )
 
-    def _sync_done(self) -> None:
+    def _sync_done(self, result: SyncResult) -> None:
         self.sync_action.setEnabled(True)
         self.progress.hide()
         self._update_last_sync_label()
         snap = self.cache.snapshot("credits")
         self.credits_dock.show_credits(snap[0] if snap else None)
-        self._refresh_dashboard()
         self._update_quarantine()
+        # the docks and the eco panel read the whole window of history (seconds of background
+        # work at a million rows): only again when the sync brought something, or a new day
+        # moved their windows; an offline retry or a quiet account changes nothing
+        if result.changed or result.snapshots_changed or self._figures_day != _days_now():
+            self._refresh_figures()
+
+    def _refresh_figures(self) -> None:
+        self._figures_day = _days_now()
+        self._refresh_dashboard()
         self.eco_dock.refresh(self.session.cache_path)
 
     def open_eco_baseline(self):
@@ -500,7 +518,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         return dialog
 
     def _on_sync_finished(self, result: SyncResult) -> None:
-        self._sync_done()
+        self._sync_done(result)
         self.table_model.refresh_after_sync(result.changed)
         if self.banner.kind in ("offline", "error"):
             self.banner.hide()
@@ -509,7 +527,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         self.syncFinished.emit(True)
 
     def _on_sync_failed(self, message: str, result: SyncResult) -> None:
-        self._sync_done()
+        self._sync_done(result)
         self.table_model.refresh_after_sync(result.changed)
         self.sync_label.setText(message)
         last = formatting.ago(self.cache.last_sync_ms)

@@ -23,3 +23,4 @@ class Session:
     # paint (loading keyring and asking the OS store takes 0.2 s and more, or waits on an
     # unlock prompt), then signs in and syncs; with no key there, it offers the sign-in
     keyring_url: str | None = None
+    sync_on_open: bool = False  # sync once the window has painted (a sign-in syncs anyway)

@@ -176,3 +176,21 @@ def test_an_environment_key_signs_a_known_account_in_without_the_keyring(
     monkeypatch.setattr("lowdash_desktop.secrets.KeyStore.get", lambda *_a: 1 / 0)
     connection, entry = app._choose_account(data_dir, _start_args(demo_platform.base_url))
     assert connection.api_key == demo_platform.api_key and entry.base_url == demo_platform.base_url
+
+
+def test_a_window_opened_signed_in_syncs_once_it_has_painted(qtbot, data_dir, demo_platform):
+    account = accounts.remember(data_dir, demo_platform.base_url, "acc_demo", "ops@example.com")
+    session = open_session(data_dir, Connection(demo_platform.base_url, demo_platform.api_key),
+                           account)
+    session.sync_on_open = True
+    window = MainWindow(session, lazy=True)
+    qtbot.addWidget(window)
+    started = []
+    window.sync.started.connect(lambda: started.append(True))
+    qtbot.wait(50)  # events run, but nothing has painted: no sync competes with the first paint
+    assert started == []
+    with qtbot.waitSignal(window.syncFinished, timeout=60_000) as synced:
+        window.show()
+    assert synced.args == [True] and started == [True]
+    assert window.table_model.rowCount() > 0
+    window.quit_app()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -211,4 +212,37 @@ def test_utc_switch_relabels_figures(qtbot, data_dir, demo_platform, utc):
     assert "UTC days" in window.usage_dock.day_label.text()
     assert "UTC days" in window.spend_dock.caption.text()
     assert "UTC days" in window.top_models_dock.caption.text()
+    window.close()
+
+
+def test_a_sync_that_brings_nothing_new_does_not_recompute_the_docks(
+    qtbot, data_dir, demo_platform
+):
+    window = synced_window(qtbot, data_dir, demo_platform)
+    qtbot.waitUntil(lambda: not window.eco_dock.busy(), timeout=20_000)
+    reads = []
+    for name, target in (("dashboard", window.dashboard), ("eco", window.eco_dock)):
+        real = target.refresh
+        target.refresh = lambda *a, _n=name, _r=real: (reads.append(_n), _r(*a))[1]
+    with qtbot.waitSignal(window.syncFinished, timeout=60_000) as synced:
+        window.sync_now()  # nothing new on the platform
+    assert synced.args == [True] and "0 new or updated" in window.sync_label.text()
+    assert reads == [], "no second read of the whole history"
+    online = window.session.connection  # offline: a failed retry changes nothing either
+    window.session.connection = dataclasses.replace(online, base_url="http://127.0.0.1:9/v1")
+    with qtbot.waitSignal(window.syncFinished, timeout=60_000) as synced:
+        window.sync_now()
+    assert synced.args == [False] and window.banner.kind == "offline" and reads == []
+    window.session.connection = online
+    demo_platform.add_generations(5)
+    with qtbot.waitSignal(window.syncFinished, timeout=60_000) as synced:
+        window.sync_now()
+    assert synced.args == [True] and sorted(reads) == ["dashboard", "eco"]
+    settle(qtbot, window)
+    reads.clear()
+    window._figures_day = (date(2000, 1, 1), date(2000, 1, 1))  # as if the night went by
+    with qtbot.waitSignal(window.syncFinished, timeout=60_000):
+        window.sync_now()
+    assert sorted(reads) == ["dashboard", "eco"], "a new day moves the docks' windows"
+    settle(qtbot, window)
     window.close()

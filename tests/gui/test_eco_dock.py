@@ -8,9 +8,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from lowdash_desktop import accounts, eco
+from lowdash_desktop import accounts
 from lowdash_desktop.api.connection import Connection
 from lowdash_desktop.app import open_session
+from lowdash_desktop.eco import methodology as eco
 from lowdash_desktop.eco.baseline_setting import OFFLINE
 from lowdash_desktop.ui.main_window import MainWindow
 

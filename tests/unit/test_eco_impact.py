@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from lowdash_desktop import eco
 from lowdash_desktop.eco import impact
+from lowdash_desktop.eco import methodology as eco
 from lowdash_desktop.store.cache import Cache
 from lowdash_desktop.store.rows import GENERATION_COLUMNS
 

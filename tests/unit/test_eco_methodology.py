@@ -10,9 +10,9 @@ import pytest
 from ecologits.impacts.llm import compute_llm_impacts
 from ecologits.utils.range_value import RangeValue
 
-from lowdash_desktop import eco
 from lowdash_desktop.demo import DemoPlatform
 from lowdash_desktop.eco import methodology
+from lowdash_desktop.eco import methodology as eco
 
 
 def _direct_kwh(active, total, tokens, latency, pue, grid_g):

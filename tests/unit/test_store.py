@@ -355,3 +355,10 @@ def test_a_damage_note_about_a_deleted_cache_does_not_condemn_the_new_one(tmp_pa
     again, report = Cache.open(path)
     assert report.moved_aside is None and again.generation_count() == 1
     again.close()
+
+
+def test_saving_a_snapshot_says_whether_the_answer_changed(cache):
+    assert cache.save_snapshot("models", [{"id": "a"}]) is True
+    assert cache.save_snapshot("models", [{"id": "a"}]) is False
+    assert cache.save_snapshot("models", [{"id": "b"}]) is True
+    assert cache.snapshot("models")[0] == [{"id": "b"}]
