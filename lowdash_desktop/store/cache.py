@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .db import OpenReport, connect, generation_count, open_cache
+from .db import OpenReport, connect, open_cache
 from .rows import GENERATION_COLUMNS
 
 _INSERT_GENERATION = (
@@ -153,7 +153,7 @@ class Cache:
 
     # -- reads ---------------------------------------------------------------------------
     def generation_count(self) -> int:
-        return generation_count(self.conn)
+        return self.conn.execute("SELECT count(*) FROM generations").fetchone()[0]
 
     def quarantine_count(self) -> int:
         return self.conn.execute("SELECT count(*) FROM quarantine").fetchone()[0]

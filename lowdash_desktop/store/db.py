@@ -275,51 +275,6 @@ def ensure_indexes(conn: sqlite3.Connection) -> list[str]:
     return built
 
 
-# The number of cached generations, kept by triggers in the same transaction as every write.
-# `count(*)` walks a whole index: 30 ms at a million rows with the file in the page cache and
-# well over 100 ms after a reboot, and the window asks for it before its first paint. Rows only
-# arrive by upsert (an update fires no INSERT trigger) and nothing uses REPLACE, whose deletes
-# would skip the DELETE trigger. Like the indexes it is derived data, not a schema step: a
-# cache without it is still read correctly (by counting), and it is built when the cache opens.
-ROW_COUNT = "generation_count"
-_ROW_COUNT_SQL = (
-    f"CREATE TABLE {ROW_COUNT} (one INTEGER PRIMARY KEY CHECK (one = 1), n INTEGER NOT NULL)",
-    f"CREATE TRIGGER {ROW_COUNT}_insert AFTER INSERT ON generations "
-    f"BEGIN UPDATE {ROW_COUNT} SET n = n + 1; END",
-    f"CREATE TRIGGER {ROW_COUNT}_delete AFTER DELETE ON generations "
-    f"BEGIN UPDATE {ROW_COUNT} SET n = n - 1; END",
-    f"INSERT INTO {ROW_COUNT}(one, n) SELECT 1, count(*) FROM generations",
-)
-
-
-def ensure_row_count(conn: sqlite3.Connection) -> bool:
-    """Create the trigger-kept row count if this cache has none yet; True when created."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        exists = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (ROW_COUNT,)
-        ).fetchone()
-        if not exists:
-            for statement in _ROW_COUNT_SQL:
-                conn.execute(statement)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    return not exists
-
-
-def generation_count(conn: sqlite3.Connection) -> int:
-    """How many generations the cache holds (by counting, on a cache without the row count)."""
-    try:
-        row = conn.execute(f"SELECT n FROM {ROW_COUNT}").fetchone()
-    except sqlite3.OperationalError:  # no such table: a cache not yet opened by this version
-        row = None
-    if row is None:
-        row = conn.execute("SELECT count(*) FROM generations").fetchone()
-    return row[0]
-
-
 def open_cache(path: Path) -> tuple[sqlite3.Connection, OpenReport]:
     """Open (creating, repairing or migrating as needed) the cache at `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -337,7 +292,6 @@ def open_cache(path: Path) -> tuple[sqlite3.Connection, OpenReport]:
     conn = connect(path)
     try:
         migrate(conn, path, report)
-        ensure_row_count(conn)
         if missing_indexes(conn):
             rows = conn.execute("SELECT max(rowid) FROM generations").fetchone()[0] or 0
             if rows <= BUILD_AT_OPEN_MAX_ROWS:

@@ -202,64 +202,6 @@ def test_a_big_cache_opens_without_building_indexes_then_builds_them(tmp_path, m
     again.close()
 
 
-# -- the row count kept by triggers -------------------------------------------------------------
-def _counted(conn) -> int:
-    return conn.execute("SELECT count(*) FROM generations").fetchone()[0]
-
-
-def _kept(conn) -> int:
-    return conn.execute("SELECT n FROM generation_count").fetchone()[0]
-
-
-def test_the_kept_row_count_follows_inserts_updates_and_deletes(cache):
-    from lowdash_desktop.store import db
-
-    assert _kept(cache.conn) == 0
-    cache.apply_page([gen(i) for i in range(1, 6)], [], "c1")
-    assert _kept(cache.conn) == 5
-    # a replayed page with newer and older revisions updates rows and adds one
-    cache.apply_page([gen(2, revision=2), gen(3), gen(6)], [], "c2")
-    assert _kept(cache.conn) == _counted(cache.conn) == 6
-    with pytest.raises(sqlite3.Error):  # a page that fails part-way adds nothing
-        cache.apply_page([gen(7), ("broken",)], [], "c3")
-    assert _kept(cache.conn) == 6
-    with cache.transaction() as conn:
-        conn.execute("DELETE FROM generations WHERE seq <= 2")
-    assert _kept(cache.conn) == _counted(cache.conn) == 4
-    with cache.transaction() as conn:
-        conn.execute("DELETE FROM generations")  # no truncate short-cut past the trigger
-    assert _kept(cache.conn) == 0
-    # the unfiltered table count reads it too; a filtered one still counts
-    cache.apply_page([gen(i) for i in range(10, 13)], [], "c4")
-    assert queries.count(cache.conn, queries.HistoryFilter()) == 3
-    assert queries.count(cache.conn, queries.HistoryFilter(text="gen_0001")) == 3
-    assert db.generation_count(cache.conn) == 3
-
-
-def test_a_cache_from_before_the_kept_count_is_counted_then_gets_it_on_open(tmp_path):
-    from lowdash_desktop.store import db
-
-    path = tmp_path / "old.sqlite3"
-    first, _ = Cache.open(path)
-    first.apply_page([gen(i) for i in range(1, 8)], [], "c")
-    with first.transaction() as conn:  # as written by a version without the kept count
-        conn.execute(f"DROP TABLE {db.ROW_COUNT}")
-        conn.execute(f"DROP TRIGGER {db.ROW_COUNT}_insert")
-        conn.execute(f"DROP TRIGGER {db.ROW_COUNT}_delete")
-    reader = Cache.open_reader(path)
-    assert reader.generation_count() == 7  # read by counting meanwhile
-    first.apply_page([gen(8)], [], "c2")
-    first.close()
-    again, report = Cache.open(path)
-    assert report.notes == [], "derived data needs no migration or safety copy"
-    assert _kept(again.conn) == reader.generation_count() == 8
-    again.apply_page([gen(9)], [], "c3")
-    assert _kept(reader.conn) == _counted(reader.conn) == 9
-    assert db.ensure_row_count(again.conn) is False  # already there: nothing rebuilt
-    reader.close()
-    again.close()
-
-
 # -- integrity: whole check at open for a small cache, later and off the UI for a big one -------
 def _damaged_inside(path) -> None:
     """Scribble over table pages in the middle of the file; the header stays intact."""
