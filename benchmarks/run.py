@@ -277,6 +277,9 @@ def _responsiveness_round(n: int, base_url: str, key: str, startup: Figure,
         figure.ours.append(probe(syncing))
         window.close()
         window.shutdown()
+        from PySide6.QtCore import QThreadPool
+
+        QThreadPool.globalInstance().waitForDone()  # e.g. the tray's sum, before rmtree
 
 
 def bench_responsiveness(n: int, repeats: int) -> list[Figure]:

@@ -148,6 +148,9 @@ def run_gui(args) -> int:
         except CacheError as exc:
             QMessageBox.critical(None, "Lowdash", str(exc))
             return 1
+        from .store.cache import CountAhead
+
+        session.count_ahead = CountAhead(session.cache_path)  # while the window's modules load
         if connection is None and not args.demo:
             session.keyring_url = account.base_url  # read after the first paint
         session.sync_on_open = True

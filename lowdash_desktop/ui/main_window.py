@@ -318,7 +318,9 @@ class MainWindow(DashboardMixin, QMainWindow):
         self.search.textChanged.connect(lambda _t: self._search_timer.start())
         layout.addWidget(self.search)
         self._build_filter_bar(central, layout)
-        self.table_model = TransactionTableModel(self.cache.conn, self)
+        self.table_model = TransactionTableModel(
+            self.cache.conn, self, count=self.session.take_count()
+        )
         self.table = QTableView(central)
         self.table.setObjectName("transactions")
         self.table.setAccessibleName(self.tr("Transactions"))
@@ -428,7 +430,8 @@ class MainWindow(DashboardMixin, QMainWindow):
         self.sync_label.setText(error or self.tr("Ready"))
 
     def _update_count(self, count: int) -> None:
-        total = self.cache.generation_count()
+        unfiltered = not self.table_model.history_filter.where()[0]
+        total = count if unfiltered else self.cache.generation_count()
         text = self.tr("{0} generations").format(f"{count:,}")
         if count != total:
             text = self.tr("{0} of {1} generations").format(f"{count:,}", f"{total:,}")

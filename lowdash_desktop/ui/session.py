@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..api.connection import Connection
+from ..store.cache import CountAhead
 from ..store.db import OpenReport
 
 
@@ -24,3 +25,9 @@ class Session:
     # unlock prompt), then signs in and syncs; with no key there, it offers the sign-in
     keyring_url: str | None = None
     sync_on_open: bool = False  # sync once the window has painted (a sign-in syncs anyway)
+    count_ahead: CountAhead | None = None  # the row count, taken while the window is built
+
+    def take_count(self) -> int | None:
+        """The count taken ahead (once: later counts must see later writes), else None."""
+        ahead, self.count_ahead = self.count_ahead, None
+        return ahead.result() if ahead is not None else None

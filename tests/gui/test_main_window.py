@@ -80,3 +80,33 @@ def test_layout_persists_across_restarts(qtbot, data_dir, demo_platform):
     assert window.table.horizontalHeader().sectionSize(1) == 333
     assert window.table.horizontalHeader().visualIndex(2) == 0
     window.close()
+
+
+def test_the_row_count_taken_ahead_at_start_is_used_once(
+    qtbot, data_dir, demo_platform, monkeypatch
+):
+    from lowdash_desktop.store import queries
+    from lowdash_desktop.store.cache import Cache, CountAhead
+
+    window = make_window(qtbot, data_dir, demo_platform)
+    with qtbot.waitSignal(window.syncFinished, timeout=60_000):
+        window.sync_now()
+    truth = window.cache.generation_count()
+    assert truth > 0
+    window.close()
+    session = open_session(data_dir, None, accounts.find(data_dir, demo_platform.base_url))
+    session.count_ahead = CountAhead(session.cache_path)
+    counted = []
+    real_count, real_total = queries.count, Cache.generation_count
+    monkeypatch.setattr(queries, "count", lambda *a: counted.append("filtered") or real_count(*a))
+    monkeypatch.setattr(Cache, "generation_count",
+                        lambda self: counted.append("total") or real_total(self))
+    window = MainWindow(session, lazy=True)
+    qtbot.addWidget(window)
+    assert counted == [], "neither the table nor the status bar counted on the UI thread"
+    assert window.table_model.rowCount() == truth
+    assert window.count_label.text() == f"{truth:,} generations"
+    assert session.take_count() is None, "taken once: later counts see later writes"
+    window.table_model.reload()
+    assert counted == ["filtered"]
+    window.shutdown()

@@ -47,7 +47,8 @@ class TransactionTableModel(QAbstractTableModel):
 
     countChanged = Signal(int)
 
-    def __init__(self, conn: sqlite3.Connection, parent=None):
+    def __init__(self, conn: sqlite3.Connection, parent=None, *, count: int | None = None):
+        """`count`: the number of rows, if already known (counted ahead at start-up)."""
         super().__init__(parent)
         self._conn = conn
         self._filter = HistoryFilter()
@@ -56,7 +57,7 @@ class TransactionTableModel(QAbstractTableModel):
         self._count = 0
         self._pages: OrderedDict[int, list[tuple]] = OrderedDict()
         self._zone = formatting.local_zone_name()
-        self.reload()
+        self.reload(count)
 
     # -- state ----------------------------------------------------------------------------
     @property
@@ -74,11 +75,11 @@ class TransactionTableModel(QAbstractTableModel):
         order = Qt.SortOrder.DescendingOrder if self._descending else Qt.SortOrder.AscendingOrder
         return column, order
 
-    def reload(self) -> None:
+    def reload(self, count: int | None = None) -> None:
         """Re-count and drop cached windows (after a sync or a filter change)."""
         self.beginResetModel()
         self._pages.clear()
-        self._count = queries.count(self._conn, self._filter)
+        self._count = queries.count(self._conn, self._filter) if count is None else count
         self.endResetModel()
         self.countChanged.emit(self._count)
 
