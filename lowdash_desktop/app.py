@@ -48,6 +48,7 @@ class LowdashApp(QApplication):
 
     def __init__(self, argv: list[str]):
         heap.limit_arenas()  # before any worker thread allocates
+        heap.fix_mmap_threshold()
         super().__init__(argv)
         self.setOrganizationName("Lowdash")
         self.setOrganizationDomain("lowdash.example")

@@ -27,7 +27,22 @@ def _malloc_trim() -> Callable[[int], int] | None:
     return fn
 
 
-M_ARENA_MAX = -8  # glibc's mallopt() parameter number
+M_ARENA_MAX = -8  # glibc's mallopt() parameter numbers
+M_MMAP_THRESHOLD = -3
+
+
+def _mallopt(param: int, value: int) -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    return mallopt(param, value) == 1
 
 
 def limit_arenas(per_core: int = 2) -> bool:
@@ -37,18 +52,21 @@ def limit_arenas(per_core: int = 2) -> bool:
     ranges) may otherwise get an arena of its own, and each keeps its high-water mark. Call
     it before the worker threads start. True when the C library took it.
     """
-    if not sys.platform.startswith("linux"):
-        return False
-    import ctypes
     import os
 
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return False
-    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    mallopt.restype = ctypes.c_int
-    return mallopt(M_ARENA_MAX, max(1, per_core * (os.cpu_count() or 1))) == 1
+    return _mallopt(M_ARENA_MAX, max(1, per_core * (os.cpu_count() or 1)))
+
+
+def fix_mmap_threshold(size: int = 1024 * 1024) -> bool:
+    """Serve every block of `size` bytes or more with its own mapping, returned when freed.
+
+    glibc starts at 128 KB but raises the threshold to the size of each large block freed, up
+    to 32 MB; from then on big short-lived buffers (a window grab, a query's result, a TLS
+    context) come from the heap and stay resident after they are freed until the next trim:
+    8 MB at a million rows. A fixed threshold keeps them out of the heap. True when the C
+    library took it.
+    """
+    return _mallopt(M_MMAP_THRESHOLD, size)
 
 
 def trim() -> bool:

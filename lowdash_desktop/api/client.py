@@ -197,7 +197,9 @@ class LowrouterClient:
         self._retry = retry or RetryPolicy()
         self._cancel = cancel_event or threading.Event()
         _LIVE_CLIENTS.add(self)
-        self._sleep = sleep or self._interruptible_sleep
+        # not `self._interruptible_sleep` stored on self: a bound method there is a reference
+        # cycle, and the client (with its TLS context, a few MB) would wait for a full collection
+        self._custom_sleep = sleep
         # TLS verification is always on; a custom CA bundle only adds trust, never removes it.
         verify: Any = True
         if ca_bundle:
@@ -240,6 +242,12 @@ class LowrouterClient:
     @property
     def cancel_event(self) -> threading.Event:
         return self._cancel
+
+    def _sleep(self, seconds: float) -> None:
+        if self._custom_sleep is not None:
+            self._custom_sleep(seconds)
+        else:
+            self._interruptible_sleep(seconds)
 
     def _interruptible_sleep(self, seconds: float) -> None:
         if self._cancel.wait(seconds):

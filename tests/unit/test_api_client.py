@@ -165,3 +165,20 @@ def test_tls_verification_stays_on(tmp_path):
     client.close()
     with pytest.raises(errors.ApiError, match="CA bundle not found"):
         LowrouterClient("https://api.lowrouter.example/v1", KEY, ca_bundle=tmp_path / "none.pem")
+
+
+def test_a_closed_client_is_freed_at_once_with_its_tls_context():
+    """No reference cycle: the httpx client (and its TLS context, a few MB) goes with the last
+    reference, not at some later full garbage collection."""
+    import gc
+    import weakref
+
+    gc.disable()
+    try:
+        client = LowrouterClient("https://api.lowrouter.example/v1", "lr-live-" + "k" * 40)
+        http = weakref.ref(client._http)
+        client.close()
+        del client
+        assert http() is None
+    finally:
+        gc.enable()

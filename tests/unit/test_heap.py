@@ -86,6 +86,47 @@ def test_trim_returns_memory_freed_on_a_worker_thread():
 def test_trim_and_the_arena_cap_say_whether_the_c_library_took_them():
     assert heap.trim() is GLIBC
     assert heap.limit_arenas() is GLIBC
+    assert heap.fix_mmap_threshold() is GLIBC
+
+
+_MMAP = r"""
+import ctypes, sys
+from lowdash_desktop import heap
+
+def rss_mb():
+    with open("/proc/self/status") as fh:
+        return next(int(l.split()[1]) / 1024 for l in fh if l.startswith("VmRSS:"))
+
+if sys.argv[1] == "fixed":
+    assert heap.fix_mmap_threshold()
+libc = ctypes.CDLL(None)
+libc.malloc.restype = ctypes.c_void_p
+libc.malloc.argtypes = [ctypes.c_size_t]
+libc.free.argtypes = [ctypes.c_void_p]
+libc.free(libc.malloc(16 << 20))  # a big block freed: glibc raises its threshold past 8 MB
+pin = libc.malloc(64)
+before = rss_mb()
+block = libc.malloc(8 << 20)  # then a window grab's worth of pixels, say
+ctypes.memset(block, 1, 8 << 20)
+libc.free(block)
+print(before, rss_mb())
+"""
+
+
+@needs_glibc
+def test_a_fixed_mmap_threshold_gives_big_freed_buffers_back_at_once():
+    import subprocess
+
+    def kept_mb(mode: str) -> float:
+        out = subprocess.run(
+            [sys.executable, "-c", _MMAP, mode], capture_output=True, text=True, timeout=60
+        )
+        assert out.returncode == 0, out.stderr[-2000:]
+        before, after = map(float, out.stdout.split())
+        return after - before
+
+    assert kept_mb("fixed") < 1
+    assert kept_mb("default") > 6, "glibc's moving threshold keeps the freed block resident"
 
 
 _ARENAS = r"""
