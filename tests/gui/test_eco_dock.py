@@ -150,8 +150,33 @@ def test_screenshot_of_the_dock(qtbot, data_dir, demo_platform):
     window = synced_window(qtbot, data_dir, demo_platform)
     dock = window.eco_dock
     dock._toggle_caveats()
-    dock.widget().resize(620, 520)
+    dock.body.resize(620, 520)
     shots = Path("/tmp/shots")
     shots.mkdir(exist_ok=True)
-    assert dock.widget().grab().save(str(shots / "eco.png"))
+    assert dock.body.grab().save(str(shots / "eco.png"))
+    window.close()
+
+
+def test_a_squeezed_eco_panel_scrolls_instead_of_running_lines_over_each_other(
+    qtbot, data_dir, demo_platform
+):
+    from PySide6.QtCore import Qt
+
+    window = synced_window(qtbot, data_dir, demo_platform)
+    dock = window.eco_dock
+    window.resize(1000, 700)
+    others = [d for d in window.docks if d is not dock and d.isVisible()]
+    # as a layout saved from a narrow window leaves it: every dock side by side, eco thinnest
+    for other in others:
+        window.splitDockWidget(dock, other, Qt.Orientation.Horizontal)
+    window.resizeDocks([dock], [120], Qt.Orientation.Horizontal)
+    qtbot.waitUntil(lambda: dock.width() < 300, timeout=5_000)
+    assert dock.body.width() >= 300, "the sentences keep a readable width"
+    shown = [w for w in (dock.actual_label, dock.baseline_label, dock.verdict_label,
+                         dock.chart_slot) if w.isVisible()]
+    for upper, lower in zip(shown, shown[1:], strict=False):
+        assert upper.geometry().bottom() < lower.geometry().top(), (upper, lower)
+    for label in shown[:-1]:  # each wrapped sentence gets the height its lines need
+        assert label.height() >= label.heightForWidth(label.width())
+    assert dock.widget().horizontalScrollBar().maximum() > 0, "the rest is a scroll away"
     window.close()

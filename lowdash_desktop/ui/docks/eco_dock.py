@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QDockWidget, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ...store.cache import Cache
 from .. import formatting
@@ -100,7 +108,15 @@ class EcoDock(QDockWidget):
         layout.addWidget(self.caveats_label)
         self.chart_slot = ChartSlot(body, self._build_plot, 110)
         layout.addWidget(self.chart_slot, 1)
-        self.setWidget(body)
+        # wrapped sentences need room: a dock squeezed by a saved layout scrolls its panel
+        # instead of letting the lines run over each other
+        body.setMinimumWidth(300)
+        scroll = QScrollArea(self)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
+        self.body = body
+        self.setWidget(scroll)
         self.actual_label.setText(self.tr("No eco figures yet: sync to fill the cache."))
 
     # -- computing ------------------------------------------------------------------------------
