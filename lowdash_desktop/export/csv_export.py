@@ -290,9 +290,9 @@ def export_csv(
     readers: list[sqlite3.Connection] = []
     own_snapshot = not conn.in_transaction
     if own_snapshot and threads > 1:
-        # a cheap upper bound decides whether more threads are worth a writer lock
-        rough = count(conn, flt)
-        if rough >= parallel_min_rows:
+        # more threads are worth a writer lock only for a big export; finding out stops at
+        # the parallel_min_rows-th row instead of counting them all (the count comes next)
+        if _at_least(conn, flt, parallel_min_rows):
             readers = pinned_readers(conn, threads - 1) or []
     if own_snapshot and not conn.in_transaction:
         conn.execute("BEGIN")  # count and rows from one snapshot while a sync may write
@@ -304,6 +304,16 @@ def export_csv(
         _drop_days(conn)
         if own_snapshot and conn.in_transaction:
             conn.execute("ROLLBACK")
+
+
+def _at_least(conn: sqlite3.Connection, flt: HistoryFilter, rows: int) -> bool:
+    """True when the filter matches `rows` rows or more."""
+    if rows <= 0:
+        return True
+    where, params = flt.where()
+    return conn.execute(
+        f"SELECT 1 FROM generations{where} LIMIT 1 OFFSET ?", [*params, rows - 1]
+    ).fetchone() is not None
 
 
 def _write(

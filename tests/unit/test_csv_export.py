@@ -368,3 +368,23 @@ def test_a_helper_thread_that_cannot_start_fails_the_export_without_hanging(
         export_csv(cache.conn, out, chunk_rows=10, threads=3, parallel_min_rows=0)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith((".t.csv", "t.csv"))] == []
     assert not cache.conn.in_transaction
+
+
+def test_more_threads_only_from_parallel_min_rows_matching_rows(cache, tmp_path, monkeypatch):
+    from lowdash_desktop.export import csv_export
+
+    cache.apply_page(_mixed_rows(120), [], None)
+    asked: list[int] = []
+    real = csv_export.pinned_readers
+    monkeypatch.setattr(csv_export, "pinned_readers",
+                        lambda conn, n: asked.append(n) or real(conn, n))
+    flt = HistoryFilter(model="m")
+    matching = sum(1 for i in range(1, 121) if i % 37 and i % 53)  # see _mixed_rows
+    for min_rows, parallel in ((matching, True), (matching + 1, False), (121, False)):
+        asked.clear()
+        out = tmp_path / f"m{min_rows}.csv"
+        n = export_csv(cache.conn, out, flt, threads=2, parallel_min_rows=min_rows)
+        assert n == matching and (asked == [1]) is parallel, (min_rows, asked)
+    asked.clear()
+    assert export_csv(cache.conn, tmp_path / "all.csv", threads=2, parallel_min_rows=120) == 120
+    assert asked == [1]
