@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from . import rollup
 from .queries import HistoryFilter
 from .rows import from_ms, nanos_to_money, to_ms
 
 # Local days are folded from quarter-hour buckets: every real UTC offset is a multiple of 15 min.
-BUCKET_MS = 15 * 60 * 1000
+BUCKET_MS = rollup.BUCKET_MS
 OTHER = "Other"
 
 
@@ -124,6 +125,10 @@ def _spend_rows(
     conn: sqlite3.Connection, bounds: list[int], flt: HistoryFilter
 ) -> list[tuple[int, str | None, int, int, int]]:
     """(quarter-hour bucket, model, requests, tokens, cost nanos) between the outer bounds."""
+    if not (flt.provider or flt.region or flt.key_id):  # the roll-up's dimensions
+        rows = rollup.spend_rows(conn, bounds[0], bounds[-1], flt.model)
+        if rows is not None:
+            return rows
     where, params = flt.with_(start_ms=bounds[0], end_ms=bounds[-1], text=None).where()
     return conn.execute(
         f"SELECT created_at / {BUCKET_MS}, resolved_model, count(*), "

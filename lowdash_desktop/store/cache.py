@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from . import rollup
 from .db import OpenReport, connect, open_cache
 from .rows import GENERATION_COLUMNS
 
@@ -96,10 +97,16 @@ class Cache:
         next_cursor: str | None,
     ) -> int:
         """Store one feed page and its cursor atomically; returns rows inserted or updated."""
+        changed = 0
         with self.transaction() as conn:
-            before = conn.total_changes
-            conn.executemany(_INSERT_GENERATION, rows)
-            changed = conn.total_changes - before
+
+            def upsert() -> None:
+                nonlocal changed
+                before = conn.total_changes
+                conn.executemany(_INSERT_GENERATION, rows)
+                changed = conn.total_changes - before
+
+            rollup.apply_page(conn, [row[0] for row in rows], upsert)
             received = now_ms()
             conn.executemany(
                 "INSERT INTO quarantine(received_at, record_id, reason, record) "
@@ -108,6 +115,7 @@ class Cache:
             )
             if next_cursor:
                 self._set_meta(conn, FEED_CURSOR, next_cursor)
+            rollup.stamp(conn)
         return changed
 
     def mark_synced(self, error: str | None = None) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from . import rollup
 from .schema import LATEST_VERSION, MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -292,10 +293,13 @@ def open_cache(path: Path) -> tuple[sqlite3.Connection, OpenReport]:
     conn = connect(path)
     try:
         migrate(conn, path, report)
-        if missing_indexes(conn):
+        missing_rollup = not rollup.exists(conn)
+        if missing_indexes(conn) or missing_rollup:
             rows = conn.execute("SELECT max(rowid) FROM generations").fetchone()[0] or 0
-            if rows <= BUILD_AT_OPEN_MAX_ROWS:
+            if rows <= BUILD_AT_OPEN_MAX_ROWS:  # a big cache: the window builds them later
                 ensure_indexes(conn)
+                if missing_rollup:
+                    rollup.rebuild(conn)
     except BaseException:
         conn.close()
         raise

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from ...store import aggregates
+from ...store import aggregates, rollup
 from ...store.cache import Cache
 from ...store.queries import HistoryFilter
 from ..background import BackgroundCall
@@ -16,6 +16,7 @@ from ..background import BackgroundCall
 def _compute(path: Path, query: aggregates.DashboardQuery) -> aggregates.DashboardFigures:
     cache = Cache.open_reader(path)
     try:
+        rollup.ensure(cache.conn)  # seconds once on a big cache from before it; else a check
         return aggregates.dashboard(cache.conn, query)
     finally:
         cache.close()
