@@ -86,6 +86,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         super().__init__(parent)
         self.session = session
         self._figures_day: tuple[date, date] | None = None  # when the docks last read the cache
+        self._work_conns: list = []  # connections of long cache work, interrupted on quit
         self.setObjectName("main_window")
         self.setWindowTitle(self._title())
         self.cache = Cache.open_reader(session.cache_path)
@@ -150,25 +151,34 @@ class MainWindow(DashboardMixin, QMainWindow):
         self._build_missing_indexes()
         self._check_integrity()
 
+    def _cache_work(self, work, done, what: str) -> None:
+        """Run `work(conn)` on a cache connection of its own, off the UI thread.
+
+        For work that reads or writes the whole cache for seconds: the connection is
+        interrupted on quit, so the window never waits for it.
+        """
+        from ..store import db
+
+        conn = db.connect(self.session.cache_path)
+        self._work_conns.append(conn)
+
+        def run():
+            try:
+                return work(conn)
+            finally:
+                conn.close()
+
+        call = BackgroundCall(run, self)
+        call.done.connect(done)
+        call.error.connect(lambda exc: log.info("%s not finished now: %s", what, exc))
+        call.start()
+
     def _build_missing_indexes(self) -> None:
         """A big cache from an older version gets its newer indexes off the UI thread."""
         from ..store import db
 
-        if not db.missing_indexes(self.cache.conn):
-            return
-        conn = db.connect(self.session.cache_path)
-        self._index_conn = conn  # interrupted on quit: an index build can take seconds
-
-        def build() -> list[str]:
-            try:
-                return db.ensure_indexes(conn)
-            finally:
-                conn.close()
-
-        call = BackgroundCall(build, self)
-        call.done.connect(self._indexes_built)
-        call.error.connect(lambda exc: log.info("query indexes not built now: %s", exc))
-        call.start()
+        if db.missing_indexes(self.cache.conn):
+            self._cache_work(db.ensure_indexes, self._indexes_built, "query indexes")
 
     def _read_stored_key(self) -> None:
         """Sign in with the key the keyring holds for this account, read off the UI thread."""
@@ -230,21 +240,12 @@ class MainWindow(DashboardMixin, QMainWindow):
         from ..store.cache import now_ms
 
         path = self.session.cache_path
-        if not db.integrity_check_due(path, self.cache.conn, now_ms()):
-            return
-        conn = db.connect(path)
-        self._integrity_conn = conn  # interrupted on quit: the check reads every page
-
-        def check() -> str:
-            try:
-                return db.integrity_check(path, conn, now_ms()) or ""
-            finally:
-                conn.close()
-
-        call = BackgroundCall(check, self)
-        call.done.connect(self._integrity_checked)
-        call.error.connect(lambda exc: log.info("integrity check not finished: %s", exc))
-        call.start()
+        if db.integrity_check_due(path, self.cache.conn, now_ms()):
+            self._cache_work(
+                lambda conn: db.integrity_check(path, conn, now_ms()) or "",
+                self._integrity_checked,
+                "integrity check",
+            )
 
     def _integrity_checked(self, problem: str) -> None:
         if problem and not getattr(self, "_shut", False):
@@ -583,13 +584,11 @@ class MainWindow(DashboardMixin, QMainWindow):
                 dialog.done(QDialog.DialogCode.Rejected)
         self._ago_timer.stop()
         self._trim_timer.stop()
-        for name in ("_index_conn", "_integrity_conn"):
-            conn = getattr(self, name, None)
-            if conn is not None:
-                try:
-                    conn.interrupt()  # an index build or a full check in flight stops at once
-                except Exception:  # already closed: that work had finished
-                    pass
+        for conn in self._work_conns:
+            try:
+                conn.interrupt()  # an index build or a full check in flight stops at once
+            except Exception:  # already closed: that work had finished
+                pass
         self.scheduler.stop()
         self._shutdown_dashboard()
         self.tray.hide()
