@@ -246,3 +246,36 @@ def test_a_sync_that_brings_nothing_new_does_not_recompute_the_docks(
     assert sorted(reads) == ["dashboard", "eco"], "a new day moves the docks' windows"
     settle(qtbot, window)
     window.close()
+
+
+def test_charts_waiting_for_pyqtgraph_are_built_then_drawn_one_piece_per_turn(qtbot):
+    """Building a plot (~30 ms) and drawing it (~25 ms) never share one event-loop turn, and
+    other events (input, painting, a timer here) get their turn between the pieces."""
+    import pyqtgraph as pg
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QWidget
+
+    from lowdash_desktop.ui.widgets import chart_style
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    order: list[str] = []
+
+    def builder(name: str):
+        return lambda owner: (order.append(f"build {name}"), pg.PlotWidget(owner))[1]
+
+    slots = [chart_style.ChartSlot(parent, builder(n), 40) for n in "abc"]
+    chart_style.begin_warm_up()
+    assert not slots[0].ready(lambda: order.append("draw a"))
+    assert not slots[2].ready(lambda: order.append("draw c"))
+    between: list[int] = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: between.append(len(order)))
+    timer.start(0)
+    chart_style.warm_up_done()
+    qtbot.waitUntil(lambda: len(order) == 5, timeout=10_000)
+    timer.stop()
+    assert sorted(order[:3]) == ["build a", "build b", "build c"]
+    assert order[3:] == ["draw a", "draw c"]
+    assert all(slot.has_plot() for slot in slots)
+    assert {1, 2, 3, 4} <= set(between), "a timer ran between every two pieces"

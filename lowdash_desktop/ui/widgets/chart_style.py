@@ -30,6 +30,7 @@ def series_colour(index: int, name: str = "") -> QColor:
 
 _warming = False
 _deferred: weakref.WeakKeyDictionary[ChartSlot, Callable[[], None]] = weakref.WeakKeyDictionary()
+_slots: weakref.WeakSet[ChartSlot] = weakref.WeakSet()
 
 
 def begin_warm_up() -> None:
@@ -42,13 +43,23 @@ def warm_up_done() -> None:
     """pyqtgraph is loaded: draw whatever waited for it."""
     global _warming
     _warming = False
-    pending = list(_deferred.values())
+    # first every chart's plot (~30 ms each), then the draws that waited (~25 ms each): one
+    # piece per turn of the event loop, each queued by the one before, so that input and
+    # painting get their turn in between
+    pieces: list[Callable[[], object]] = [s.plot for s in list(_slots) if not s.has_plot()]
+    pieces += list(_deferred.values())
     _deferred.clear()
-    for draw in pending:  # one chart per turn of the event loop: each is a bit of work
-        QTimer.singleShot(0, partial(_run_deferred, draw))
+    if pieces:
+        QTimer.singleShot(0, partial(_run_pieces, pieces))
 
 
-def _run_deferred(draw: Callable[[], None]) -> None:
+def _run_pieces(pieces: list[Callable[[], object]]) -> None:
+    _run_deferred(pieces.pop(0))
+    if pieces:
+        QTimer.singleShot(0, partial(_run_pieces, pieces))
+
+
+def _run_deferred(draw: Callable[[], object]) -> None:
     try:
         draw()
     except RuntimeError:  # its dock was closed meanwhile
@@ -69,6 +80,7 @@ class ChartSlot(QWidget):
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._build = build
         self._plot: pg.PlotWidget | None = None
+        _slots.add(self)
 
     def ready(self, draw: Callable[[], None]) -> bool:
         """False (and `draw` kept for later) while pyqtgraph still loads off the UI thread."""
