@@ -62,13 +62,6 @@ def gen(
     return generation_row(Generation.model_validate(record))
 
 
-@pytest.fixture
-def cache(tmp_path):
-    cache, _ = Cache.open(tmp_path / "cache.sqlite3")
-    yield cache
-    cache.close()
-
-
 def read(path) -> list[list[str]]:
     raw = path.read_bytes()
     assert raw.endswith(b"\r\n")

@@ -40,13 +40,6 @@ def rolled(conn) -> set[tuple]:
     return set(conn.execute(f"SELECT * FROM {rollup.TABLE} WHERE requests <> 0"))
 
 
-@pytest.fixture
-def cache(tmp_path):
-    cache, _ = Cache.open(tmp_path / "c.sqlite3")
-    yield cache
-    cache.close()
-
-
 def test_pages_with_revisions_replays_and_moves_keep_the_roll_up_exact(cache):
     rng = random.Random(7)
     revision = {}

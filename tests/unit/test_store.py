@@ -30,13 +30,6 @@ def gen(i: int, revision: int = 1, cost: str = "0.001000", model: str = "mistral
     }))
 
 
-@pytest.fixture
-def cache(tmp_path):
-    cache, report = Cache.open(tmp_path / "cache.sqlite3")
-    yield cache
-    cache.close()
-
-
 def test_new_cache_is_wal_and_at_latest_schema(cache):
     assert cache.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert schema_version(cache.conn) == LATEST_VERSION

@@ -8,7 +8,6 @@ import httpx
 import pytest
 
 from lowdash_desktop.api.client import LowrouterClient, RetryPolicy
-from lowdash_desktop.store.cache import Cache
 from lowdash_desktop.sync.engine import SyncEngine, SyncError
 
 ACCOUNT = {"id": "acc_1", "email": "ops@example.com", "name": "Ops", "currency": "EUR",
@@ -53,13 +52,6 @@ def platform(pages: dict[str | None, bytes]):
 
 def page(records, next_cursor, has_more) -> bytes:
     return json.dumps({"data": records, "next_cursor": next_cursor, "has_more": has_more}).encode()
-
-
-@pytest.fixture
-def cache(tmp_path):
-    cache, _ = Cache.open(tmp_path / "c.sqlite3")
-    yield cache
-    cache.close()
 
 
 def test_malformed_page_stops_at_last_good_page(cache):
