@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from keyring.backend import KeyringBackend
 
-BENCH_URL = "http://127.0.0.1:9/v1"  # nothing listens: the start-up sync fails at once
-BENCH_KEY = "lr-live-" + "B" * 40
+from benchmarks.startup_child import BENCH_KEY, BENCH_URL
 
 
 class BenchKeyring(KeyringBackend):

@@ -63,7 +63,8 @@ def main() -> None:
     run_app(Path(cache_path))
 
 
-BENCH_URL = "http://127.0.0.1:9/v1"  # as in bench_keyring (not imported: it loads keyring)
+BENCH_URL = "http://127.0.0.1:9/v1"  # nothing listens: the start-up sync fails at once
+BENCH_KEY = "lr-live-" + "B" * 40  # what bench_keyring holds for BENCH_URL
 
 
 def run_app(cache: Path) -> None:

@@ -8,23 +8,25 @@ until asked. `trim()` asks (Linux with glibc only; elsewhere it does nothing).
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from functools import cache
 
 
 @cache
-def _malloc_trim() -> Callable[[int], int] | None:
+def _libc():
+    """The C library, where it has glibc's malloc tuning calls (Linux); else None."""
     if not sys.platform.startswith("linux"):
         return None
     import ctypes
 
     try:
-        fn = ctypes.CDLL(None).malloc_trim  # glibc; musl has no such call
+        libc = ctypes.CDLL(None)
+        libc.malloc_trim.argtypes = [ctypes.c_size_t]  # musl has neither call
+        libc.malloc_trim.restype = ctypes.c_int
+        libc.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+        libc.mallopt.restype = ctypes.c_int
     except (OSError, AttributeError):
         return None
-    fn.argtypes = [ctypes.c_size_t]
-    fn.restype = ctypes.c_int
-    return fn
+    return libc
 
 
 M_ARENA_MAX = -8  # glibc's mallopt() parameter numbers
@@ -32,17 +34,8 @@ M_MMAP_THRESHOLD = -3
 
 
 def _mallopt(param: int, value: int) -> bool:
-    if not sys.platform.startswith("linux"):
-        return False
-    import ctypes
-
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return False
-    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    mallopt.restype = ctypes.c_int
-    return mallopt(param, value) == 1
+    libc = _libc()
+    return libc is not None and libc.mallopt(param, value) == 1
 
 
 def limit_arenas(per_core: int = 2) -> bool:
@@ -71,8 +64,8 @@ def fix_mmap_threshold(size: int = 1024 * 1024) -> bool:
 
 def trim() -> bool:
     """Release free heap memory; True when the C library could do it."""
-    fn = _malloc_trim()
-    if fn is None:
+    libc = _libc()
+    if libc is None:
         return False
-    fn(0)
+    libc.malloc_trim(0)
     return True

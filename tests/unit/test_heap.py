@@ -14,18 +14,10 @@ GLIBC = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
 needs_glibc = pytest.mark.skipif(not GLIBC, reason="malloc_trim and mallopt are glibc calls")
 
 
-def _rss_mb() -> float:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
-
-
-# Run in a fresh interpreter: in the test process, memory freed by earlier tests makes the
-# heap's growth (and what trim gives back) depend on the test order.
-_TRIM = r"""
-import ctypes, sys, threading
+# Each test runs a script in a fresh interpreter: in the test process, memory freed by earlier
+# tests makes the heap's growth (and what trim gives back) depend on the test order.
+_PRELUDE = r"""
+import ctypes, os, sys, tempfile, threading
 from lowdash_desktop import heap
 
 def rss_mb():
@@ -36,6 +28,22 @@ libc = ctypes.CDLL(None)
 libc.malloc.restype = ctypes.c_void_p
 libc.malloc.argtypes = [ctypes.c_size_t]
 libc.free.argtypes = [ctypes.c_void_p]
+"""
+
+
+def _run(script: str, mode: str) -> list[str]:
+    """What `script` (after the prelude) prints, run with `mode` as its argument."""
+    import subprocess
+
+    out = subprocess.run(
+        [sys.executable, "-c", _PRELUDE + script, mode],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout.split()
+
+
+_TRIM = r"""
 pins = []
 
 def churn():
@@ -64,14 +72,8 @@ print(before, grown, rss_mb(), took)
 
 @needs_glibc
 def test_trim_returns_memory_freed_on_a_worker_thread():
-    import subprocess
-
     def run(mode: str) -> tuple[float, float, float]:
-        out = subprocess.run(
-            [sys.executable, "-c", _TRIM, mode], capture_output=True, text=True, timeout=60
-        )
-        assert out.returncode == 0, out.stderr[-2000:]
-        before, grown, after, took = out.stdout.split()
+        before, grown, after, took = _run(_TRIM, mode)
         assert took == "True"
         return float(before), float(grown), float(after)
 
@@ -90,19 +92,8 @@ def test_trim_and_the_arena_cap_say_whether_the_c_library_took_them():
 
 
 _MMAP = r"""
-import ctypes, sys
-from lowdash_desktop import heap
-
-def rss_mb():
-    with open("/proc/self/status") as fh:
-        return next(int(l.split()[1]) / 1024 for l in fh if l.startswith("VmRSS:"))
-
 if sys.argv[1] == "fixed":
     assert heap.fix_mmap_threshold()
-libc = ctypes.CDLL(None)
-libc.malloc.restype = ctypes.c_void_p
-libc.malloc.argtypes = [ctypes.c_size_t]
-libc.free.argtypes = [ctypes.c_void_p]
 libc.free(libc.malloc(16 << 20))  # a big block freed: glibc raises its threshold past 8 MB
 pin = libc.malloc(64)
 before = rss_mb()
@@ -115,14 +106,8 @@ print(before, rss_mb())
 
 @needs_glibc
 def test_a_fixed_mmap_threshold_gives_big_freed_buffers_back_at_once():
-    import subprocess
-
     def kept_mb(mode: str) -> float:
-        out = subprocess.run(
-            [sys.executable, "-c", _MMAP, mode], capture_output=True, text=True, timeout=60
-        )
-        assert out.returncode == 0, out.stderr[-2000:]
-        before, after = map(float, out.stdout.split())
+        before, after = map(float, _run(_MMAP, mode))
         return after - before
 
     assert kept_mb("fixed") < 1
@@ -130,11 +115,8 @@ def test_a_fixed_mmap_threshold_gives_big_freed_buffers_back_at_once():
 
 
 _ARENAS = r"""
-import ctypes, os, sys, tempfile, threading
-from lowdash_desktop import heap
 if sys.argv[1] == "limit":
     assert heap.limit_arenas(per_core=1)
-libc = ctypes.CDLL(None)
 libc.fopen.restype = ctypes.c_void_p
 libc.fopen.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
 libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
@@ -158,14 +140,8 @@ os.unlink(path)
 
 @needs_glibc
 def test_limit_arenas_caps_the_heaps_threads_spread_over():
-    import subprocess
-
     def arenas(mode: str) -> tuple[int, int]:
-        out = subprocess.run(
-            [sys.executable, "-c", _ARENAS, mode], capture_output=True, text=True, timeout=60
-        )
-        assert out.returncode == 0, out.stderr[-2000:]
-        heaps, cores = out.stdout.split()
+        heaps, cores = _run(_ARENAS, mode)
         return int(heaps), int(cores)
 
     limited, cores = arenas("limit")
