@@ -15,9 +15,40 @@ def rss_mb() -> float:
     return float("nan")
 
 
+def painted_window(base):
+    """`base` (a QMainWindow class) that prints "painted" once its first paint pass is done.
+
+    The mark is queued from the window's first paintEvent; the children paint after that call
+    returns, in the same pass, so the mark runs once the whole window is on screen. Every mode
+    uses the same mark: grabbing the window to make sure (as the children once did) painted
+    a second time, which users never pay, and which costs more the more a window shows.
+    """
+    from PySide6.QtCore import QTimer
+
+    class Window(base):
+        painted = False
+
+        def paintEvent(self, event) -> None:  # noqa: N802 (Qt API)
+            if not self.painted:
+                self.painted = True
+                QTimer.singleShot(0, lambda: print("painted", flush=True))
+            super().paintEvent(event)
+
+    return Window
+
+
+def wait_painted(app, window) -> None:
+    while not window.painted:
+        app.processEvents()
+    app.processEvents()  # the queued mark
+
+
 def main() -> None:
     mode, cache_path = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else "")
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if mode == "app":
+        run_app(Path(cache_path))
+        return
     from PySide6.QtWidgets import QApplication, QMainWindow
 
     if mode == "shape":  # Qt alone, a window of the app's shape: an informative floor
@@ -26,7 +57,7 @@ def main() -> None:
         from PySide6.QtWidgets import QDockWidget, QLabel, QTableView
 
         app = QApplication(sys.argv[:1])
-        window = QMainWindow()
+        window = painted_window(QMainWindow)()
         for name in ("&File", "&View", "&Account", "&Help"):
             window.menuBar().addMenu(name).addAction("…")
         window.statusBar().showMessage("1,000,000 generations")
@@ -44,23 +75,20 @@ def main() -> None:
             window.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, dock)
         window.resize(1280, 820)
         window.show()
-        app.processEvents()
+        wait_painted(app, window)
         window.grab()
-        print("painted", flush=True)
         print(f"rss {rss_mb():.1f}", flush=True)
         return
     if mode == "bare":
         app = QApplication(sys.argv[:1])
-        window = QMainWindow()
+        window = painted_window(QMainWindow)()
         window.resize(1280, 820)
         window.show()
-        app.processEvents()
+        wait_painted(app, window)
         window.grab()
-        print("painted", flush=True)
         app.processEvents()
         print(f"rss {rss_mb():.1f}", flush=True)
         return
-    run_app(Path(cache_path))
 
 
 BENCH_URL = "http://127.0.0.1:9/v1"  # nothing listens: the start-up sync fails at once
@@ -69,29 +97,34 @@ BENCH_KEY = "lr-live-" + "B" * 40  # what bench_keyring holds for BENCH_URL
 
 def run_app(cache: Path) -> None:
     """The real `lowdash` start on `cache`: a known account whose key is in the key store
-    (benchmarks.bench_keyring), read after the first paint; the cache opened, the window."""
-    from PySide6.QtCore import QEventLoop, QTimer
-    from PySide6.QtWidgets import QApplication
+    (benchmarks.bench_keyring), read after the first paint; the cache opened, the window.
 
+    Modules load in the order of a real start: `lowdash_desktop.app` (which turns off
+    PySide6's source scan) before the window's modules.
+    """
     from lowdash_desktop import accounts, cli
-    from lowdash_desktop.ui.main_window import MainWindow
 
     root = Path(os.environ["LOWDASH_DATA_DIR"])
     entry = accounts.remember(root, BENCH_URL, "acc_bench", "bench@example.com")
     entry.cache_path(root).symlink_to(cache.resolve())
-    paint = MainWindow.paintEvent
-    state = {"painted": False}
 
-    def first_paint(window, event) -> None:
-        paint(window, event)
-        if not state["painted"]:
-            state["painted"] = True
-            QTimer.singleShot(0, lambda: measure(window))
+    from lowdash_desktop import app as app_module
+
+    show = app_module._show_window
+
+    def show_marked(app, window, minimized: bool) -> None:
+        window.__class__ = painted_window(type(window))  # before its first paint
+        show(app, window, minimized)
+        QTimer.singleShot(0, lambda: wait_then_measure(app, window))
+
+    def wait_then_measure(app, window) -> None:
+        if not window.painted:
+            QTimer.singleShot(0, lambda: wait_then_measure(app, window))
+            return
+        QTimer.singleShot(0, lambda: measure(window))
 
     def measure(window) -> None:
         app = QApplication.instance()
-        window.grab()
-        print("painted", flush=True)
         for fraction in (0.25, 0.5, 0.75, 1.0):
             row = int((window.table_model.rowCount() - 1) * fraction)
             window.table.scrollTo(window.table_model.index(row, 0))
@@ -119,8 +152,12 @@ def run_app(cache: Path) -> None:
         print(f"rss {rss_mb():.1f}", flush=True)
         window.quit_app()
 
-    MainWindow.paintEvent = first_paint
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    app_module._show_window = show_marked
     sys.exit(cli.main(["--base-url", BENCH_URL]))
+
 
 if __name__ == "__main__":
     main()
