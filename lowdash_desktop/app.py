@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QSettings, QTimer
+from PySide6.QtCore import QCoreApplication, QSettings, QTimer, qVersion
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from . import __version__, accounts, heap
@@ -122,9 +122,14 @@ def _start_demo(args):
     return platform
 
 
-def run_gui(args) -> int:
-    """The `lowdash` command without a subcommand."""
+def run_gui(args, start_log_file=None) -> int:
+    """The `lowdash` command without a subcommand.
+
+    `start_log_file` runs in an event-loop turn of its own after the window's first paint.
+    """
     app = LowdashApp(sys.argv[:1])
+    log.info("Lowdash %s starting (Python %s, Qt %s, %s)", __version__,
+             sys.version.split()[0], qVersion(), app.platformName())
     root = data_dir(args.data_dir)
     demo_platform = None
     try:
@@ -159,6 +164,8 @@ def run_gui(args) -> int:
 
         window = MainWindow(session, lazy=True)
         app.windows.append(window)
+        if start_log_file is not None:
+            window.firstPainted.connect(lambda: QTimer.singleShot(0, start_log_file))
         _show_window(app, window, getattr(args, "minimized", False))
         tune_gc()
         if args.screenshot:

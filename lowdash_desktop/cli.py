@@ -172,10 +172,30 @@ def _setup_log_file() -> None:
         logging.getLogger(__name__).warning("no log file: %s", exc)
 
 
+def _run_gui(args) -> int:
+    """The window. Its log file starts after the first paint; records until then are held
+    in memory and written first (at exit at the latest, if no window ever paints)."""
+    from .logsetup import hold_early_records, holding_early_records, register_secret
+
+    register_secret(os.environ.get(API_KEY_ENV, "").strip())
+    hold_early_records()
+    try:
+        from .app import run_gui
+
+        return run_gui(args, start_log_file=_setup_log_file)
+    finally:
+        if holding_early_records():
+            _setup_log_file()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.command is None:
+        if args.demo:
+            _validate_size(args.generations)
+        return _run_gui(args)
     _setup_log_file()
     if args.command == "sync":
         return cmd_sync(args)
@@ -189,12 +209,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .export.commands import run_export
 
         return run_export(args)
-    if args.command is None:
-        if args.demo:
-            _validate_size(args.generations)
-        from .app import run_gui
-
-        return run_gui(args)
     parser.error(f"unknown command {args.command}")
     return EXIT_USAGE
 

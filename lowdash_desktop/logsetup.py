@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import functools
 import logging
-import logging.handlers
 import re
 import threading
 from collections import deque
@@ -15,21 +15,25 @@ BACKUP_COUNT = 5
 FORMAT = "%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"
 REDACTED = "[REDACTED]"
 
-_PATTERNS = [
-    # Authorization / Proxy-Authorization headers in any common spelling (dict, repr, raw)
-    re.compile(
-        r"""(?i)((?:proxy-)?authorization['"]?\s*[:=,]\s*(?:\(\s*)?['"]?)"""
-        r"""(?:(?:bearer|basic|token)\s+)?(?!\[REDACTED\])[^'"\s,)}\]]+"""
-    ),
-    re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]+"),
-    # lowrouter keys (lr-live-..., lr-test-...) and generic sk- style keys
-    re.compile(r"\blr-(?:live|test)-[A-Za-z0-9]{8,}"),
-    re.compile(r"\bsk-[A-Za-z0-9_-]{16,}"),
-    # api_key=..., "api_key": "...", x-api-key: ...
-    re.compile(r"""(?i)((?:x-)?api[_-]?key['"]?\s*[:=]\s*['"]?)[^'"\s,&}]+"""),
-    # user:password@ in URLs (proxies)
-    re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://)[^/@\s:]+:[^/@\s]+(?=@)"),
-]
+
+@functools.cache
+def _patterns() -> tuple[re.Pattern, ...]:
+    """The secret patterns, compiled on first use (not at start-up, before the first paint)."""
+    return (
+        # Authorization / Proxy-Authorization headers in any common spelling (dict, repr, raw)
+        re.compile(
+            r"""(?i)((?:proxy-)?authorization['"]?\s*[:=,]\s*(?:\(\s*)?['"]?)"""
+            r"""(?:(?:bearer|basic|token)\s+)?(?!\[REDACTED\])[^'"\s,)}\]]+"""
+        ),
+        re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]+"),
+        # lowrouter keys (lr-live-..., lr-test-...) and generic sk- style keys
+        re.compile(r"\blr-(?:live|test)-[A-Za-z0-9]{8,}"),
+        re.compile(r"\bsk-[A-Za-z0-9_-]{16,}"),
+        # api_key=..., "api_key": "...", x-api-key: ...
+        re.compile(r"""(?i)((?:x-)?api[_-]?key['"]?\s*[:=]\s*['"]?)[^'"\s,&}]+"""),
+        # user:password@ in URLs (proxies)
+        re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://)[^/@\s:]+:[^/@\s]+(?=@)"),
+    )
 
 _secrets: set[str] = set()
 _secrets_lock = threading.Lock()
@@ -49,7 +53,7 @@ def register_secret(value: str | None) -> None:
 def redact(text: str) -> str:
     """The text with API keys, Authorization values and URL credentials replaced."""
     # the patterns first, so a header keeps its name and loses its whole value
-    for pattern in _PATTERNS:
+    for pattern in _patterns():
         if pattern.groups:
             text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
         else:
@@ -101,6 +105,8 @@ recent_errors = RecentErrors()
 
 def rotating_handler(directory: Path, level: int = logging.INFO) -> logging.Handler:
     """A RotatingFileHandler on <directory>/lowdash.log that redacts every record."""
+    import logging.handlers  # socket, pickle, queue...: loaded when the file log starts
+
     directory.mkdir(parents=True, exist_ok=True)
     handler = logging.handlers.RotatingFileHandler(
         directory / LOG_FILE, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8"
@@ -112,33 +118,89 @@ def rotating_handler(directory: Path, level: int = logging.INFO) -> logging.Hand
     return handler
 
 
-def setup_logging(directory: Path | None = None, level: int = logging.INFO) -> Path:
-    """Log to the rotating file (once per process) and to the recent-errors buffer."""
-    if directory is None:
-        from .paths import log_dir
+class EarlyRecords(logging.Handler):
+    """Records logged before the file log starts; `setup_logging()` writes them to it.
 
-        directory = log_dir()
-    root = logging.getLogger()
+    A GUI start opens the log file after the window's first paint: the file handler's imports
+    and the file itself are not on the way to the first frame, and no record is lost.
+    """
+
+    def __init__(self, capacity: int = 5000):
+        super().__init__(level=logging.INFO)
+        self.records: deque[logging.LogRecord] = deque(maxlen=capacity)
+        self.set_name("lowdash-early")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def _redact_console(root: logging.Logger) -> None:
+    """Every other handler (e.g. the console from basicConfig) keeps its level and redacts."""
     before = root.level or logging.WARNING
-    for other in root.handlers:
-        if other.level == logging.NOTSET:
-            other.setLevel(before)  # the console keeps showing what it showed before
-    for existing in list(root.handlers):
-        if existing.get_name() == "lowdash-file":
-            root.removeHandler(existing)
-            existing.close()
-    root.addHandler(rotating_handler(directory, level))
-    if recent_errors not in root.handlers:
-        root.addHandler(recent_errors)
-    # redact on every other handler too (e.g. the console from basicConfig)
     for handler in root.handlers:
+        if handler.level == logging.NOTSET:
+            handler.setLevel(before)  # the console keeps showing what it showed before
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):
             handler.addFilter(RedactingFilter())
+
+
+def _set_levels(root: logging.Logger, level: int) -> None:
     if root.level > level or root.level == logging.NOTSET:
         root.setLevel(level)
     # httpx logs request lines at INFO; headers never, but keep its chatter out of the file
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+def _early_handler(root: logging.Logger) -> EarlyRecords | None:
+    return next((h for h in root.handlers if isinstance(h, EarlyRecords)), None)
+
+
+def hold_early_records(level: int = logging.INFO) -> None:
+    """Keep records in memory until `setup_logging()` (the console is redacted from now on)."""
+    root = logging.getLogger()
+    _redact_console(root)
+    if _early_handler(root) is None:
+        root.addHandler(EarlyRecords())
+    _set_levels(root, level)
+
+
+def holding_early_records() -> bool:
+    """True until the file log has started after `hold_early_records()`."""
+    return _early_handler(logging.getLogger()) is not None
+
+
+def setup_logging(directory: Path | None = None, level: int = logging.INFO) -> Path:
+    """Log to the rotating file (once per process) and to the recent-errors buffer.
+
+    Records held since `hold_early_records()` are written first, in order.
+    """
+    if directory is None:
+        from .paths import log_dir
+
+        directory = log_dir()
+    root = logging.getLogger()
+    early = _early_handler(root)
+    if early is not None:
+        root.removeHandler(early)
+    _redact_console(root)
+    for existing in list(root.handlers):
+        if existing.get_name() == "lowdash-file":
+            root.removeHandler(existing)
+            existing.close()
+    targets: list[logging.Handler] = [recent_errors]
+    try:
+        file_handler = rotating_handler(directory, level)
+        targets.insert(0, file_handler)
+        root.addHandler(file_handler)
+    finally:
+        if recent_errors not in root.handlers:
+            root.addHandler(recent_errors)
+        for record in early.records if early is not None else ():
+            for handler in targets:
+                if record.levelno >= handler.level:
+                    handler.handle(record)
+    _set_levels(root, level)
     return directory / LOG_FILE
 
 

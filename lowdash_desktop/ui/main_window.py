@@ -77,6 +77,7 @@ class MainWindow(DashboardMixin, QMainWindow):
     """Lowdash's one main window."""
 
     syncFinished = Signal(bool)  # True when the sync completed
+    firstPainted = Signal()  # the first paint is done (or skipped: a start in the tray)
     startupFinished = Signal()  # every menu and watcher is in place
     indexesBuilt = Signal(list)  # names of query indexes a big old cache got in the background
     integrityChecked = Signal(str)  # a big cache's daily full check: the damage found, or ""
@@ -276,6 +277,7 @@ class MainWindow(DashboardMixin, QMainWindow):
     def _after_first_paint(self) -> None:
         if getattr(self, "_shut", False):
             return
+        self.firstPainted.emit()
         self._start_background_work()
         # the big imports run on a worker thread; the UI thread keeps answering meanwhile
         chart_style.begin_warm_up()

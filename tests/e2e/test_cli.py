@@ -75,3 +75,19 @@ def test_sync_command_missing_ca_bundle_is_a_usage_error(demo_platform, tmp_path
                        "--ca-bundle", str(tmp_path / "none.pem"),
                        env={"LOWDASH_API_KEY": demo_platform.api_key})
     assert done.returncode == 2 and "CA bundle not found" in done.stderr
+
+
+def test_gui_start_writes_its_log_file_with_the_records_from_before_the_first_paint(
+    data_dir, tmp_path
+):
+    """The window opens its log file after the first paint; what was logged before is kept."""
+    shot = tmp_path / "window.png"
+    done = run_lowdash("--demo", "--generations", "200", "--screenshot", str(shot),
+                       env={"XDG_CONFIG_HOME": str(tmp_path / "config")})
+    assert done.returncode == 0, done.stderr
+    assert shot.stat().st_size > 10_000
+    lines = (data_dir / "logs" / "lowdash.log").read_text(encoding="utf-8").splitlines()
+    starting = [i for i, line in enumerate(lines) if "Lowdash " in line and "starting" in line]
+    network = [i for i, line in enumerate(lines) if "network: Proxy:" in line]
+    assert len(starting) == 1 and network, lines
+    assert starting[0] < network[0], "the held start-up line comes first"

@@ -103,3 +103,47 @@ def test_redaction_of_header_and_bare_secret_part():
     assert redact(f"Authorization: Bearer {key}") == "Authorization: [REDACTED]"
     assert redact(f"{{'authorization': 'Bearer {key}'}}") == "{'authorization': '[REDACTED]'}"
     assert key[8:] not in redact(f"secret part {key[8:]} alone")
+
+
+def test_records_held_before_the_file_log_are_written_first_and_redacted(
+    tmp_path, root_logging, capsys
+):
+    """A GUI start opens the log file after the first paint; nothing logged before is lost."""
+    console = logging.StreamHandler()  # what basicConfig gives the command line
+    root_logging.addHandler(console)
+    root_logging.setLevel(logging.WARNING)
+    logsetup.hold_early_records()
+    assert logsetup.holding_early_records()
+    log = logging.getLogger("lowdash_desktop.test")
+    log.info("early info with key %s", KEY)
+    log.warning("early warning, header Authorization: Bearer %s", KEY)
+    logging.getLogger("httpx").info("HTTP Request: GET https://x/v1/account")  # chatter
+    assert console.level == logging.WARNING, "the console shows what it showed before"
+    assert not list(tmp_path.glob("lowdash.log*"))
+
+    path = logsetup.setup_logging(tmp_path)
+    log.info("after the file log started")
+    assert not logsetup.holding_early_records()
+    text = path.read_text(encoding="utf-8")
+    lines = [line.split(": ", 1)[1] for line in text.splitlines()]
+    assert lines == [
+        "early info with key [REDACTED]",
+        "early warning, header Authorization: [REDACTED]",
+        "after the file log started",
+    ]
+    assert "early warning, header Authorization: [REDACTED]" in logsetup.recent_errors.records[-1]
+    err = capsys.readouterr().err
+    assert "early warning" in err and KEY not in err and "early info" not in err
+
+
+def test_held_records_reach_diagnostics_when_the_log_folder_is_unwritable(
+    tmp_path, root_logging
+):
+    logsetup.hold_early_records()
+    logging.getLogger("lowdash_desktop.test").error("held error %s", KEY)
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the log folder should be")
+    with pytest.raises(OSError):
+        logsetup.setup_logging(blocked / "logs")
+    assert not logsetup.holding_early_records(), "nothing keeps piling up in memory"
+    assert logsetup.recent_errors.records[-1].endswith("held error [REDACTED]")
