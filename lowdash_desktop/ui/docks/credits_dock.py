@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QDockWidget, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -58,4 +58,6 @@ class CreditsDock(QDockWidget):
 
     def _open_topup(self) -> None:
         if self._topup_url:
+            from PySide6.QtCore import QUrl  # its enums are built on first use: not at start
+
             QDesktopServices.openUrl(QUrl(self._topup_url))
