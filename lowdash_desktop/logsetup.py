@@ -129,9 +129,27 @@ class EarlyRecords(logging.Handler):
         super().__init__(level=logging.INFO)
         self.records: deque[logging.LogRecord] = deque(maxlen=capacity)
         self.set_name("lowdash-early")
+        self._targets: list[logging.Handler] | None = None
 
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
+    def emit(self, record: logging.LogRecord) -> None:  # called with the handler's lock held
+        if self._targets is None:
+            self.records.append(record)
+        else:  # a thread that found this handler just before it was taken out
+            _hand_over([record], self._targets)
+
+    def hand_over(self, targets: list[logging.Handler]) -> None:
+        """Write the held records to `targets`, and any that still arrive from now on."""
+        with self.lock:  # in order: a record arriving meanwhile waits for the held ones
+            self._targets = targets
+            _hand_over(list(self.records), targets)
+            self.records.clear()
+
+
+def _hand_over(records: list[logging.LogRecord], targets: list[logging.Handler]) -> None:
+    for record in records:
+        for handler in targets:
+            if record.levelno >= handler.level:
+                handler.handle(record)
 
 
 def _redact_console(root: logging.Logger) -> None:
@@ -196,10 +214,8 @@ def setup_logging(directory: Path | None = None, level: int = logging.INFO) -> P
     finally:
         if recent_errors not in root.handlers:
             root.addHandler(recent_errors)
-        for record in early.records if early is not None else ():
-            for handler in targets:
-                if record.levelno >= handler.level:
-                    handler.handle(record)
+        if early is not None:
+            early.hand_over(targets)
     _set_levels(root, level)
     return directory / LOG_FILE
 

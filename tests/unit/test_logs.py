@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import deque
 
 import pytest
 
@@ -147,3 +148,17 @@ def test_held_records_reach_diagnostics_when_the_log_folder_is_unwritable(
         logsetup.setup_logging(blocked / "logs")
     assert not logsetup.holding_early_records(), "nothing keeps piling up in memory"
     assert logsetup.recent_errors.records[-1].endswith("held error [REDACTED]")
+
+
+def test_a_record_arriving_while_the_file_log_starts_is_not_lost(tmp_path, root_logging):
+    """A thread that found the holding handler just before it was taken out still logs."""
+    logsetup.hold_early_records()
+    early = next(h for h in root_logging.handlers if isinstance(h, logsetup.EarlyRecords))
+    log = logging.getLogger("lowdash_desktop.test")
+    log.info("held")
+    path = logsetup.setup_logging(tmp_path)
+    late = log.makeRecord(log.name, logging.INFO, __file__, 1, "late %s", (KEY,), None)
+    early.handle(late)  # what a thread half-way through `root.handle` does
+    assert early.records == deque()
+    messages = [line.split(": ", 1)[1] for line in path.read_text(encoding="utf-8").splitlines()]
+    assert messages == ["held", "late [REDACTED]"]
