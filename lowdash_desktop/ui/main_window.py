@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from .. import heap
 from ..store.cache import Cache
 from ..sync.worker import SyncController
-from . import formatting
+from . import formatting, qt_types
 from .background import BackgroundCall
 from .docks.credits_dock import CreditsDock
 from .docks.dashboard import DashboardMixin
@@ -279,8 +279,17 @@ class MainWindow(DashboardMixin, QMainWindow):
             return
         self.firstPainted.emit()
         self._start_background_work()
-        # the big imports run on a worker thread; the UI thread keeps answering meanwhile
+        # the big imports run on a worker thread; the UI thread keeps answering meanwhile.
+        # First every Qt class they touch is created here, a slice per turn of the event loop:
+        # PySide6 must not create classes on two threads at once (see qt_types)
         chart_style.begin_warm_up()
+        self._qt_types = qt_types.Materializer(self)
+        self._qt_types.finished.connect(self._start_warm_up)
+        self._qt_types.start()
+
+    def _start_warm_up(self) -> None:
+        if getattr(self, "_shut", False):
+            return
         self._warm_up = BackgroundCall(_warm_up_imports, self)
         self._warm_up.done.connect(lambda _r: self._finish_startup())
         self._warm_up.error.connect(lambda _e: self._finish_startup())

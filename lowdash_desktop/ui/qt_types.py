@@ -1,0 +1,86 @@
+"""Create PySide6's Python classes on the UI thread, a slice at a time, before worker imports.
+
+PySide6 (6.8 and later) creates each Qt class, with its enums, on first use: module attribute
+lookups and C++-to-Python conversions both do it. That creation is not safe on two threads at
+once: it runs Python code (the enums), so the GIL can pass to another thread half-way, and
+shiboken's tables of types are shared. pyqtgraph's import touches every attribute of QtCore,
+QtGui and QtWidgets; run on the warm-up thread while the UI thread painted, it crashed the app
+in about one start in twenty on this machine (a segfault on the UI thread, in the event loop).
+
+So, after the first paint, `Materializer` creates every class of the Qt modules the warm-up
+imports will touch, on the UI thread, in slices of a few milliseconds with the event loop
+running in between; the warm-up imports start once it is done and create no Qt class.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections import deque
+from types import ModuleType
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+# QtCore, QtGui and QtWidgets, whose every attribute pyqtgraph copies at import; and the modules
+# pyqtgraph imports besides them
+MODULES = (
+    "PySide6.QtCore",
+    "PySide6.QtGui",
+    "PySide6.QtWidgets",
+    "PySide6.QtOpenGL",
+    "PySide6.QtOpenGLWidgets",
+    "PySide6.QtSvg",
+    "PySide6.QtTest",
+)
+
+SLICE_S = 0.008  # UI-thread time per turn of the event loop (one class can take ~15 ms)
+
+
+def unresolved(module: ModuleType) -> list[str]:
+    """The module's attributes PySide6 has not created yet (listed, but not in its dict)."""
+    return sorted(set(dir(module)) - set(vars(module)))
+
+
+class Materializer(QObject):
+    """`Materializer(parent).start()`; `finished` once every class of `modules` exists."""
+
+    finished = Signal()
+
+    def __init__(self, parent: QObject | None = None, modules: tuple[str, ...] = MODULES,
+                 slice_s: float = SLICE_S):
+        super().__init__(parent)
+        self.slice_s = slice_s
+        self.turns = 0  # event-loop turns used (for tests and profiling)
+        self._modules = deque(modules)
+        self._module: ModuleType | None = None
+        self._names: deque[str] = deque()
+        self._timer = QTimer(self, singleShot=True, interval=0)
+        self._timer.timeout.connect(self._step)
+
+    def start(self) -> None:
+        self._timer.start()
+
+    def _step(self) -> None:
+        self.turns += 1
+        deadline = time.perf_counter() + self.slice_s
+        while True:
+            while not self._names:
+                if not self._next_module():
+                    self.finished.emit()
+                    return
+            getattr(self._module, self._names.popleft())
+            if time.perf_counter() >= deadline:
+                break
+        self._timer.start()
+
+    def _next_module(self) -> bool:
+        """Import the next module (one that is missing is skipped); False when none is left."""
+        while self._modules:
+            name = self._modules.popleft()
+            try:
+                self._module = importlib.import_module(name)
+            except ImportError:
+                continue
+            self._names = deque(unresolved(self._module))
+            return True
+        return False
