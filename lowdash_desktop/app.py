@@ -76,6 +76,7 @@ class LowdashApp(QApplication):
         for window in self.windows:
             window.shutdown()
         cancel_platform_calls()
+        let_workers_finish()  # before exec() returns and Python starts freeing what they use
 
 
 def tune_gc() -> None:
@@ -174,6 +175,34 @@ def run_gui(args, start_log_file=None) -> int:
     finally:
         if demo_platform is not None:
             demo_platform.stop()
+
+
+def let_workers_finish(timeout_ms: int = 10_000) -> bool:
+    """Stop the background work before Python tears down the objects it uses.
+
+    A worker thread still running Python while the interpreter exits can crash it (seen: a
+    background call's signal emitted while its objects were being freed). Queued calls that
+    have not started are dropped; cache queries are interrupted, again every 50 ms so that one
+    starting just after is stopped too; what is left (an import, a keyring read) is waited for,
+    up to `timeout_ms`. False if something was still running then.
+    """
+    import time
+
+    from PySide6.QtCore import QThreadPool
+
+    from .store import db
+
+    pool = QThreadPool.globalInstance()
+    pool.clear()
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        db.interrupt_all()
+        if pool.waitForDone(50):
+            return True
+        if time.monotonic() > deadline:
+            log.warning("background work still running at exit (%d threads)",
+                        pool.activeThreadCount())
+            return False
 
 
 def _show_window(app: QApplication, window, minimized: bool) -> None:

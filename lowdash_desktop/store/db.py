@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
+import weakref
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,12 +37,43 @@ def _stamp() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
+class _Connection(sqlite3.Connection):
+    """A cache connection that `interrupt_all()` can reach (plain ones take no weak reference)."""
+
+
+_open_connections: weakref.WeakSet[_Connection] = weakref.WeakSet()
+_open_lock = threading.Lock()
+
+
+def _tracked(database: str | Path, **kwargs) -> sqlite3.Connection:
+    conn = sqlite3.connect(database, factory=_Connection, **kwargs)
+    with _open_lock:
+        _open_connections.add(conn)
+    return conn
+
+
+def interrupt_all() -> int:
+    """Interrupt the statement running on every open cache connection, on any thread.
+
+    For quitting: a query of several seconds on a worker thread (the eco report of a big cache)
+    stops at once with `sqlite3.OperationalError: interrupted`. Returns the connections reached.
+    """
+    with _open_lock:
+        conns = list(_open_connections)
+    for conn in conns:
+        try:
+            conn.interrupt()
+        except sqlite3.ProgrammingError:  # closed meanwhile
+            pass
+    return len(conns)
+
+
 def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     """A connection with the pragmas every user of the cache wants."""
     if readonly:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        conn = _tracked(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
     else:
-        conn = sqlite3.connect(path, check_same_thread=False)
+        conn = _tracked(path, check_same_thread=False)
     conn.isolation_level = None  # explicit BEGIN/COMMIT only
     conn.execute("PRAGMA busy_timeout = 5000")
     if not readonly:
@@ -341,7 +374,7 @@ def pinned_readers(conn: sqlite3.Connection, count: int) -> list[sqlite3.Connect
         conn.execute("BEGIN")
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the snapshot starts
         for _ in range(count):
-            reader = sqlite3.connect(
+            reader = _tracked(
                 f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
             )
             readers.append(reader)

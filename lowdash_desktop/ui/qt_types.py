@@ -22,7 +22,7 @@ from types import ModuleType
 from PySide6.QtCore import QObject, QTimer, Signal
 
 # QtCore, QtGui and QtWidgets, whose every attribute pyqtgraph copies at import; and the modules
-# pyqtgraph imports besides them
+# pyqtgraph imports besides them (a module's import creates some classes, too)
 MODULES = (
     "PySide6.QtCore",
     "PySide6.QtGui",
@@ -32,6 +32,8 @@ MODULES = (
     "PySide6.QtSvg",
     "PySide6.QtTest",
 )
+# Imported only: pyqtgraph uses none of its classes at import, and all of them cost 2 MB
+IMPORT_ONLY = frozenset({"PySide6.QtOpenGL"})
 
 SLICE_S = 0.008  # UI-thread time per turn of the event loop (one class can take ~15 ms)
 
@@ -81,6 +83,6 @@ class Materializer(QObject):
                 self._module = importlib.import_module(name)
             except ImportError:
                 continue
-            self._names = deque(unresolved(self._module))
+            self._names = deque(() if name in IMPORT_ONLY else unresolved(self._module))
             return True
         return False
