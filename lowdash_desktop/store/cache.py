@@ -14,6 +14,7 @@ from typing import Any
 from . import rollup
 from .db import OpenReport, connect, open_cache
 from .rows import GENERATION_COLUMNS
+from .schema import FEED_CURSOR
 
 _INSERT_GENERATION = (
     f"INSERT INTO generations ({', '.join(GENERATION_COLUMNS)}) "
@@ -23,7 +24,6 @@ _INSERT_GENERATION = (
     + " WHERE excluded.revision > generations.revision"
 )
 
-FEED_CURSOR = "feed_cursor"
 LAST_SYNC_AT = "last_sync_at"
 LAST_SYNC_ERROR = "last_sync_error"
 

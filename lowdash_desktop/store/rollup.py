@@ -20,6 +20,8 @@ import json
 import sqlite3
 from collections.abc import Sequence
 
+from .schema import FEED_CURSOR
+
 TABLE = "spend_rollup"
 BUCKET_MS = 15 * 60 * 1000  # every real UTC offset is a multiple of 15 minutes
 
@@ -53,12 +55,12 @@ _PAGE_IDS = "WHERE id IN (SELECT value FROM json_each(?))"
 # pages stored by an older Lowdash (revisions too, which leave the row count alone) show.
 _STAMP = (
     "INSERT INTO meta(key, value) VALUES ('rollup_cursor', "
-    "(SELECT value FROM meta WHERE key = 'feed_cursor')) "
+    f"(SELECT value FROM meta WHERE key = '{FEED_CURSOR}')) "
     "ON CONFLICT(key) DO UPDATE SET value = excluded.value"
 )
 _STAMPED = (
     "SELECT (SELECT value FROM meta WHERE key = 'rollup_cursor') "
-    "IS (SELECT value FROM meta WHERE key = 'feed_cursor')"
+    f"IS (SELECT value FROM meta WHERE key = '{FEED_CURSOR}')"
 )
 
 

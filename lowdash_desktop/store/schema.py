@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+# meta key: the change feed's cursor after the last page stored (store/cache.py, store/rollup.py)
+FEED_CURSOR = "feed_cursor"
+
 MIGRATIONS: list[str] = [
     # 1: the first schema
     """
