@@ -258,11 +258,13 @@ class LowrouterClient:
             raise errors.Cancelled("Stopped.")
         try:
             response = self._http.request(method, path.lstrip("/"), **kw)
-        except httpx.TimeoutException as exc:
-            raise errors.TimeoutError_(
-                f"The platform at {self.base_url} did not answer in time."
-            ) from exc
-        except httpx.TransportError as exc:
+        except httpx.TransportError as exc:  # timeouts included
+            if self._cancel.is_set():  # cut by `cancel()`: not a network fault, not retried
+                raise errors.Cancelled("Stopped.") from exc
+            if isinstance(exc, httpx.TimeoutException):
+                raise errors.TimeoutError_(
+                    f"The platform at {self.base_url} did not answer in time."
+                ) from exc
             if "CERTIFICATE_VERIFY_FAILED" in str(exc):  # not transient: asking again won't help
                 raise errors.TlsError(
                     f"The certificate of {self.base_url} could not be verified. If the platform "

@@ -182,3 +182,34 @@ def test_a_closed_client_is_freed_at_once_with_its_tls_context():
         assert http() is None
     finally:
         gc.enable()
+
+
+def test_a_request_cut_by_cancel_is_cancelled_not_a_network_fault_and_not_retried(caplog):
+    """Quitting cuts requests in flight: that must not read (or log) as a flaky network."""
+    calls, sleeps = [], []
+    holder = {}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        holder["client"].cancel()  # what quitting does from the UI thread mid-request
+        raise httpx.ReadError("connection aborted", request=request)
+
+    client = holder["client"] = make_client(handler, sleeps=sleeps)
+    with caplog.at_level("INFO", logger="lowdash_desktop.api.client"):
+        with pytest.raises(errors.Cancelled):
+            client.credits()
+    assert calls == ["/v1/credits"] and sleeps == []
+    assert "retrying" not in caplog.text
+
+
+def test_a_network_fault_without_cancel_is_still_retried():
+    calls, sleeps = [], []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        if len(calls) == 1:
+            raise httpx.ReadError("connection reset", request=request)
+        return httpx.Response(200, json=CREDITS)
+
+    assert make_client(handler, sleeps=sleeps).credits().currency == "EUR"
+    assert len(calls) == 2 and len(sleeps) == 1
