@@ -175,10 +175,21 @@ def _setup_log_file() -> None:
 def _run_gui(args) -> int:
     """The window. Its log file starts after the first paint; records until then are held
     in memory and written first (at exit at the latest, if no window ever paints)."""
-    from .logsetup import hold_early_records, holding_early_records, register_secret
+    from .logsetup import (
+        enable_crash_log,
+        hold_early_records,
+        holding_early_records,
+        log_unhandled_exceptions,
+        register_secret,
+    )
 
     register_secret(os.environ.get(API_KEY_ENV, "").strip())
     hold_early_records()
+    log_unhandled_exceptions()
+    try:
+        enable_crash_log()
+    except OSError as exc:  # a read-only log folder must not stop the app
+        logging.getLogger(__name__).warning("no crash log: %s", exc)
     try:
         from .app import run_gui
 

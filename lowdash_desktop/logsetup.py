@@ -10,6 +10,8 @@ from collections import deque
 from pathlib import Path
 
 LOG_FILE = "lowdash.log"
+CRASH_FILE = "crash.log"
+CRASH_MAX_BYTES = 1_000_000
 MAX_BYTES = 1_000_000
 BACKUP_COUNT = 5
 FORMAT = "%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"
@@ -218,6 +220,63 @@ def setup_logging(directory: Path | None = None, level: int = logging.INFO) -> P
             early.hand_over(targets)
     _set_levels(root, level)
     return directory / LOG_FILE
+
+
+_crash_file = None  # kept open: faulthandler writes to its descriptor as the process dies
+
+
+def enable_crash_log(directory: Path | None = None) -> Path:
+    """A native crash (a segfault in Qt, say) leaves every thread's Python stack in crash.log.
+
+    faulthandler writes file names, line numbers and function names, never values, so no
+    secret can reach the file. Over 1 MB, the file is moved to crash.log.1 first.
+    """
+    import faulthandler
+
+    global _crash_file
+    if directory is None:
+        from .paths import log_dir
+
+        directory = log_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / CRASH_FILE
+    if path.exists() and path.stat().st_size > CRASH_MAX_BYTES:
+        path.replace(path.with_name(CRASH_FILE + ".1"))
+    crash_file = open(path, "a", encoding="utf-8")  # noqa: SIM115 (open for the process' life)
+    faulthandler.enable(crash_file, all_threads=True)
+    if _crash_file is not None:
+        _crash_file.close()
+    _crash_file = crash_file
+    return path
+
+
+def log_unhandled_exceptions() -> None:
+    """Unhandled exceptions (the main thread, a Qt slot, a worker thread) are logged as
+    critical, secrets redacted: to the log file, and to the console like any other record."""
+    import sys
+    import threading
+    import traceback
+
+    log = logging.getLogger("lowdash_desktop")
+
+    def report(exc_type, exc, tb, where: str) -> None:
+        text = "".join(traceback.format_exception(exc_type, exc, tb))
+        log.critical("unhandled exception %s:\n%s", where, redact(text.rstrip()))
+
+    def on_exception(exc_type, exc, tb) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        report(exc_type, exc, tb, "in the main thread")
+
+    def on_thread_exception(args) -> None:
+        if issubclass(args.exc_type, SystemExit):
+            return
+        name = args.thread.name if args.thread is not None else "a thread"
+        report(args.exc_type, args.exc_value, args.exc_traceback, f"in {name}")
+
+    sys.excepthook = on_exception
+    threading.excepthook = on_thread_exception
 
 
 def log_file() -> Path:

@@ -162,3 +162,58 @@ def test_a_record_arriving_while_the_file_log_starts_is_not_lost(tmp_path, root_
     assert early.records == deque()
     messages = [line.split(": ", 1)[1] for line in path.read_text(encoding="utf-8").splitlines()]
     assert messages == ["held", "late [REDACTED]"]
+
+
+CRASH_SCRIPT = """
+import logging, sys, threading
+from pathlib import Path
+from lowdash_desktop import logsetup
+folder = Path(sys.argv[1])
+logsetup.setup_logging(folder)
+logsetup.log_unhandled_exceptions()
+logsetup.enable_crash_log(folder)
+key = "lr-live-" + "Zq7" * 13 + "x"
+
+def in_a_qt_slot():
+    raise RuntimeError(f"slot failed with key {key}")
+
+def in_a_worker():
+    raise ValueError(f"worker failed with key {key}")
+
+def crash_here():
+    import faulthandler
+    faulthandler._sigsegv()
+
+from PySide6.QtCore import QCoreApplication, QTimer
+app = QCoreApplication([])
+QTimer.singleShot(0, in_a_qt_slot)
+QTimer.singleShot(10, app.quit)
+app.exec()
+worker = threading.Thread(target=in_a_worker, name="eco-report")
+worker.start()
+worker.join()
+print("survived", flush=True)
+crash_here()
+"""
+
+
+def test_unhandled_exceptions_and_native_crashes_leave_a_redacted_trace(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run([sys.executable, "-c", CRASH_SCRIPT, str(tmp_path)],
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert done.stdout.strip() == "survived", "an exception in a slot or a thread is not fatal"
+    assert done.returncode != 0, "the deliberate segfault ended the process"
+    log_text = (tmp_path / logsetup.LOG_FILE).read_text(encoding="utf-8")
+    assert "CRITICAL" in log_text and "unhandled exception in the main thread" in log_text
+    assert "RuntimeError: slot failed with key [REDACTED]" in log_text
+    assert "unhandled exception in eco-report" in log_text
+    assert "ValueError: worker failed with key [REDACTED]" in log_text
+    assert KEY not in log_text and KEY not in done.stderr
+    crash = (tmp_path / logsetup.CRASH_FILE).read_text(encoding="utf-8")
+    assert "Fatal Python error: Segmentation fault" in crash
+    assert "crash_here" in crash, "the Python stack of the crash is there"
+    assert KEY not in crash
