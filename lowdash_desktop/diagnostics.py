@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 
 from . import __version__
-from .logsetup import log_file, recent_errors, redact
+from .logsetup import CRASH_FILE, log_file, recent_errors, redact
 
 PACKAGES = ("PySide6", "httpx", "pydantic", "keyring", "platformdirs", "ecologits", "pyqtgraph")
 
@@ -51,6 +51,7 @@ def report(
     lines += ["", "Paths"]
     all_paths = [("Data", str(data_dir())), ("Logs", str(log_dir())), ("Log file", str(log_file()))]
     lines += [f"  {name}: {value}" for name, value in [*all_paths, *paths]]
+    lines.append(f"  Crash log: {_last_crash(log_dir() / CRASH_FILE)}")
     extra = list(details)
     if extra:
         lines += ["", "Details"]
@@ -59,6 +60,18 @@ def report(
     lines += ["", f"Last errors ({len(recent)})"]
     lines += [f"  {line}" for line in recent] or ["  none"]
     return redact("\n".join(lines) + "\n")
+
+
+def _last_crash(path) -> str:
+    """When the app last crashed natively (the crash log's last write), or that it never did."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return "no crash recorded"
+    if stat.st_size == 0:
+        return "no crash recorded"
+    when = datetime.fromtimestamp(stat.st_mtime, UTC).isoformat(timespec="seconds")
+    return f"{path} (last crash written {when})"
 
 
 def _qt_platform() -> str:

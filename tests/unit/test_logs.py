@@ -217,3 +217,15 @@ def test_unhandled_exceptions_and_native_crashes_leave_a_redacted_trace(tmp_path
     assert "Fatal Python error: Segmentation fault" in crash
     assert "crash_here" in crash, "the Python stack of the crash is there"
     assert KEY not in crash
+
+
+def test_diagnostics_say_whether_and_when_the_app_last_crashed(data_dir):
+    from lowdash_desktop.paths import log_dir
+
+    assert "Crash log: no crash recorded" in diagnostics.report()
+    crash = log_dir() / logsetup.CRASH_FILE
+    crash.write_text("")  # opened at every start: empty means no crash
+    assert "Crash log: no crash recorded" in diagnostics.report()
+    crash.write_text("Fatal Python error: Segmentation fault\n")
+    line = next(x for x in diagnostics.report().splitlines() if "Crash log:" in x)
+    assert str(crash) in line and "last crash written 20" in line
