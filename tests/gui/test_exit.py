@@ -17,7 +17,7 @@ ENDLESS = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT
 def test_quitting_interrupts_cache_queries_and_waits_for_other_calls(qtbot, tmp_path):
     db.connect(tmp_path / "cache.sqlite3").close()
     outcomes: list[str] = []
-    query_running = threading.Event()
+    query_running, work_running = threading.Event(), threading.Event()
 
     def long_query():
         conn = db.connect(tmp_path / "cache.sqlite3")
@@ -31,13 +31,15 @@ def test_quitting_interrupts_cache_queries_and_waits_for_other_calls(qtbot, tmp_
             conn.close()
 
     def short_work():
+        work_running.set()
         time.sleep(0.2)  # an import, say: it cannot be interrupted, only waited for
         outcomes.append("short work done")
 
     calls = [BackgroundCall(long_query), BackgroundCall(short_work)]
     for call in calls:
         call.start()
-    assert query_running.wait(30)
+    # both running (one not yet started would be dropped from the queue, as at a real quit)
+    assert query_running.wait(30) and work_running.wait(30)
     assert let_workers_finish(timeout_ms=60_000)
     assert sorted(outcomes) == ["query interrupted", "short work done"]
 
