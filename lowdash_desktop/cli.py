@@ -163,9 +163,8 @@ def cmd_demo_server(args: argparse.Namespace) -> int:
 
 def _setup_log_file() -> None:
     """The rotating, redacted log file; a read-only log folder must not stop the app."""
-    from .logsetup import register_secret, setup_logging
+    from .logsetup import setup_logging
 
-    register_secret(os.environ.get(API_KEY_ENV, "").strip())
     try:
         setup_logging()
     except OSError as exc:
@@ -180,10 +179,8 @@ def _run_gui(args) -> int:
         hold_early_records,
         holding_early_records,
         log_unhandled_exceptions,
-        register_secret,
     )
 
-    register_secret(os.environ.get(API_KEY_ENV, "").strip())
     hold_early_records()
     log_unhandled_exceptions()
     try:
@@ -203,6 +200,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from .logsetup import register_secret
+
+    register_secret(os.environ.get(API_KEY_ENV, "").strip())  # redacted from every record
     if args.command is None:
         if args.demo:
             _validate_size(args.generations)

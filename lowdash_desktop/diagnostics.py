@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 
 from . import __version__
-from .logsetup import CRASH_FILE, log_file, recent_errors, redact
+from .logsetup import CRASH_FILE, LOG_FILE, recent_errors, redact
 
 PACKAGES = ("PySide6", "httpx", "pydantic", "keyring", "platformdirs", "ecologits", "pyqtgraph")
 
@@ -49,9 +49,10 @@ def report(
     lines.append(f"  OS: {platform.platform()} ({platform.machine()})")
     lines.append(f"  Qt platform: {_qt_platform()}")
     lines += ["", "Paths"]
-    all_paths = [("Data", str(data_dir())), ("Logs", str(log_dir())), ("Log file", str(log_file()))]
+    logs = log_dir()
+    all_paths = [("Data", str(data_dir())), ("Logs", str(logs)), ("Log file", str(logs / LOG_FILE))]
     lines += [f"  {name}: {value}" for name, value in [*all_paths, *paths]]
-    lines.append(f"  Crash log: {_last_crash(log_dir() / CRASH_FILE)}")
+    lines.append(f"  Crash log: {_last_crash(logs / CRASH_FILE)}")
     extra = list(details)
     if extra:
         lines += ["", "Details"]
@@ -67,8 +68,8 @@ def _last_crash(path) -> str:
     try:
         stat = path.stat()
     except OSError:
-        return "no crash recorded"
-    if stat.st_size == 0:
+        stat = None
+    if stat is None or stat.st_size == 0:
         return "no crash recorded"
     when = datetime.fromtimestamp(stat.st_mtime, UTC).isoformat(timespec="seconds")
     return f"{path} (last crash written {when})"

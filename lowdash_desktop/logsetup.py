@@ -252,35 +252,25 @@ def enable_crash_log(directory: Path | None = None) -> Path:
 
 def log_unhandled_exceptions() -> None:
     """Unhandled exceptions (the main thread, a Qt slot, a worker thread) are logged as
-    critical, secrets redacted: to the log file, and to the console like any other record."""
+    critical, to the log file and to the console like any other record; `RedactingFilter`
+    redacts their tracebacks."""
     import sys
     import threading
-    import traceback
 
     log = logging.getLogger("lowdash_desktop")
-
-    def report(exc_type, exc, tb, where: str) -> None:
-        text = "".join(traceback.format_exception(exc_type, exc, tb))
-        log.critical("unhandled exception %s:\n%s", where, redact(text.rstrip()))
 
     def on_exception(exc_type, exc, tb) -> None:
         if issubclass(exc_type, KeyboardInterrupt):
             sys.__excepthook__(exc_type, exc, tb)
             return
-        report(exc_type, exc, tb, "in the main thread")
+        log.critical("unhandled exception in the main thread", exc_info=(exc_type, exc, tb))
 
     def on_thread_exception(args) -> None:
         if issubclass(args.exc_type, SystemExit):
             return
         name = args.thread.name if args.thread is not None else "a thread"
-        report(args.exc_type, args.exc_value, args.exc_traceback, f"in {name}")
+        log.critical("unhandled exception in %s", name,
+                     exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
 
     sys.excepthook = on_exception
     threading.excepthook = on_thread_exception
-
-
-def log_file() -> Path:
-    """The current log file's path."""
-    from .paths import log_dir
-
-    return log_dir() / LOG_FILE

@@ -125,6 +125,14 @@ def _header_problem(path: Path, size: int) -> str | None:
     return None
 
 
+def _quick_check(conn: sqlite3.Connection) -> str | None:
+    """SQLite's check of every page: None when healthy, else the first problem it names."""
+    result = conn.execute("PRAGMA quick_check(1)").fetchone()
+    if result and result[0] == "ok":
+        return None
+    return f"integrity check failed ({result[0] if result else 'no answer'})"
+
+
 def _looks_corrupt(path: Path) -> str | None:
     """A reason if the file is not a healthy SQLite database, else None."""
     marker = damaged_marker(path)
@@ -141,9 +149,9 @@ def _looks_corrupt(path: Path) -> str | None:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             if size <= QUICK_CHECK_AT_OPEN_MAX_BYTES:
-                result = conn.execute("PRAGMA quick_check(1)").fetchone()
-                if not result or result[0] != "ok":
-                    return f"integrity check failed ({result[0] if result else 'no answer'})"
+                problem = _quick_check(conn)
+                if problem:
+                    return problem
             else:  # reads and parses the schema; every page is checked later, off the UI
                 conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
             schema_version(conn)
@@ -178,11 +186,7 @@ def integrity_check(path: Path, conn: sqlite3.Connection, now_ms: int) -> str | 
     next open moves the cache aside; a healthy result is stamped in meta.
     """
     try:
-        result = conn.execute("PRAGMA quick_check(1)").fetchone()
-        problem = (
-            None if result and result[0] == "ok"
-            else f"integrity check failed ({result[0] if result else 'no answer'})"
-        )
+        problem = _quick_check(conn)
     except sqlite3.OperationalError as exc:
         if "interrupt" in str(exc):
             raise
