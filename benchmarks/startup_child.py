@@ -44,10 +44,10 @@ def wait_painted(app, window) -> None:
 
 
 def main() -> None:
-    mode, cache_path = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else "")
+    mode = sys.argv[1]
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     if mode == "app":
-        run_app(Path(cache_path))
+        run_app()  # on the cache the parent set up (known_account)
         return
     from PySide6.QtWidgets import QApplication, QMainWindow
 
@@ -95,20 +95,56 @@ BENCH_URL = "http://127.0.0.1:9/v1"  # nothing listens: the start-up sync fails 
 BENCH_KEY = "lr-live-" + "B" * 40  # what bench_keyring holds for BENCH_URL
 
 
-def run_app(cache: Path) -> None:
-    """The real `lowdash` start on `cache`: a known account whose key is in the key store
-    (benchmarks.bench_keyring), read after the first paint; the cache opened, the window.
+def known_account(root: Path, cache: Path) -> None:
+    """Make `cache` the cache of a known account in the data dir `root` (run by the parent,
+    before the clock starts: a real start finds the account, it does not write it)."""
+    from lowdash_desktop import accounts
 
-    Modules load in the order of a real start: `lowdash_desktop.app` (which turns off
-    PySide6's source scan) before the window's modules.
-    """
-    from lowdash_desktop import accounts, cli
-
-    root = Path(os.environ["LOWDASH_DATA_DIR"])
     entry = accounts.remember(root, BENCH_URL, "acc_bench", "bench@example.com")
     entry.cache_path(root).symlink_to(cache.resolve())
 
-    from lowdash_desktop import app as app_module
+
+def after_import(name: str, callback) -> None:
+    """Call `callback(module)` once the module `name` has run, wherever it gets imported."""
+    from importlib.machinery import PathFinder
+
+    class Finder:
+        def find_spec(self, fullname, path, target=None):
+            if fullname != name:
+                return None
+            sys.meta_path.remove(self)
+            spec = PathFinder.find_spec(fullname, path)
+            run = spec.loader.exec_module
+
+            def run_then_call(module) -> None:
+                run(module)
+                callback(module)
+
+            spec.loader.exec_module = run_then_call
+            return spec
+
+    sys.meta_path.insert(0, Finder())
+
+
+def run_app() -> None:
+    """The real `lowdash` start on the cache of a known account (set up by `known_account`),
+    whose key is in the key store (benchmarks.bench_keyring) and read after the first paint.
+
+    Modules load as in a real start: the command line first, and everything else from it
+    (which, for one, pauses the garbage collector before PySide6 loads). The window's show is
+    wrapped as soon as `lowdash_desktop.app` has loaded.
+    """
+    from lowdash_desktop import cli
+
+    after_import("lowdash_desktop.app", mark_the_window)
+    sys.exit(cli.main(["--base-url", BENCH_URL]))
+
+
+def mark_the_window(app_module) -> None:
+    """Make the window print "painted" after its first paint pass, and "rss" once scrolled
+    and with its dock figures and charts drawn."""
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
 
     show = app_module._show_window
 
@@ -152,11 +188,7 @@ def run_app(cache: Path) -> None:
         print(f"rss {rss_mb():.1f}", flush=True)
         window.quit_app()
 
-    from PySide6.QtCore import QEventLoop, QTimer
-    from PySide6.QtWidgets import QApplication
-
     app_module._show_window = show_marked
-    sys.exit(cli.main(["--base-url", BENCH_URL]))
 
 
 if __name__ == "__main__":

@@ -80,12 +80,13 @@ class LowdashApp(QApplication):
 
 
 def tune_gc() -> None:
-    """Move start-up objects out of the collector's sight.
+    """Move start-up objects out of the collector's sight, then let it run again.
 
     The sync thread allocates many short-lived objects; each full collection would otherwise
     walk every Qt wrapper and module object while holding the GIL, stalling the UI thread.
     """
     gc.freeze()
+    gc.enable()
 
 
 def fresh_cache(path: Path) -> None:
@@ -165,14 +166,15 @@ def run_gui(args, start_log_file=None) -> int:
 
         window = MainWindow(session, lazy=True)
         app.windows.append(window)
+        window.firstPainted.connect(tune_gc)
         if start_log_file is not None:
             window.firstPainted.connect(lambda: QTimer.singleShot(0, start_log_file))
         _show_window(app, window, getattr(args, "minimized", False))
-        tune_gc()
         if args.screenshot:
             _arrange_screenshot(app, window, args.screenshot)
         return app.exec()
     finally:
+        gc.enable()  # paused by the command line until the first paint, which may not come
         if demo_platform is not None:
             demo_platform.stop()
 
@@ -240,6 +242,7 @@ def _choose_account(root: Path, args):
     from .secrets import KeyStore  # the keyring loads only when a key is needed
     from .ui.dialogs.sign_in_dialog import SignInDialog
 
+    gc.enable()  # paused by the command line until a first paint; none comes while this is open
     # a key from the environment is used, never copied into the keyring
     dialog = SignInDialog(KeyStore(), base_url, key=env_key, remember=not env_key)
     if env_key and base_url:

@@ -91,3 +91,37 @@ def test_gui_start_writes_its_log_file_with_the_records_from_before_the_first_pa
     network = [i for i, line in enumerate(lines) if "network: Proxy:" in line]
     assert len(starting) == 1 and network, lines
     assert starting[0] < network[0], "the held start-up line comes first"
+
+
+GC_PROBE = """
+import gc, sys
+from PySide6.QtCore import QTimer
+from lowdash_desktop import app, cli
+
+seen = []
+show = app._show_window
+
+def probe(qt_app, window, minimized):
+    seen.append(("shown", gc.isenabled()))
+    window.firstPainted.connect(lambda: seen.append(
+        ("painted", gc.isenabled(), gc.get_freeze_count() > 10_000)))
+    window.firstPainted.connect(lambda: QTimer.singleShot(0, window.quit_app))
+    show(qt_app, window, minimized)
+
+app._show_window = probe
+code = cli.main(["--demo", "--generations", "100"])
+print(seen, gc.isenabled(), code)
+"""
+
+
+def test_gui_start_collects_no_garbage_until_the_first_paint(data_dir, tmp_path):
+    """A start creates objects that live as long as the app: the collector waits for the
+    first paint, then freezes them and runs again (a collection after that skips them)."""
+    done = subprocess.run(
+        [sys.executable, "-c", GC_PROBE], capture_output=True, text=True, timeout=120,
+        env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config")},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == (
+        "[('shown', False), ('painted', True, True)] True 0"
+    ), done.stdout
