@@ -330,13 +330,16 @@ def open_cache(path: Path) -> tuple[sqlite3.Connection, OpenReport]:
     conn = connect(path)
     try:
         migrate(conn, path, report)
-        missing_rollup = not rollup.exists(conn)
-        if missing_indexes(conn) or missing_rollup:
+        missing_rollups = [r for r in rollup.ALL if not rollup.exists(conn, r)]
+        if missing_indexes(conn) or missing_rollups:
             rows = conn.execute("SELECT max(rowid) FROM generations").fetchone()[0] or 0
             if rows <= BUILD_AT_OPEN_MAX_ROWS:  # a big cache: the window builds them later
                 ensure_indexes(conn)
-                if missing_rollup:
-                    rollup.rebuild(conn)
+                for roll_up in missing_rollups:
+                    # the eco roll-up takes ~10x longer to add up: unless the cache is empty,
+                    # the eco figures' worker builds it (eco.impact.report_from_cache)
+                    if roll_up is not rollup.ECO or rows == 0:
+                        rollup.rebuild(conn, roll_up)
     except BaseException:
         conn.close()
         raise

@@ -1,17 +1,22 @@
-"""Requests, tokens and cost per quarter hour and model, kept beside the generations.
+"""Roll-ups: generations added up ahead of time, kept beside them, exact.
 
-The spend dock and the top-models dock add up 30 days of history. At a million generations
-that is ~700k rows for SQLite to sort into (quarter hour, model) groups: about 2 s of work
-after every sync that brings anything. The roll-up holds those groups already (~70k rows for
-the same 30 days), so reading them takes milliseconds.
+Two docks add up 30 days of history, which at a million generations is ~700k rows for SQLite
+to sort into groups after every sync that brings anything:
 
-It is derived data, kept exact by the only writer of generations, `Cache.apply_page`: inside
-the page's transaction it takes out what the page's ids contributed before the upsert and
-puts back what they contribute after it, so revised rows move between groups and replayed
+- spend (`SPEND`): requests, tokens and cost per quarter hour and model, for the spend and
+  top-models docks (2 s of grouping; ~70k roll-up rows for the same 30 days);
+- eco (`ECO`): per UTC day, model, provider, region, latency-per-token bin and the platform's
+  methodology version, confidence and caveats, the sums the eco figures are made of (5 s of
+  grouping; ~45k roll-up rows for 30 days).
+
+They are derived data, kept exact by the only writer of generations, `Cache.apply_page`:
+inside the page's transaction it takes out what the page's ids contributed before the upsert
+and puts back what they contribute after it, so revised rows move between groups and replayed
 ones cancel out. Triggers would do the same without code, but any trigger on `generations`
 makes every upsert ~25 us slower (docs/performance.md). A roll-up that disagrees with the
-table's row count (rows written some other way, a cache from before the roll-up) is not
-used: the figures are computed from the rows, and the roll-up is rebuilt.
+table's row count (rows written some other way, a cache from before the roll-up) or whose
+stamp lags the feed cursor (pages stored by a Lowdash that did not keep it) is not used: the
+figures are computed from the rows, and the roll-up is rebuilt.
 """
 
 from __future__ import annotations
@@ -22,11 +27,56 @@ from collections.abc import Sequence
 
 from .schema import FEED_CURSOR
 
-TABLE = "spend_rollup"
 BUCKET_MS = 15 * 60 * 1000  # every real UTC offset is a multiple of 15 minutes
+DAY_MS = 86_400_000
+BIN_BITS = 4  # significant bits kept of the latency per token (in microseconds)
 
-_CREATE = f"""
-CREATE TABLE IF NOT EXISTS {TABLE} (
+_PAGE_IDS = "WHERE id IN (SELECT value FROM json_each(?))"
+
+
+class RollUp:
+    """One roll-up table: its groups over generations and the meta key of its stamp.
+
+    `groups` is a SELECT giving the key columns then the value columns, in the table's order,
+    with `{sign}` before each value and `{where}` for the rows it adds up; `count` is the
+    value column holding the number of generations.
+    """
+
+    def __init__(self, table: str, create: str, key: Sequence[str], values: Sequence[str],
+                 count: str, groups: str, stamp_key: str) -> None:
+        self.table = table
+        self.create = create
+        self.groups = groups
+        self.count = count
+        self.stamp_key = stamp_key
+        columns = ", ".join([*key, *values])
+        sums = ", ".join(f"{v} = {v} + excluded.{v}" for v in values)
+        self.add = (
+            f"INSERT INTO {table}({columns}) {{groups}} "
+            f"ON CONFLICT({', '.join(key)}) DO UPDATE SET {sums}"
+        )
+        # The feed cursor the roll-up was last kept in step at. Every version of the app moves
+        # the feed cursor with each page it stores; only one that keeps this roll-up moves this
+        # stamp with it, so pages stored by an older Lowdash (revisions too, which leave the
+        # row count alone) show.
+        self.stamp = (
+            f"INSERT INTO meta(key, value) VALUES ('{stamp_key}', "
+            f"(SELECT value FROM meta WHERE key = '{FEED_CURSOR}')) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+        )
+        self.stamped = (
+            f"SELECT (SELECT value FROM meta WHERE key = '{stamp_key}') "
+            f"IS (SELECT value FROM meta WHERE key = '{FEED_CURSOR}')"
+        )
+
+    def __repr__(self) -> str:
+        return f"RollUp({self.table})"
+
+
+SPEND = RollUp(
+    "spend_rollup",
+    """
+CREATE TABLE IF NOT EXISTS spend_rollup (
     bucket INTEGER NOT NULL,       -- created_at // BUCKET_MS
     model TEXT NOT NULL,           -- resolved_model, '' when unknown
     requests INTEGER NOT NULL,
@@ -34,79 +84,173 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
     cost_nanos INTEGER NOT NULL,
     PRIMARY KEY (bucket, model)
 ) WITHOUT ROWID
+""",
+    key=("bucket", "model"),
+    values=("requests", "tokens", "cost_nanos"),
+    count="requests",
+    groups=(
+        f"SELECT created_at / {BUCKET_MS}, coalesce(resolved_model, ''), {{sign}} * count(*), "
+        "{sign} * coalesce(sum(total_tokens), 0), {sign} * coalesce(sum(cost_nanos), 0) "
+        "FROM generations {where} GROUP BY 1, 2"
+    ),
+    stamp_key="rollup_cursor",
+)
+TABLE = SPEND.table
+
+
+def bin_sql(x: str) -> str:
+    """SQL keeping the top `BIN_BITS` significant bits of a non-negative integer column.
+
+    Values below 2**BIN_BITS stay as they are; a value with bit length k + 1 (k >= BIN_BITS)
+    loses its low k - BIN_BITS + 1 bits; from 2**40 on it stays whole. The bit length is found
+    by bisection (about six comparisons a row instead of up to 36).
+    """
+
+    def level(low: int, high: int) -> str:  # x lies in [2**low, 2**high), low >= BIN_BITS
+        if high - low == 1:
+            shift = low - BIN_BITS + 1
+            return f"(({x} >> {shift}) << {shift})"
+        mid = (low + high) // 2
+        return f"CASE WHEN {x} < {1 << mid} THEN {level(low, mid)} ELSE {level(mid, high)} END"
+
+    return (
+        f"CASE WHEN {x} < {1 << BIN_BITS} THEN {x} WHEN {x} >= {1 << 40} THEN {x} "
+        f"ELSE {level(BIN_BITS, 40)} END"
+    )
+
+
+# Generations as the eco figures see them: text keys with '' read as unknown (NULL), and the
+# latency-per-token bin (-1: no completion tokens, -2: no usable latency). `{where}` picks the
+# rows. Each "LIMIT -1" (no limit) keeps SQLite from flattening a subquery into the one around
+# it, which would evaluate lpt and bin again at every use: 7.2 s -> 5.2 s over 716k rows.
+ECO_ROWS = f"""
+SELECT day, m, p, r, t, lat, e, el, eh, c, cl, ch, g, v, conf, cav,
+       CASE WHEN t <= 0 THEN -1 WHEN lpt IS NULL OR lpt < 0 THEN -2
+            ELSE {bin_sql("lpt")} END AS bin
+FROM (
+    SELECT created_at / {DAY_MS} AS day, nullif(resolved_model, '') AS m,
+           nullif(provider, '') AS p, nullif(region, '') AS r, completion_tokens AS t,
+           latency_ms AS lat, energy_wh AS e, energy_wh_low AS el, energy_wh_high AS eh,
+           carbon_g AS c, carbon_g_low AS cl, carbon_g_high AS ch, grid_intensity AS g,
+           nullif(methodology_version, '') AS v, nullif(confidence, '') AS conf,
+           nullif(caveats, '') AS cav,
+           CASE WHEN completion_tokens > 0 THEN latency_ms * 1000 / completion_tokens
+           END AS lpt
+    FROM generations {{where}}
+    LIMIT -1
+)
+LIMIT -1
 """
 
-_GROUPS = (
-    f"SELECT created_at / {BUCKET_MS}, coalesce(resolved_model, ''), {{sign}} * count(*), "
-    f"{{sign}} * coalesce(sum(total_tokens), 0), {{sign}} * coalesce(sum(cost_nanos), 0) "
-    "FROM generations {where} GROUP BY 1, 2"
+# The sums of one group of ECO_ROWS, in ECO's value order (`{sign}` before each).
+ECO_SUMS = (
+    "{sign} * count(*), {sign} * coalesce(sum(t), 0), "
+    "{sign} * coalesce(sum(CASE WHEN bin >= 0 THEN lat ELSE 0 END), 0), "
+    "{sign} * coalesce(sum(t = 0), 0), "
+    "{sign} * coalesce(sum(e), 0), {sign} * coalesce(sum(el), 0), "
+    "{sign} * coalesce(sum(eh), 0), {sign} * coalesce(sum(c), 0), "
+    "{sign} * coalesce(sum(cl), 0), {sign} * coalesce(sum(ch), 0), "
+    "{sign} * sum(e IS NULL), {sign} * coalesce(sum(CASE WHEN e IS NULL THEN t ELSE 0 END), 0), "
+    "{sign} * coalesce(sum(g), 0), {sign} * count(g)"
 )
 
-_ADD = (
-    f"INSERT INTO {TABLE}(bucket, model, requests, tokens, cost_nanos) {{groups}} "
-    "ON CONFLICT(bucket, model) DO UPDATE SET requests = requests + excluded.requests, "
-    "tokens = tokens + excluded.tokens, cost_nanos = cost_nanos + excluded.cost_nanos"
+ECO = RollUp(
+    "eco_rollup",
+    """
+CREATE TABLE IF NOT EXISTS eco_rollup (
+    day INTEGER NOT NULL,              -- created_at // DAY_MS: UTC days
+    model TEXT NOT NULL,               -- the text keys are '' when unknown
+    provider TEXT NOT NULL,
+    region TEXT NOT NULL,
+    bin INTEGER NOT NULL,              -- latency per token (us), BIN_BITS kept; -1, -2: none
+    version TEXT NOT NULL,             -- methodology_version
+    confidence TEXT NOT NULL,
+    caveats TEXT NOT NULL,
+    requests INTEGER NOT NULL,
+    tokens INTEGER NOT NULL,           -- completion tokens
+    latency_ms INTEGER NOT NULL,       -- of the rows with a bin >= 0
+    zero_tokens INTEGER NOT NULL,      -- rows without completion tokens
+    energy_wh REAL NOT NULL,
+    energy_wh_low REAL NOT NULL,
+    energy_wh_high REAL NOT NULL,
+    carbon_g REAL NOT NULL,
+    carbon_g_low REAL NOT NULL,
+    carbon_g_high REAL NOT NULL,
+    no_energy INTEGER NOT NULL,        -- rows the platform sent without eco figures
+    no_energy_tokens INTEGER NOT NULL,
+    grid_sum REAL NOT NULL,            -- grid intensities stored with the rows, and how many
+    grid_n INTEGER NOT NULL,
+    PRIMARY KEY (day, model, provider, region, bin, version, confidence, caveats)
+) WITHOUT ROWID
+""",
+    key=("day", "model", "provider", "region", "bin", "version", "confidence", "caveats"),
+    values=("requests", "tokens", "latency_ms", "zero_tokens", "energy_wh", "energy_wh_low",
+            "energy_wh_high", "carbon_g", "carbon_g_low", "carbon_g_high", "no_energy",
+            "no_energy_tokens", "grid_sum", "grid_n"),
+    count="requests",
+    groups=(
+        "SELECT day, coalesce(m, ''), coalesce(p, ''), coalesce(r, ''), bin, coalesce(v, ''), "
+        f"coalesce(conf, ''), coalesce(cav, ''), {ECO_SUMS} "
+        f"FROM ({ECO_ROWS}) GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
+    ),
+    stamp_key="eco_rollup_cursor",
 )
 
-_PAGE_IDS = "WHERE id IN (SELECT value FROM json_each(?))"
-
-# The feed cursor the roll-up was last kept in step at. Every version of the app moves the feed
-# cursor with each page it stores; only one that keeps the roll-up moves this one with it, so
-# pages stored by an older Lowdash (revisions too, which leave the row count alone) show.
-_STAMP = (
-    "INSERT INTO meta(key, value) VALUES ('rollup_cursor', "
-    f"(SELECT value FROM meta WHERE key = '{FEED_CURSOR}')) "
-    "ON CONFLICT(key) DO UPDATE SET value = excluded.value"
-)
-_STAMPED = (
-    "SELECT (SELECT value FROM meta WHERE key = 'rollup_cursor') "
-    f"IS (SELECT value FROM meta WHERE key = '{FEED_CURSOR}')"
-)
+ALL = (SPEND, ECO)
 
 
-def exists(conn: sqlite3.Connection) -> bool:
+def exists(conn: sqlite3.Connection, roll_up: RollUp = SPEND) -> bool:
     return conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (TABLE,)
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (roll_up.table,)
     ).fetchone() is not None
 
 
-def _add_page(conn: sqlite3.Connection, ids_json: str, sign: int) -> None:
-    groups = _GROUPS.format(sign=sign, where=_PAGE_IDS)
-    conn.execute(_ADD.format(groups=groups), (ids_json,))
+def _groups(roll_up: RollUp, sign: int, where: str) -> str:
+    return roll_up.groups.format(sign=sign, where=where)
+
+
+def _add_page(conn: sqlite3.Connection, roll_up: RollUp, ids_json: str, sign: int) -> None:
+    conn.execute(roll_up.add.format(groups=_groups(roll_up, sign, _PAGE_IDS)), (ids_json,))
 
 
 def apply_page(conn: sqlite3.Connection, ids: Sequence[str], upsert) -> None:
-    """Run `upsert()` (the page's write) with the roll-up kept in step; inside a transaction.
+    """Run `upsert()` (the page's write) with the roll-ups kept in step; inside a transaction.
 
     Call `stamp()` after the page's feed cursor is saved, in the same transaction.
     """
-    if not ids or not exists(conn):
+    kept = [r for r in ALL if exists(conn, r)] if ids else []
+    if not kept:
         upsert()
         return
     ids_json = json.dumps(list(ids))
-    _add_page(conn, ids_json, -1)  # what these ids counted for before
+    for roll_up in kept:
+        _add_page(conn, roll_up, ids_json, -1)  # what these ids counted for before
     upsert()
-    _add_page(conn, ids_json, +1)  # and what they count for now
+    for roll_up in kept:
+        _add_page(conn, roll_up, ids_json, +1)  # and what they count for now
 
 
 def stamp(conn: sqlite3.Connection) -> None:
-    """Note that the roll-up is in step with the saved feed cursor (inside the write)."""
-    if exists(conn):
-        conn.execute(_STAMP)
+    """Note that the roll-ups are in step with the saved feed cursor (inside the write)."""
+    for roll_up in ALL:
+        if exists(conn, roll_up):
+            conn.execute(roll_up.stamp)
 
 
-def in_step(conn: sqlite3.Connection) -> bool:
+def in_step(conn: sqlite3.Connection, roll_up: RollUp = SPEND) -> bool:
     """True when the roll-up exists, was kept by the last page stored, and accounts for every
     generation (read in one snapshot)."""
     own = not conn.in_transaction
     if own:
         conn.execute("BEGIN")  # both sums from one snapshot, while a sync may commit
     try:
-        if not exists(conn):
+        if not exists(conn, roll_up):
             return False
-        if not conn.execute(_STAMPED).fetchone()[0]:
+        if not conn.execute(roll_up.stamped).fetchone()[0]:
             return False
-        (rolled,) = conn.execute(f"SELECT coalesce(sum(requests), 0) FROM {TABLE}").fetchone()
+        (rolled,) = conn.execute(
+            f"SELECT coalesce(sum({roll_up.count}), 0) FROM {roll_up.table}"
+        ).fetchone()
         (rows,) = conn.execute("SELECT count(*) FROM generations").fetchone()
         return rolled == rows
     finally:
@@ -114,21 +258,21 @@ def in_step(conn: sqlite3.Connection) -> bool:
             conn.execute("COMMIT")
 
 
-def rebuild(conn: sqlite3.Connection) -> bool:
+def rebuild(conn: sqlite3.Connection, roll_up: RollUp = SPEND) -> bool:
     """(Re)fill the roll-up from every generation; False when a write came in between.
 
     The groups are computed from a read snapshot into a temporary table (seconds on a big
     cache, without holding the write lock a sync needs), then copied in a short write
     transaction, if the cache has not changed meanwhile.
     """
-    scratch = "temp.spend_rollup_build"
+    scratch = f"temp.{roll_up.table}_build"
     conn.execute(f"DROP TABLE IF EXISTS {scratch}")
     # any commit by another connection from here on changes data_version: then the groups
     # below may miss a revision, and they are thrown away
     (version,) = conn.execute("PRAGMA data_version").fetchone()
     conn.execute("BEGIN")
     try:
-        conn.execute(f"CREATE TABLE {scratch} AS " + _GROUPS.format(sign=1, where=""))
+        conn.execute(f"CREATE TABLE {scratch} AS " + _groups(roll_up, 1, ""))
     finally:
         conn.execute("COMMIT")
     try:
@@ -137,13 +281,10 @@ def rebuild(conn: sqlite3.Connection) -> bool:
             if conn.execute("PRAGMA data_version").fetchone()[0] != version:
                 conn.execute("ROLLBACK")
                 return False
-            conn.execute(_CREATE)
-            conn.execute(f"DELETE FROM {TABLE}")
-            conn.execute(
-                f"INSERT INTO {TABLE}(bucket, model, requests, tokens, cost_nanos) "
-                f"SELECT * FROM {scratch}"
-            )
-            conn.execute(_STAMP)
+            conn.execute(roll_up.create)
+            conn.execute(f"DELETE FROM {roll_up.table}")
+            conn.execute(f"INSERT INTO {roll_up.table} SELECT * FROM {scratch}")
+            conn.execute(roll_up.stamp)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -154,17 +295,17 @@ def rebuild(conn: sqlite3.Connection) -> bool:
     return True
 
 
-def ensure(conn: sqlite3.Connection) -> bool:
+def ensure(conn: sqlite3.Connection, roll_up: RollUp = SPEND) -> bool:
     """Rebuild the roll-up if it is missing or out of step; True when it is usable now.
 
     Takes seconds on a big cache (run it off the UI thread). A write meanwhile, a writer
     holding the cache past the busy timeout or a read-only file leave it as it is: the
     figures are then computed from the rows, and the next call tries again.
     """
-    if in_step(conn):
+    if in_step(conn, roll_up):
         return True
     try:
-        return rebuild(conn)
+        return rebuild(conn, roll_up)
     except sqlite3.OperationalError:
         return False
 

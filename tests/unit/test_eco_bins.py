@@ -7,7 +7,8 @@ import sqlite3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lowdash_desktop.eco.impact import _BIN_BITS, _bin_sql
+from lowdash_desktop.store.rollup import BIN_BITS as _BIN_BITS
+from lowdash_desktop.store.rollup import bin_sql as _bin_sql
 
 
 def keep_top_bits(x: int) -> int:

@@ -11,6 +11,7 @@ import pytest
 
 from lowdash_desktop.eco import impact
 from lowdash_desktop.eco import methodology as eco
+from lowdash_desktop.store import rollup
 from lowdash_desktop.store.cache import Cache
 from lowdash_desktop.store.rows import GENERATION_COLUMNS
 
@@ -283,3 +284,150 @@ def test_the_two_queries_on_two_connections_give_the_one_connection_report(cache
     assert split.generations == single.generations == 300
     assert split.as_json() == single.as_json()
     assert sum(split.actual_per_day_wh) == pytest.approx(split.actual.energy_wh.value)
+
+
+# -- the eco roll-up -----------------------------------------------------------------------
+COLS = {c: i for i, c in enumerate(GENERATION_COLUMNS)}
+
+
+def varied_row(i: int, rng: random.Random, revision: int = 1) -> tuple:
+    """Any kind of row the platform sends: unknown models and regions, no figures, no
+    latency, no tokens, empty strings for unknown, other methodology versions and caveats."""
+    r = list(row(
+        i, model=rng.choice(["small", "big", "guess", "mystery"]),
+        provider=rng.choice(["prov", "other", "elsewhere"]),
+        region=rng.choice(["eu", "us", "mars"]), tokens=rng.choice([0, 1, 37, 480, 2000]),
+        latency_ms=rng.choice([None, 90, 1500, 42_000]), age_ms=rng.randint(0, 45 * DAY),
+        stored=rng.random() < 0.8, grid=rng.choice([None, 120.0, 300.0]),
+        version=rng.choice([eco.METHOD_VERSION, "ecologits-0.6"]),
+    ))
+    r[COLS["revision"]] = revision
+    if rng.random() < 0.1:
+        r[COLS["resolved_model"]] = rng.choice(["", None])
+    if rng.random() < 0.1:
+        r[COLS["region"]] = rng.choice(["", None])
+    if rng.random() < 0.2:
+        r[COLS["confidence"]] = "low"
+        r[COLS["caveats"]] = json.dumps(["grid intensity from a yearly average"])
+    return tuple(r)
+
+
+def same_report(a: dict, b: dict, path: str = "") -> None:
+    """Equal reports: floats to 1e-9 (sums added up in another order), the rest exactly."""
+    if isinstance(a, dict):
+        assert a.keys() == b.keys(), path
+        for key in a:
+            if key != "elapsed_ms":
+                same_report(a[key], b[key], f"{path}.{key}")
+    elif isinstance(a, list):
+        assert len(a) == len(b), path
+        for k, (x, y) in enumerate(zip(a, b, strict=True)):
+            same_report(x, y, f"{path}[{k}]")
+    elif isinstance(a, float):
+        assert a == pytest.approx(b, rel=1e-9, abs=1e-12), path
+    else:
+        assert a == b, path
+
+
+@pytest.fixture
+def grouped_rows(monkeypatch) -> list[int]:
+    """Counts the reports grouped from the rows, not read from the eco roll-up."""
+    calls: list[int] = []
+    from_rows = impact._from_rows
+
+    def counted(*args):
+        calls.append(1)
+        return from_rows(*args)
+
+    monkeypatch.setattr(impact, "_from_rows", counted)
+    return calls
+
+
+@pytest.mark.parametrize("days,now_ms", [
+    (30, NOW), (1, NOW), (7, NOW - NOW % DAY), (60, NOW - NOW % DAY + 1), (1, NOW - NOW % DAY),
+    (60, NOW - DAY // 3),
+])
+def test_eco_report_from_the_roll_up_equals_the_one_from_the_rows(
+    cache, grouped_rows, days, now_ms
+):
+    rng = random.Random(days * 7 + now_ms % 13)
+    revision: dict[int, int] = {}
+    for page in range(8):  # new ids, revisions that move rows in time and model, replays
+        rows = []
+        for i in rng.sample(range(900), 150):
+            if i in revision and rng.random() < 0.2:
+                rows.append(varied_row(i, random.Random(i * 31 + revision[i]), revision[i]))
+                continue
+            revision[i] = revision.get(i, 0) + 1
+            rows.append(varied_row(i, random.Random(i * 31 + revision[i]), revision[i]))
+        cache.apply_page(rows, [], f"c{page}")
+    assert rollup.in_step(cache.conn, rollup.ECO)
+    ref = impact.reference_from_cache(cache)
+    from_roll_up = impact.compute(cache.conn, ref, "big", days, now_ms)
+    assert not grouped_rows, "the roll-up answered"
+    cache.conn.execute(f"DROP TABLE {rollup.ECO.table}")
+    from_rows = impact.compute(cache.conn, ref, "big", days, now_ms)
+    assert grouped_rows
+    assert from_rows.generations > 0 and from_rows.caveats
+    same_report(from_roll_up.as_json(), from_rows.as_json())
+    assert from_roll_up.day_labels == from_rows.day_labels
+
+
+def test_the_eco_roll_up_stays_exact_through_revisions_and_replays(cache):
+    rng = random.Random(5)
+    revision: dict[int, int] = {}
+    for page in range(20):
+        rows = []
+        for i in rng.sample(range(300), 30):
+            if i not in revision or rng.random() > 0.3:
+                revision[i] = revision.get(i, 0) + 1
+            rows.append(varied_row(i, random.Random(i * 17 + revision[i]), revision[i]))
+        cache.apply_page(rows, [], f"c{page}")
+        kept = {r[:8]: r[8:] for r in cache.conn.execute(
+            f"SELECT * FROM {rollup.ECO.table} WHERE requests <> 0")}
+        scratch = {r[:8]: r[8:] for r in cache.conn.execute(rollup.ECO.groups.format(
+            sign=1, where=""))}
+        assert kept.keys() == scratch.keys(), f"after page {page}"
+        for key, sums in kept.items():
+            assert sums == pytest.approx(scratch[key], rel=1e-9, abs=1e-9), key
+        assert rollup.in_step(cache.conn, rollup.ECO)
+
+
+def test_an_eco_roll_up_out_of_step_is_not_read_and_is_rebuilt(cache, grouped_rows):
+    rng = random.Random(8)
+    cache.apply_page([varied_row(i, rng) for i in range(200)], [], "c1")
+    before = impact.report_from_cache(cache, 30, now_ms=NOW)
+    (revised,) = cache.conn.execute(  # one the figures count, in the window
+        "SELECT id FROM generations WHERE resolved_model = 'small' AND energy_wh IS NOT NULL "
+        "AND created_at > ? LIMIT 1", (NOW - 29 * DAY,)).fetchone()
+    with cache.transaction() as conn:  # an older Lowdash: revises a row, moves the cursor
+        conn.execute("UPDATE generations SET completion_tokens = completion_tokens + 500, "
+                     "revision = 2 WHERE id = ?", (revised,))
+        conn.execute("UPDATE meta SET value = 'c2' WHERE key = 'feed_cursor'")
+    assert not rollup.in_step(cache.conn, rollup.ECO), "same row count, yet out of step"
+    stale = impact.compute(cache.conn, impact.reference_from_cache(cache), "big", 30, NOW)
+    assert grouped_rows == [1], "the rows answered"
+    after = impact.report_from_cache(cache, 30, now_ms=NOW)  # rebuilds it first
+    assert rollup.in_step(cache.conn, rollup.ECO) and grouped_rows == [1]
+    same_report(after.as_json(), stale.as_json())
+    assert after.tokens - before.tokens == 500
+
+
+def test_a_cache_from_before_the_eco_roll_up_gets_it_from_the_eco_worker(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    old, _ = Cache.open(path)
+    old.save_snapshot("models", MODELS)
+    old.save_snapshot("methodology", METHOD)
+    rng = random.Random(4)
+    old.apply_page([varied_row(i, rng) for i in range(120)], [], "c1")
+    old.conn.execute(f"DROP TABLE {rollup.ECO.table}")  # as written before the eco roll-up
+    old.close()
+    again, _ = Cache.open(path)
+    assert not rollup.exists(again.conn, rollup.ECO), "not added up at open, on the UI thread"
+    assert rollup.in_step(again.conn), "the spend roll-up is untouched"
+    report = impact.report_from_cache(again, 30, baseline="big", now_ms=NOW)
+    assert rollup.in_step(again.conn, rollup.ECO)
+    again.apply_page([varied_row(i, rng, revision=2) for i in range(60)], [], "c2")
+    assert rollup.in_step(again.conn, rollup.ECO), "kept by the next pages"
+    assert report.generations > 0
+    again.close()

@@ -149,11 +149,11 @@ def test_a_rebuild_gives_up_when_a_page_lands_while_it_adds_up(cache, monkeypatc
         return bucket
 
     cache.conn.create_function("land", 1, land_a_page)
-    adding_up = rollup._GROUPS.replace(
+    adding_up = rollup.SPEND.groups.replace(
         f"SELECT created_at / {rollup.BUCKET_MS}", f"SELECT land(created_at / {rollup.BUCKET_MS})"
     )
     with monkeypatch.context() as patched:
-        patched.setattr(rollup, "_GROUPS", adding_up)
+        patched.setattr(rollup.SPEND, "groups", adding_up)
         assert rollup.rebuild(cache.conn) is False
     assert landed and not rollup.exists(cache.conn)
     assert rollup.rebuild(cache.conn) is True
