@@ -106,7 +106,7 @@ class Cache:
                 conn.executemany(_INSERT_GENERATION, rows)
                 changed = conn.total_changes - before
 
-            rollup.apply_page(conn, [row[0] for row in rows], upsert)
+            kept = rollup.apply_page(conn, [row[0] for row in rows], upsert)
             received = now_ms()
             conn.executemany(
                 "INSERT INTO quarantine(received_at, record_id, reason, record) "
@@ -115,7 +115,7 @@ class Cache:
             )
             if next_cursor:
                 self._set_meta(conn, FEED_CURSOR, next_cursor)
-            rollup.stamp(conn)
+            rollup.stamp(conn, kept)
         return changed
 
     def mark_synced(self, error: str | None = None) -> None:

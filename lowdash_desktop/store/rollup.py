@@ -213,28 +213,31 @@ def _add_page(conn: sqlite3.Connection, roll_up: RollUp, ids_json: str, sign: in
     conn.execute(roll_up.add.format(groups=_groups(roll_up, sign, _PAGE_IDS)), (ids_json,))
 
 
-def apply_page(conn: sqlite3.Connection, ids: Sequence[str], upsert) -> None:
+def apply_page(conn: sqlite3.Connection, ids: Sequence[str], upsert) -> list[RollUp]:
     """Run `upsert()` (the page's write) with the roll-ups kept in step; inside a transaction.
 
-    Call `stamp()` after the page's feed cursor is saved, in the same transaction.
+    Returns the roll-ups kept: those in step with the feed cursor before the page. One that
+    lags it (pages stored by a Lowdash that did not keep it) stays as it is, for a rebuild:
+    adding this page to it would not make it right. Pass them to `stamp()` after the page's
+    feed cursor is saved, in the same transaction.
     """
-    kept = [r for r in ALL if exists(conn, r)] if ids else []
-    if not kept:
+    kept = [r for r in ALL if exists(conn, r) and conn.execute(r.stamped).fetchone()[0]]
+    if not kept or not ids:
         upsert()
-        return
+        return kept
     ids_json = json.dumps(list(ids))
     for roll_up in kept:
         _add_page(conn, roll_up, ids_json, -1)  # what these ids counted for before
     upsert()
     for roll_up in kept:
         _add_page(conn, roll_up, ids_json, +1)  # and what they count for now
+    return kept
 
 
-def stamp(conn: sqlite3.Connection) -> None:
-    """Note that the roll-ups are in step with the saved feed cursor (inside the write)."""
-    for roll_up in ALL:
-        if exists(conn, roll_up):
-            conn.execute(roll_up.stamp)
+def stamp(conn: sqlite3.Connection, kept: Sequence[RollUp]) -> None:
+    """Note that the roll-ups `apply_page` kept are in step with the saved feed cursor."""
+    for roll_up in kept:
+        conn.execute(roll_up.stamp)
 
 
 def in_step(conn: sqlite3.Connection, roll_up: RollUp = SPEND) -> bool:

@@ -111,6 +111,25 @@ def test_pages_stored_by_an_older_lowdash_are_noticed(cache):
     assert rollup.ensure(cache.conn) and rolled(cache.conn) == from_scratch(cache.conn)
 
 
+def test_pages_after_an_older_lowdash_s_do_not_make_a_stale_roll_up_look_right(cache):
+    rng = random.Random(4)
+    cache.apply_page([row(i, 1, rng) for i in range(50)], [], "c1")
+    with cache.transaction() as conn:  # an older version revises a cost and moves the cursor
+        conn.execute("UPDATE generations SET cost_nanos = cost_nanos + 5, revision = 2 "
+                     "WHERE id = 'gen_00007'")
+        conn.execute("UPDATE meta SET value = 'c2' WHERE key = 'feed_cursor'")
+    cache.apply_page([row(i, 1, rng) for i in range(50, 60)], [], "c3")  # then this one
+    cache.apply_page([], [], "c4")
+    for roll_up in rollup.ALL:
+        assert not rollup.in_step(cache.conn, roll_up), roll_up
+    assert rollup.spend_rows(cache.conn, 0, 10 * rollup.BUCKET_MS, None) is None
+    for roll_up in rollup.ALL:
+        assert rollup.ensure(cache.conn, roll_up)
+    assert rolled(cache.conn) == from_scratch(cache.conn)
+    cache.apply_page([row(i, 2, rng) for i in range(55, 65)], [], "c5")
+    assert rollup.in_step(cache.conn) and rolled(cache.conn) == from_scratch(cache.conn)
+
+
 def test_a_big_cache_from_before_the_roll_up_opens_without_it_then_gets_it(
     tmp_path, monkeypatch
 ):
