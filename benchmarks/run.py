@@ -328,15 +328,41 @@ def bench_csv(cache: Path, repeats: int) -> list[Figure]:
     return [figure]
 
 
+# -- eco panel -----------------------------------------------------------------------------
+def bench_eco(cache: Path, repeats: int) -> list[Figure]:
+    """Not a target of the issue: the eco panel's report over the last 30 days of the cache
+    (read from the eco roll-up), next to SQLite grouping those days' rows the way the report
+    needs them, the floor of computing it from the rows."""
+    from lowdash_desktop.eco import impact
+    from lowdash_desktop.store.cache import Cache
+
+    figure = Figure("eco panel: 30-day report", "s", "informative (baseline: raw grouping)",
+                    lambda o, b: None)
+    conn = sqlite3.connect(cache)
+    end_ms = conn.execute("SELECT max(created_at) FROM generations").fetchone()[0] + 1
+    window = (end_ms - 30 * 86_400_000, end_ms)
+    eco_cache = Cache.open_reader(cache)
+    try:
+        for _ in range(repeats):
+            figure.base.append(timed(lambda: conn.execute(impact.GROUP_SQL, window).fetchall()))
+            figure.ours.append(timed(lambda: impact.report_from_cache(eco_cache, 30, None,
+                                                                      end_ms)))
+    finally:
+        eco_cache.close()
+        conn.close()
+    return [figure]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="100,000 rows instead of 1,000,000")
     parser.add_argument("-n", type=int, help="cache size (default 1,000,000)")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--only", help="comma list: start,table,sync,ui,csv")
+    parser.add_argument("--only", help="comma list: start,table,sync,ui,csv,eco")
     args = parser.parse_args(argv)
     n = args.n or (100_000 if args.quick else 1_000_000)
-    only = set(args.only.split(",")) if args.only else {"start", "table", "sync", "ui", "csv"}
+    only = (set(args.only.split(",")) if args.only
+            else {"start", "table", "sync", "ui", "csv", "eco"})
     cache = bench_cache(n)
     figures: list[Figure] = []
     if "start" in only:
@@ -349,6 +375,8 @@ def main(argv: list[str] | None = None) -> int:
         figures += bench_responsiveness(100_000 if n >= 100_000 else n, args.repeats)
     if "csv" in only:
         figures += bench_csv(cache, args.repeats)
+    if "eco" in only:
+        figures += bench_eco(cache, args.repeats)
     print(f"\nmachine: {platform.platform()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}; cache {n:,} generations")
     print(f"{'figure':44} {'ours':>10} {'baseline':>10} {'ratio':>7}  target")

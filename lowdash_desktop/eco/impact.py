@@ -201,7 +201,7 @@ def _iso(ms: int) -> str:
 _GROUP_SUMS = rollup.ECO_SUMS.replace("{sign} * ", "")
 GROUP_SQL = f"""
 SELECT m, p, r, bin, {_GROUP_SUMS}
-FROM ({rollup.ECO_ROWS.format(where="WHERE created_at >= ? AND created_at < ?")})
+FROM ({rollup.eco_rows("WHERE created_at >= ? AND created_at < ?", keys=False)})
 GROUP BY m, p, r, bin
 """
 
