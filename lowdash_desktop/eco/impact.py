@@ -216,26 +216,44 @@ FROM generations WHERE created_at >= ? AND created_at < ?
 GROUP BY 1, 2, 3, 7, 8, 9
 """
 
-# From the eco roll-up: its groups for the UTC days wholly inside the window, summed per
-# (model, provider, region, bin) and per day; and the same groups computed from the rows for
-# the parts of a day at either end (two (start, end) ranges in ms; (0, 0) for none).
+# From the eco roll-up: its groups for the UTC days wholly inside the window, and the rows of
+# the parts of a day at either end (two (start, end) ranges in ms; (0, 0) for none), added up
+# in SQL into GROUP_SQL's and DAY_SQL's rows. (Merging them in Python instead held ~5 MB more
+# of small objects at the peak, which stayed resident: freed amid the start-up's imports.)
+_EDGES = "WHERE (created_at >= ? AND created_at < ?) OR (created_at >= ? AND created_at < ?)"
 ROLLUP_GROUP_SQL = f"""
-SELECT model, provider, region, bin, sum(requests), sum(tokens), sum(latency_ms),
-       sum(zero_tokens), sum(energy_wh), sum(energy_wh_low), sum(energy_wh_high), sum(carbon_g),
-       sum(carbon_g_low), sum(carbon_g_high), sum(no_energy), sum(no_energy_tokens),
-       sum(grid_sum), sum(grid_n)
-FROM {rollup.ECO.table} WHERE day >= ? AND day < ? AND requests <> 0
-GROUP BY model, provider, region, bin
+SELECT m, p, r, bin, sum(n), sum(t), sum(lat), sum(z), sum(e), sum(el), sum(eh), sum(c),
+       sum(cl), sum(ch), sum(nn), sum(tn), sum(gs), sum(gn)
+FROM (
+    SELECT nullif(model, '') AS m, nullif(provider, '') AS p, nullif(region, '') AS r, bin,
+           requests AS n, tokens AS t, latency_ms AS lat, zero_tokens AS z, energy_wh AS e,
+           energy_wh_low AS el, energy_wh_high AS eh, carbon_g AS c, carbon_g_low AS cl,
+           carbon_g_high AS ch, no_energy AS nn, no_energy_tokens AS tn, grid_sum AS gs,
+           grid_n AS gn
+    FROM {rollup.ECO.table} WHERE day >= ? AND day < ? AND requests <> 0
+    UNION ALL
+    SELECT m, p, r, bin, {_GROUP_SUMS}
+    FROM ({rollup.eco_rows(_EDGES, keys=False)})
+    GROUP BY m, p, r, bin
+)
+GROUP BY m, p, r, bin
 """
 ROLLUP_DAY_SQL = f"""
-SELECT day, model, provider, sum(tokens), sum(energy_wh), sum(no_energy_tokens), version,
-       confidence, caveats, sum(requests)
-FROM {rollup.ECO.table} WHERE day >= ? AND day < ? AND requests <> 0
-GROUP BY day, model, provider, version, confidence, caveats
-"""
-EDGE_SQL = rollup.ECO.groups.format(
-    sign=1, where="WHERE (created_at >= ? AND created_at < ?) OR (created_at >= ? AND created_at < ?)"
+SELECT day - ?, m, p, sum(t), sum(e), sum(tn), v, conf, cav, sum(n)
+FROM (
+    SELECT day, nullif(model, '') AS m, nullif(provider, '') AS p, tokens AS t,
+           energy_wh AS e, no_energy_tokens AS tn, nullif(version, '') AS v,
+           nullif(confidence, '') AS conf, nullif(caveats, '') AS cav, requests AS n
+    FROM {rollup.ECO.table} WHERE day >= ? AND day < ? AND requests <> 0
+    UNION ALL
+    SELECT created_at / {DAY_MS}, nullif(resolved_model, ''), nullif(provider, ''),
+           completion_tokens, energy_wh,
+           CASE WHEN energy_wh IS NULL THEN completion_tokens ELSE 0 END,
+           nullif(methodology_version, ''), nullif(confidence, ''), nullif(caveats, ''), 1
+    FROM generations {_EDGES}
 )
+GROUP BY 1, 2, 3, 7, 8, 9
+"""
 
 
 def _from_rollup(
@@ -248,58 +266,30 @@ def _from_rollup(
         edges = (start_ms, whole[0] * DAY_MS, whole[1] * DAY_MS, end_ms)
     else:
         whole, edges = (0, 0), (start_ms, end_ms, 0, 0)
-    # the roll-up's two reads on a second connection, pinned to the same snapshot, while this
-    # one groups the part days (SQLite releases the GIL while it works)
+    day_query = (first_day, *whole, *edges)
+    # the per-day query on a second connection pinned to the same snapshot, beside the
+    # grouping one (SQLite releases the GIL while it works)
     readers = pinned_readers(conn, 1)
     own = readers is None and not conn.in_transaction
     if own:
-        conn.execute("BEGIN")  # the check and every read in one snapshot
+        conn.execute("BEGIN")  # the check and both reads in one snapshot
     try:
         if not rollup.in_step(conn, rollup.ECO):
             return None
-
-        def read_rollup(c: sqlite3.Connection) -> tuple[list, list]:
-            return (c.execute(ROLLUP_GROUP_SQL, whole).fetchall(),
-                    c.execute(ROLLUP_DAY_SQL, whole).fetchall())
-
-        if readers:
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="eco-rollup") as pool:
-                ahead = pool.submit(read_rollup, readers[0])
-                edge_rows = conn.execute(EDGE_SQL, edges).fetchall()
-                group_rows, day_rows = ahead.result()
-        else:
-            group_rows, day_rows = read_rollup(conn)
-            edge_rows = conn.execute(EDGE_SQL, edges).fetchall()
+        if not readers:
+            return (conn.execute(ROLLUP_GROUP_SQL, (*whole, *edges)).fetchall(),
+                    conn.execute(ROLLUP_DAY_SQL, day_query).fetchall())
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="eco-rollup") as pool:
+            ahead = pool.submit(
+                lambda: readers[0].execute(ROLLUP_DAY_SQL, day_query).fetchall()
+            )
+            rows = conn.execute(ROLLUP_GROUP_SQL, (*whole, *edges)).fetchall()
+            return rows, ahead.result()  # leaving the block waits for the thread either way
     finally:
         if readers:
             readers[0].close()
         if (own or readers) and conn.in_transaction:
             conn.execute("ROLLBACK")
-    return _merged(group_rows, day_rows, edge_rows, first_day)
-
-
-def _merged(group_rows: list, day_rows: list, edge_rows: list, first_day: int
-            ) -> tuple[list, list]:
-    """The roll-up's sums with those of the part days added, shaped as GROUP_SQL's and
-    DAY_SQL's rows ('' read as unknown)."""
-    groups = {tuple(row[:4]): list(row[4:]) for row in group_rows}
-    days = {(d, m, p, v, conf, cav): [t, e, tn, n]
-            for d, m, p, t, e, tn, v, conf, cav, n in day_rows}
-    for d, m, p, r, b, v, conf, cav, *sums in edge_rows:
-        group = groups.setdefault((m, p, r, b), [0] * len(sums))
-        for i, value in enumerate(sums):
-            group[i] += value
-        n, t, _lat, _z, e, *_rest, tn, _gs, _gn = sums
-        day = days.setdefault((d, m, p, v, conf, cav), [0, 0.0, 0, 0])
-        day[0] += t
-        day[1] += e
-        day[2] += tn
-        day[3] += n
-    rows = [(m or None, p or None, r or None, b, *sums)
-            for (m, p, r, b), sums in groups.items() if sums[0]]
-    per_day = [(d - first_day, m or None, p or None, t, e, tn, v or None, conf or None,
-                cav or None, n) for (d, m, p, v, conf, cav), (t, e, tn, n) in days.items() if n]
-    return rows, per_day
 
 
 def _from_rows(
