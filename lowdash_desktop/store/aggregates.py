@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -121,17 +120,34 @@ def latest_currency(conn: sqlite3.Connection) -> str:
     return row[0] if row else ""
 
 
+def _day_index_sql(column: str, bounds: list[int]) -> str:
+    """SQL: the index i of the day [bounds[i], bounds[i + 1]) that holds `column` (ms), or -1.
+
+    Found by bisection: about five comparisons a row for 30 days instead of fifteen.
+    """
+
+    def pick(low: int, high: int) -> str:  # column lies in [bounds[low], bounds[high])
+        if high - low == 1:
+            return str(low)
+        mid = (low + high) // 2
+        return f"CASE WHEN {column} < {bounds[mid]} THEN {pick(low, mid)} ELSE {pick(mid, high)} END"
+
+    return (f"CASE WHEN {column} < {bounds[0]} OR {column} >= {bounds[-1]} THEN -1 "
+            f"ELSE {pick(0, len(bounds) - 1)} END")
+
+
 def _spend_rows(
     conn: sqlite3.Connection, bounds: list[int], flt: HistoryFilter
 ) -> list[tuple[int, str | None, int, int, int]]:
-    """(quarter-hour bucket, model, requests, tokens, cost nanos) between the outer bounds."""
+    """(day index, model, requests, tokens, cost nanos) for the days between `bounds`, added
+    up by SQLite (from the spend roll-up when the filter allows it)."""
     if not (flt.provider or flt.region or flt.key_id):  # the roll-up's dimensions
-        rows = rollup.spend_rows(conn, bounds[0], bounds[-1], flt.model)
+        rows = rollup.spend_rows(conn, bounds, flt.model, _day_index_sql)
         if rows is not None:
             return rows
     where, params = flt.with_(start_ms=bounds[0], end_ms=bounds[-1], text=None).where()
     return conn.execute(
-        f"SELECT created_at / {BUCKET_MS}, resolved_model, count(*), "
+        f"SELECT {_day_index_sql('created_at', bounds)}, resolved_model, count(*), "
         f"coalesce(sum(total_tokens), 0), coalesce(sum(cost_nanos), 0) "
         f"FROM generations{where} GROUP BY 1, 2",
         params,
@@ -143,8 +159,7 @@ def _fold_daily(rows: list, first: date, bounds: list[int], top_n: int) -> Daily
     per_model: dict[str, list[int]] = {}
     tokens = [0] * len(days)
     requests = [0] * len(days)
-    for bucket, model, n, tok, cost in rows:
-        index = bisect_right(bounds, bucket * BUCKET_MS) - 1
+    for index, model, n, tok, cost in rows:
         if not 0 <= index < len(days):
             continue
         per_model.setdefault(model or "—", [0] * len(days))[index] += cost
@@ -160,11 +175,11 @@ def _fold_daily(rows: list, first: date, bounds: list[int], top_n: int) -> Daily
     return DailySpend(days, series, tokens, requests)
 
 
-def _fold_models(rows: list, since_ms: int) -> list[ModelFigures]:
-    """by_model() over the rows from `since_ms` on (bucket starts are 15-minute aligned)."""
+def _fold_models(rows: list, since_index: int) -> list[ModelFigures]:
+    """by_model() over the days from the one at `since_index` on."""
     totals: dict[str | None, list[int]] = {}
-    for bucket, model, n, tok, cost in rows:
-        if bucket * BUCKET_MS >= since_ms:
+    for index, model, n, tok, cost in rows:
+        if index >= since_index:
             acc = totals.setdefault(model, [0, 0, 0])
             acc[0] += n
             acc[1] += tok
@@ -197,9 +212,9 @@ def dashboard(conn: sqlite3.Connection, query: DashboardQuery) -> DashboardFigur
         bounds = day_bounds(spend_first, today, query.utc)
         rows = _spend_rows(conn, bounds, query.scope)
         spend = _fold_daily(rows, spend_first, bounds, query.top_n)
-        if query.scope.model is None and bounds[0] <= top_start:
+        if query.scope.model is None and top_start in bounds:
             # the spend rows already cover the top-models window: one scan serves both
-            top = _fold_models(rows, top_start)
+            top = _fold_models(rows, bounds.index(top_start))
         else:
             top = by_model(conn, _scoped(query.scope, top_start, tomorrow_ms, False))
         currency = latest_currency(conn)

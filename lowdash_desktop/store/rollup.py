@@ -7,7 +7,7 @@ to sort into groups after every sync that brings anything:
   top-models docks (2 s of grouping; ~70k roll-up rows for the same 30 days);
 - eco (`ECO`): per UTC day, model, provider, region, latency-per-token bin and the platform's
   methodology version, confidence and caveats, the sums the eco figures are made of (5 s of
-  grouping; ~45k roll-up rows for 30 days).
+  grouping; ~50k roll-up rows for 30 days).
 
 They are derived data, kept exact by the only writer of generations, `Cache.apply_page`:
 inside the page's transaction it takes out what the page's ids contributed before the upsert
@@ -325,18 +325,20 @@ def ensure(conn: sqlite3.Connection, roll_up: RollUp = SPEND) -> bool:
 
 
 def spend_rows(
-    conn: sqlite3.Connection, start_ms: int, end_ms: int, model: str | None
+    conn: sqlite3.Connection, bounds: list[int], model: str | None, day_index_sql
 ) -> list[tuple[int, str | None, int, int, int]] | None:
-    """(bucket, model, requests, tokens, cost nanos) for [start_ms, end_ms), as the scan
-    over generations gives them; None when the roll-up cannot answer (then scan)."""
-    if start_ms % BUCKET_MS or end_ms % BUCKET_MS or not in_step(conn):
+    """(day index, model, requests, tokens, cost nanos) for the days between `bounds` (ms, on
+    quarter hours), as the scan over generations gives them; None when the roll-up cannot
+    answer (then scan). `day_index_sql(column, bounds)` is the SQL of a time's day index."""
+    if any(b % BUCKET_MS for b in bounds) or not in_step(conn):
         return None
     sql = (
-        f"SELECT bucket, nullif(model, ''), requests, tokens, cost_nanos FROM {TABLE} "
+        f"SELECT {day_index_sql(f'bucket * {BUCKET_MS}', bounds)}, nullif(model, ''), "
+        f"sum(requests), sum(tokens), sum(cost_nanos) FROM {TABLE} "
         "WHERE bucket >= ? AND bucket < ? AND requests <> 0"
     )
-    params: list = [start_ms // BUCKET_MS, end_ms // BUCKET_MS]
+    params: list = [bounds[0] // BUCKET_MS, bounds[-1] // BUCKET_MS]
     if model:
         sql += " AND model = ?"
         params.append(model)
-    return conn.execute(sql, params).fetchall()
+    return conn.execute(sql + " GROUP BY 1, 2", params).fetchall()

@@ -62,8 +62,8 @@ class DashboardModel(QObject):
 
     @property
     def pending(self) -> bool:
-        """True while the newest refresh has not answered yet."""
-        return self._seq in self._calls
+        """True while the newest refresh has not answered yet (or waits for the first paint)."""
+        return self._seq in self._calls or "figures" in self._wanted
 
     def query(self) -> aggregates.DashboardQuery:
         return aggregates.DashboardQuery(
