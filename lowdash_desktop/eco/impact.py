@@ -198,21 +198,30 @@ def _iso(ms: int) -> str:
 
 # Per (model, provider, region, latency-per-token bin), over all days: the sums passes 1 to 3
 # read. The grid intensity comes as a sum and a count: its mean over the rows.
-_GROUP_SUMS = rollup.ECO_SUMS.replace("{sign} * ", "")
+_GROUP_SUMS = rollup.ECO_SUMS.format(sign=1)
 GROUP_SQL = f"""
 SELECT m, p, r, bin, {_GROUP_SUMS}
 FROM ({rollup.eco_rows("WHERE created_at >= ? AND created_at < ?", keys=False)})
 GROUP BY m, p, r, bin
 """
 
+
+def _day_rows(where: str) -> str:
+    """SQL of the generations picked by `where` as the per-day query adds them up."""
+    return f"""
+    SELECT created_at / {DAY_MS} AS day, nullif(resolved_model, '') AS m,
+           nullif(provider, '') AS p, completion_tokens AS t, energy_wh AS e,
+           CASE WHEN energy_wh IS NULL THEN completion_tokens ELSE 0 END AS tn,
+           nullif(methodology_version, '') AS v, nullif(confidence, '') AS conf,
+           nullif(caveats, '') AS cav, 1 AS n
+    FROM generations {where}"""
+
+
 # Per day only (model, provider) is kept: the chart spreads each pair's baseline over the days
 # by its tokens, so the days add up exactly to the totals.
 DAY_SQL = f"""
-SELECT (created_at / {DAY_MS}) - ? AS day, nullif(resolved_model, ''), nullif(provider, ''),
-       sum(completion_tokens), sum(energy_wh),
-       sum(CASE WHEN energy_wh IS NULL THEN completion_tokens ELSE 0 END),
-       nullif(methodology_version, ''), nullif(confidence, ''), nullif(caveats, ''), count(*)
-FROM generations WHERE created_at >= ? AND created_at < ?
+SELECT day - ?, m, p, sum(t), sum(e), sum(tn), v, conf, cav, sum(n)
+FROM ({_day_rows("WHERE created_at >= ? AND created_at < ?")})
 GROUP BY 1, 2, 3, 7, 8, 9
 """
 
@@ -246,44 +255,31 @@ FROM (
            nullif(confidence, '') AS conf, nullif(caveats, '') AS cav, requests AS n
     FROM {rollup.ECO.table} WHERE day >= ? AND day < ? AND requests <> 0
     UNION ALL
-    SELECT created_at / {DAY_MS}, nullif(resolved_model, ''), nullif(provider, ''),
-           completion_tokens, energy_wh,
-           CASE WHEN energy_wh IS NULL THEN completion_tokens ELSE 0 END,
-           nullif(methodology_version, ''), nullif(confidence, ''), nullif(caveats, ''), 1
-    FROM generations {_EDGES}
+    {_day_rows(_EDGES)}
 )
 GROUP BY 1, 2, 3, 7, 8, 9
 """
 
 
-def _from_rollup(
-    conn: sqlite3.Connection, start_ms: int, end_ms: int, first_day: int
+def _read_both(
+    conn: sqlite3.Connection, group: tuple[str, tuple], day: tuple[str, tuple], check=None
 ) -> tuple[list, list] | None:
-    """The grouping and per-day rows from the eco roll-up and the part days at the ends;
-    None when the roll-up is not in step with the cache (then the rows are grouped)."""
-    whole = (-(-start_ms // DAY_MS), end_ms // DAY_MS)  # the UTC days wholly inside
-    if whole[0] < whole[1]:
-        edges = (start_ms, whole[0] * DAY_MS, whole[1] * DAY_MS, end_ms)
-    else:
-        whole, edges = (0, 0), (start_ms, end_ms, 0, 0)
-    day_query = (first_day, *whole, *edges)
-    # the per-day query on a second connection pinned to the same snapshot, beside the
-    # grouping one (SQLite releases the GIL while it works)
+    """The grouping query's rows and the per-day query's, read in one snapshot: the per-day
+    one on a second connection pinned to it, beside the grouping one (SQLite releases the GIL
+    while it works), or after it on `conn` when no second connection can be had. None when
+    `check(conn)` is false in that snapshot."""
     readers = pinned_readers(conn, 1)
     own = readers is None and not conn.in_transaction
     if own:
-        conn.execute("BEGIN")  # the check and both reads in one snapshot
+        conn.execute("BEGIN")
     try:
-        if not rollup.in_step(conn, rollup.ECO):
+        if check is not None and not check(conn):
             return None
         if not readers:
-            return (conn.execute(ROLLUP_GROUP_SQL, (*whole, *edges)).fetchall(),
-                    conn.execute(ROLLUP_DAY_SQL, day_query).fetchall())
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="eco-rollup") as pool:
-            ahead = pool.submit(
-                lambda: readers[0].execute(ROLLUP_DAY_SQL, day_query).fetchall()
-            )
-            rows = conn.execute(ROLLUP_GROUP_SQL, (*whole, *edges)).fetchall()
+            return conn.execute(*group).fetchall(), conn.execute(*day).fetchall()
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="eco-days") as pool:
+            ahead = pool.submit(lambda: readers[0].execute(*day).fetchall())
+            rows = conn.execute(*group).fetchall()
             return rows, ahead.result()  # leaving the block waits for the thread either way
     finally:
         if readers:
@@ -292,26 +288,33 @@ def _from_rollup(
             conn.execute("ROLLBACK")
 
 
+def _grouped(
+    conn: sqlite3.Connection, start_ms: int, end_ms: int, first_day: int
+) -> tuple[list, list]:
+    """The grouping and per-day rows: from the eco roll-up and the part days at the ends when
+    the roll-up is in step with the cache, else from the generations themselves."""
+    whole = (-(-start_ms // DAY_MS), end_ms // DAY_MS)  # the UTC days wholly inside
+    if whole[0] < whole[1]:
+        edges = (start_ms, whole[0] * DAY_MS, whole[1] * DAY_MS, end_ms)
+    else:
+        whole, edges = (0, 0), (start_ms, end_ms, 0, 0)
+    found = _read_both(
+        conn, (ROLLUP_GROUP_SQL, (*whole, *edges)), (ROLLUP_DAY_SQL, (first_day, *whole, *edges)),
+        check=lambda c: rollup.in_step(c, rollup.ECO),
+    )
+    if found is not None:
+        return found
+    return _from_rows(conn, start_ms, end_ms, first_day)
+
+
 def _from_rows(
     conn: sqlite3.Connection, start_ms: int, end_ms: int, first_day: int
 ) -> tuple[list, list]:
     """The grouping and per-day rows, grouped from the generations themselves."""
-    # The per-day query needs nothing from the grouping one: on a second connection pinned to
-    # the same snapshot, SQLite runs both at once (it releases the GIL while it works).
-    day_query = (first_day, start_ms, end_ms)
-    readers = pinned_readers(conn, 1)
-    if not readers:
-        rows = conn.execute(GROUP_SQL, (start_ms, end_ms)).fetchall()
-        return rows, conn.execute(DAY_SQL, day_query).fetchall()
-    try:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="eco-days") as pool:
-            ahead = pool.submit(lambda: readers[0].execute(DAY_SQL, day_query).fetchall())
-            rows = conn.execute(GROUP_SQL, (start_ms, end_ms)).fetchall()
-            return rows, ahead.result()  # leaving the block waits for the thread either way
-    finally:
-        readers[0].close()
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
+    found = _read_both(conn, (GROUP_SQL, (start_ms, end_ms)),
+                       (DAY_SQL, (first_day, start_ms, end_ms)))
+    assert found is not None  # no check to fail
+    return found
 
 
 @dataclass(slots=True)
@@ -426,8 +429,7 @@ def compute(
     elif not baseline_model:
         caveats.append("No baseline model is chosen (Settings → Eco baseline).")
 
-    found = _from_rollup(conn, start_ms, end_ms, first_day)
-    rows, day_rows = found if found is not None else _from_rows(conn, start_ms, end_ms, first_day)
+    rows, day_rows = _grouped(conn, start_ms, end_ms, first_day)
 
     # Pass 1: usage shapes per (model, provider, bin), over all days and regions: energy does
     # not depend on the region, and carbon is energy x the region's grid intensity.

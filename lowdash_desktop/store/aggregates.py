@@ -120,34 +120,18 @@ def latest_currency(conn: sqlite3.Connection) -> str:
     return row[0] if row else ""
 
 
-def _day_index_sql(column: str, bounds: list[int]) -> str:
-    """SQL: the index i of the day [bounds[i], bounds[i + 1]) that holds `column` (ms), or -1.
-
-    Found by bisection: about five comparisons a row for 30 days instead of fifteen.
-    """
-
-    def pick(low: int, high: int) -> str:  # column lies in [bounds[low], bounds[high])
-        if high - low == 1:
-            return str(low)
-        mid = (low + high) // 2
-        return f"CASE WHEN {column} < {bounds[mid]} THEN {pick(low, mid)} ELSE {pick(mid, high)} END"
-
-    return (f"CASE WHEN {column} < {bounds[0]} OR {column} >= {bounds[-1]} THEN -1 "
-            f"ELSE {pick(0, len(bounds) - 1)} END")
-
-
 def _spend_rows(
     conn: sqlite3.Connection, bounds: list[int], flt: HistoryFilter
 ) -> list[tuple[int, str | None, int, int, int]]:
     """(day index, model, requests, tokens, cost nanos) for the days between `bounds`, added
     up by SQLite (from the spend roll-up when the filter allows it)."""
     if not (flt.provider or flt.region or flt.key_id):  # the roll-up's dimensions
-        rows = rollup.spend_rows(conn, bounds, flt.model, _day_index_sql)
+        rows = rollup.spend_rows(conn, bounds, flt.model)
         if rows is not None:
             return rows
     where, params = flt.with_(start_ms=bounds[0], end_ms=bounds[-1], text=None).where()
     return conn.execute(
-        f"SELECT {_day_index_sql('created_at', bounds)}, resolved_model, count(*), "
+        f"SELECT {rollup.day_index_sql('created_at', bounds)}, resolved_model, count(*), "
         f"coalesce(sum(total_tokens), 0), coalesce(sum(cost_nanos), 0) "
         f"FROM generations{where} GROUP BY 1, 2",
         params,

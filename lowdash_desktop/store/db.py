@@ -336,9 +336,7 @@ def open_cache(path: Path) -> tuple[sqlite3.Connection, OpenReport]:
             if rows <= BUILD_AT_OPEN_MAX_ROWS:  # a big cache: the window builds them later
                 ensure_indexes(conn)
                 for roll_up in missing_rollups:
-                    # the eco roll-up takes ~10x longer to add up: unless the cache is empty,
-                    # the eco figures' worker builds it (eco.impact.report_from_cache)
-                    if roll_up is not rollup.ECO or rows == 0:
+                    if roll_up.at_open or rows == 0:
                         rollup.rebuild(conn, roll_up)
     except BaseException:
         conn.close()

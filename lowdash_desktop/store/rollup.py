@@ -39,16 +39,17 @@ class RollUp:
 
     `groups` is a SELECT giving the key columns then the value columns, in the table's order,
     with `{sign}` before each value and `{where}` for the rows it adds up; `count` is the
-    value column holding the number of generations.
+    value column holding the number of generations. `at_open`: quick enough to add up on the
+    UI thread when a smallish cache is opened without it (else its reader's worker builds it).
     """
 
     def __init__(self, table: str, create: str, key: Sequence[str], values: Sequence[str],
-                 count: str, groups: str, stamp_key: str) -> None:
+                 count: str, groups: str, stamp_key: str, at_open: bool) -> None:
         self.table = table
         self.create = create
         self.groups = groups
         self.count = count
-        self.stamp_key = stamp_key
+        self.at_open = at_open
         columns = ", ".join([*key, *values])
         sums = ", ".join(f"{v} = {v} + excluded.{v}" for v in values)
         self.add = (
@@ -94,6 +95,7 @@ CREATE TABLE IF NOT EXISTS spend_rollup (
         "FROM generations {where} GROUP BY 1, 2"
     ),
     stamp_key="rollup_cursor",
+    at_open=True,
 )
 TABLE = SPEND.table
 
@@ -117,6 +119,22 @@ def bin_sql(x: str) -> str:
         f"CASE WHEN {x} < {1 << BIN_BITS} THEN {x} WHEN {x} >= {1 << 40} THEN {x} "
         f"ELSE {level(BIN_BITS, 40)} END"
     )
+
+
+def day_index_sql(column: str, bounds: list[int]) -> str:
+    """SQL: the index i of the day [bounds[i], bounds[i + 1]) that holds `column` (ms), or -1.
+
+    Found by bisection: about five comparisons a row for 30 days instead of fifteen.
+    """
+
+    def pick(low: int, high: int) -> str:  # column lies in [bounds[low], bounds[high])
+        if high - low == 1:
+            return str(low)
+        mid = (low + high) // 2
+        return f"CASE WHEN {column} < {bounds[mid]} THEN {pick(low, mid)} ELSE {pick(mid, high)} END"
+
+    return (f"CASE WHEN {column} < {bounds[0]} OR {column} >= {bounds[-1]} THEN -1 "
+            f"ELSE {pick(0, len(bounds) - 1)} END")
 
 
 def eco_rows(where: str, keys: bool = True) -> str:
@@ -205,6 +223,7 @@ CREATE TABLE IF NOT EXISTS eco_rollup (
         f"FROM ({eco_rows('{where}')}) GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
     ),
     stamp_key="eco_rollup_cursor",
+    at_open=False,  # ~10x the spend roll-up's work: eco.impact.report_from_cache builds it
 )
 
 ALL = (SPEND, ECO)
@@ -325,11 +344,11 @@ def ensure(conn: sqlite3.Connection, roll_up: RollUp = SPEND) -> bool:
 
 
 def spend_rows(
-    conn: sqlite3.Connection, bounds: list[int], model: str | None, day_index_sql
+    conn: sqlite3.Connection, bounds: list[int], model: str | None
 ) -> list[tuple[int, str | None, int, int, int]] | None:
     """(day index, model, requests, tokens, cost nanos) for the days between `bounds` (ms, on
     quarter hours), as the scan over generations gives them; None when the roll-up cannot
-    answer (then scan). `day_index_sql(column, bounds)` is the SQL of a time's day index."""
+    answer (then scan)."""
     if any(b % BUCKET_MS for b in bounds) or not in_step(conn):
         return None
     sql = (

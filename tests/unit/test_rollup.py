@@ -95,8 +95,7 @@ def test_rows_written_another_way_are_noticed_and_the_roll_up_rebuilt(cache):
     start, end = to_ms(NOW - timedelta(days=40)), to_ms(NOW + timedelta(days=1))
     start -= start % rollup.BUCKET_MS
     end -= end % rollup.BUCKET_MS
-    assert rollup.spend_rows(cache.conn, [start, end], None, aggregates._day_index_sql) is None, (
-        "not trusted: scan")
+    assert rollup.spend_rows(cache.conn, [start, end], None) is None, "not trusted: scan"
     assert rollup.ensure(cache.conn)
     assert rollup.in_step(cache.conn) and rolled(cache.conn) == from_scratch(cache.conn)
 
@@ -123,8 +122,7 @@ def test_pages_after_an_older_lowdash_s_do_not_make_a_stale_roll_up_look_right(c
     cache.apply_page([], [], "c4")
     for roll_up in rollup.ALL:
         assert not rollup.in_step(cache.conn, roll_up), roll_up
-    assert rollup.spend_rows(
-        cache.conn, [0, 10 * rollup.BUCKET_MS], None, aggregates._day_index_sql) is None
+    assert rollup.spend_rows(cache.conn, [0, 10 * rollup.BUCKET_MS], None) is None
     for roll_up in rollup.ALL:
         assert rollup.ensure(cache.conn, roll_up)
     assert rolled(cache.conn) == from_scratch(cache.conn)
