@@ -112,8 +112,10 @@ def test_usage_click_filters_and_chip_clears(qtbot, data_dir, demo_platform):
     with qtbot.waitSignal(window.table_model.countChanged):
         qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton,
                          pos=table.visualItemRect(item).center())
-    assert window.table_model.rowCount() == sum(1 for g in gens if model_of(g) == model)
-    ids = {window.table_model.index(r, 0).data(ID_ROLE) for r in range(20)}
+    shown = window.table_model.rowCount()
+    assert shown == sum(1 for g in gens if model_of(g) == model) > 0
+    # a model used today may have fewer than 20 generations in the whole (time-relative) demo
+    ids = {window.table_model.index(r, 0).data(ID_ROLE) for r in range(min(20, shown))}
     assert all(model_of(demo_platform.generation(i)) == model for i in ids)
     chip = window.filter_bar.chips["model"]
     assert chip.isVisible() and model in chip.label.text()
