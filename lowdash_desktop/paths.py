@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -33,6 +32,8 @@ def log_dir() -> Path:
 
 def account_slug(base_url: str, account_id: str) -> str:
     """A stable, non-secret folder name for one account on one platform."""
+    import hashlib  # here, not at the top: it loads OpenSSL (8 ms), and a start needs no slug
+
     digest = hashlib.sha256(f"{base_url.rstrip('/')}|{account_id}".encode()).hexdigest()
     return f"acct-{digest[:16]}"
 
