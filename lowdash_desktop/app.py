@@ -240,6 +240,19 @@ def _choose_account(root: Path, args):
     return dialog.connection, entry
 
 
+def grab_laid_out(widget):
+    """A picture of `widget` once the layouts that new figures asked for are done.
+
+    A label whose text just changed has only asked for a new layout (a posted event); a grab
+    right then showed wrapped sentences cut to their old number of lines, which the next
+    paint on screen would not have.
+    """
+    from PySide6.QtCore import QEvent
+
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+    return widget.grab()
+
+
 def _arrange_screenshot(app: QApplication, window, target: str, timeout_ms: int = 180_000) -> None:
     """Save a PNG of the window after the first sync, then quit (exit 1 if it never came)."""
 
@@ -252,10 +265,12 @@ def _arrange_screenshot(app: QApplication, window, target: str, timeout_ms: int 
 
         def shoot() -> None:
             # the docks recompute after the sync: wait for them (and their charts) to finish
-            if window.dashboard.busy() or window.eco_dock.busy():
+            from .ui.widgets.chart_style import charts_pending
+
+            if window.dashboard.busy() or window.eco_dock.busy() or charts_pending():
                 return
             settle.stop()
-            window.grab().save(target)
+            grab_laid_out(window).save(target)
             print(f"screenshot saved to {target}" + ("" if ok else " (sync failed)"))
             window.quit_app()
             QCoreApplication.exit(0)

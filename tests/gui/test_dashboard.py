@@ -10,12 +10,14 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QStyleOptionViewItem
 
 from lowdash_desktop import accounts
 from lowdash_desktop.api.connection import Connection
 from lowdash_desktop.app import open_session
 from lowdash_desktop.ui.main_window import MainWindow
 from lowdash_desktop.ui.models.transaction_table_model import COLUMNS, ID_ROLE
+from lowdash_desktop.ui.widgets.model_name_delegate import text_room
 
 SHOTS = Path("/tmp/shots")
 
@@ -77,6 +79,20 @@ def test_dock_figures_match_platform_data(qtbot, data_dir, demo_platform):
     assert f"{total_tokens:,} tokens" in window.usage_dock.totals.text()
     assert "local days" in window.usage_dock.day_label.text()
     assert window.usage_dock.table.rowCount() == len(usage)
+    table = window.usage_dock.table
+    shown_names = []
+    for r in range(table.rowCount()):
+        index = table.model().index(r, 0)
+        option = QStyleOptionViewItem()
+        option.initFrom(table)
+        option.widget = table
+        option.rect = table.visualRect(index)
+        option.textElideMode = table.textElideMode()
+        table.itemDelegateForIndex(index).initStyleOption(option, index)
+        # what the style then draws in the cell, elided to its room if still too long
+        shown_names.append(option.fontMetrics.elidedText(
+            option.text, option.textElideMode, text_room(option)))
+    assert len(set(shown_names)) == len(shown_names), f"models told apart: {shown_names}"
     ranked = sorted(top.items(), key=lambda kv: (-kv[1], kv[0]))[:8]
     assert [(m.model, m.tokens) for m in window.top_models_dock.models] == ranked
     dock = window.top_models_dock
@@ -275,14 +291,46 @@ def test_charts_waiting_for_pyqtgraph_are_built_then_drawn_one_piece_per_turn(qt
     chart_style.begin_warm_up()
     assert not slots[0].ready(lambda: order.append("draw a"))
     assert not slots[2].ready(lambda: order.append("draw c"))
+    assert chart_style.charts_pending()
     between: list[int] = []
+    pending: list[bool] = []
     timer = QTimer()
-    timer.timeout.connect(lambda: between.append(len(order)))
+    timer.timeout.connect(lambda: (between.append(len(order)),
+                                   pending.append(chart_style.charts_pending())))
     timer.start(0)
     chart_style.warm_up_done()
+    assert chart_style.charts_pending(), "queued pieces count as pending"
     qtbot.waitUntil(lambda: len(order) == 5, timeout=10_000)
     timer.stop()
+    assert not chart_style.charts_pending(), "every piece has run"
+    assert pending[0] is True
     assert sorted(order[:3]) == ["build a", "build b", "build c"]
     assert order[3:] == ["draw a", "draw c"]
     assert all(slot.has_plot() for slot in slots)
     assert {1, 2, 3, 4} <= set(between), "a timer ran between every two pieces"
+
+
+def test_screenshot_grab_waits_for_the_layout_new_text_asked_for(qtbot):
+    """A label given longer text has only asked for a new layout; the screenshot's grab must
+    show it with all its lines, not cut to the old height under the next widget."""
+    from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+    from lowdash_desktop.app import grab_laid_out
+
+    panel = QWidget()
+    qtbot.addWidget(panel)
+    layout = QVBoxLayout(panel)
+    label = QLabel("short", panel)
+    label.setWordWrap(True)
+    below = QLabel("below", panel)
+    layout.addWidget(label)
+    layout.addWidget(below)
+    layout.addStretch(1)
+    panel.resize(200, 300)
+    panel.show()
+    qtbot.waitExposed(panel)
+    label.setText("a sentence long enough to wrap over several lines at this width " * 2)
+    picture = grab_laid_out(panel)
+    assert not picture.isNull()
+    assert label.height() >= label.heightForWidth(label.width()) > below.height()
+    assert label.geometry().bottom() < below.geometry().top()

@@ -31,6 +31,7 @@ def series_colour(index: int, name: str = "") -> QColor:
 _warming = False
 _deferred: weakref.WeakKeyDictionary[ChartSlot, Callable[[], None]] = weakref.WeakKeyDictionary()
 _slots: weakref.WeakSet[ChartSlot] = weakref.WeakSet()
+_queued: list[Callable[[], object]] = []  # pieces of the warm-up's chart work not yet run
 
 
 def begin_warm_up() -> None:
@@ -49,12 +50,23 @@ def warm_up_done() -> None:
     pieces: list[Callable[[], object]] = [s.plot for s in list(_slots) if not s.has_plot()]
     pieces += list(_deferred.values())
     _deferred.clear()
+    _queued.extend(pieces)
     if pieces:
         QTimer.singleShot(0, partial(_run_pieces, pieces))
 
 
+def charts_pending() -> bool:
+    """True while a chart waits for pyqtgraph, or for its turn to be built and drawn."""
+    return _warming or bool(_deferred) or bool(_queued)
+
+
 def _run_pieces(pieces: list[Callable[[], object]]) -> None:
-    _run_deferred(pieces.pop(0))
+    piece = pieces.pop(0)
+    try:
+        _run_deferred(piece)
+    finally:
+        if piece in _queued:
+            _queued.remove(piece)
     if pieces:
         QTimer.singleShot(0, partial(_run_pieces, pieces))
 
