@@ -8,9 +8,6 @@ import os
 import sys
 from pathlib import Path
 
-from . import qtstart  # noqa: F401  (first: PySide6 loads and its source scan stops)
-
-# isort: split
 from PySide6.QtCore import QCoreApplication, QSettings, QTimer, qVersion
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -24,6 +21,26 @@ from .store.db import CacheError
 log = logging.getLogger(__name__)
 
 API_KEY_ENV = "LOWDASH_API_KEY"
+
+
+def skip_pyside_source_scan() -> bool:
+    """Stop PySide6 reading the source of every module imported after it.
+
+    PySide6's import hook looks for `from __feature__ import ...` by calling
+    `inspect.getsource()` on each newly imported module, and linecache then keeps every
+    source line for the life of the process: about 25 ms of start-up and several MB here.
+    Lowdash uses no `__feature__` switch, so every module keeps PySide's default behaviour.
+    (The frozen app ships no sources, so there the scan already finds nothing.)
+    Returns False when this PySide6 has no such hook.
+    """
+    feature = sys.modules.get("shibokensupport.feature")
+    if feature is None or not callable(getattr(feature, "_mod_uses_pyside", None)):
+        return False
+    feature._mod_uses_pyside = lambda _module: False
+    return True
+
+
+skip_pyside_source_scan()  # before the window's modules load
 
 
 class LowdashApp(QApplication):

@@ -9,9 +9,9 @@ import sys
 
 
 def test_modules_imported_after_the_app_stay_out_of_linecache(tmp_path, monkeypatch):
-    from lowdash_desktop import qtstart
+    from lowdash_desktop import app
 
-    assert qtstart.skip_pyside_source_scan(), "PySide6's feature hook is where we expect it"
+    assert app.skip_pyside_source_scan(), "PySide6's feature hook is where we expect it"
     probe = tmp_path / "lowdash_probe_module.py"
     probe.write_text("VALUE = 41 + 1\n" * 50)
     monkeypatch.syspath_prepend(str(tmp_path))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate
+from PySide6.QtWidgets import QStyledItemDelegate
 
 
 def fit_model_name(name: str, metrics: QFontMetrics, width: int) -> str:
@@ -32,7 +32,12 @@ class ModelNameDelegate(QStyledItemDelegate):
 
 def text_room(option) -> int:
     """Pixels the style leaves for the text of an item drawn in `option.rect`."""
+    # here, not at the top: QStyle's ~600 enum values cost ~12 ms to build, before the first
+    # paint if this module's import built them; the first cell drawn builds them instead
+    from PySide6.QtWidgets import QStyle
+
     style = option.widget.style() if option.widget is not None else None
-    margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, option.widget) + 1 \
-        if style is not None else 3
+    if style is None:
+        return max(0, option.rect.width() - 6)
+    margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, option.widget) + 1
     return max(0, option.rect.width() - 2 * margin)
