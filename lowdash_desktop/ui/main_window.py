@@ -34,6 +34,7 @@ from .session import Session
 from .tray import TrayIcon, close_to_tray
 from .widgets import chart_style
 from .widgets.banner import Banner
+from .widgets.elided_label import ElidedLabel
 
 if TYPE_CHECKING:
     from ..sync.engine import SyncProgress, SyncResult
@@ -402,7 +403,7 @@ class MainWindow(DashboardMixin, QMainWindow):
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
-        self.sync_label = QLabel(self)
+        self.sync_label = ElidedLabel(self)
         self.sync_label.setAccessibleName(self.tr("Sync state"))
         self.progress = QProgressBar(self)
         self.progress.setMaximumWidth(180)

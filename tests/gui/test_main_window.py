@@ -110,3 +110,25 @@ def test_the_row_count_taken_ahead_at_start_is_used_once(
     window.table_model.reload()
     assert counted == ["filtered"]
     window.shutdown()
+
+
+def test_a_long_status_line_ends_in_an_ellipsis_and_shows_whole_on_hover(
+    qtbot, data_dir, demo_platform
+):
+    window = make_window(qtbot, data_dir, demo_platform)
+    with qtbot.waitSignal(window.syncFinished, timeout=60_000):
+        window.sync_now()
+    label = window.sync_label
+    summary = label.text()
+    assert summary.startswith("Synced at")
+    window.resize(650, 700)  # the narrow layout: the summary cannot fit beside the count
+    qtbot.waitUntil(lambda: label.shown_text().endswith("…"), timeout=5_000)
+    assert label.text() == summary, "the whole text stays the label's text"
+    assert label.toolTip() == summary
+    shown = label.fontMetrics().horizontalAdvance(label.shown_text())
+    assert label.contentsRect().left() + shown <= label.contentsRect().right() + 1
+    assert label.geometry().right() < window.count_label.geometry().left()
+    window.resize(1600, 700)
+    qtbot.waitUntil(lambda: label.shown_text() == summary, timeout=5_000)
+    assert label.toolTip() == ""
+    window.close()
