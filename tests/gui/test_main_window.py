@@ -28,6 +28,8 @@ def test_first_sync_fills_table_and_status(qtbot, data_dir, demo_platform):
     assert "Synced at" in window.sync_label.text()
     assert window.last_sync_label.text() == "Last synced: just now"
     assert window.credits_dock.balance.text().endswith(demo_platform.credits["currency"])
+    spent = window.credits_dock.spent.text()
+    assert spent.endswith("\u00a0" + demo_platform.credits["currency"]), "amount and currency wrap together"
     assert not window.banner.isVisible()
     window.close()
 

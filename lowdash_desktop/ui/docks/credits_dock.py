@@ -52,7 +52,11 @@ class CreditsDock(QDockWidget):
             self.tr("Negative balance: top up to keep requests flowing.") if balance < 0 else ""
         )
         spent = formatting.money(Decimal(credits["spent_this_month"]), currency, places=2)
-        self.spent.setText(self.tr("Spent this month (UTC): {0}").format(spent))
+        # a no-break space: when the dock is narrow the amount wraps with its currency, not
+        # leaving "EUR" alone on the last line
+        self.spent.setText(
+            self.tr("Spent this month (UTC): {0}").format(spent.replace(" ", "\u00a0"))
+        )
         self._topup_url = credits.get("topup_url")
         self.topup.setEnabled(bool(self._topup_url))
 
