@@ -64,15 +64,15 @@ def compile_ours() -> None:
     compileall.compile_dir(str(HERE), quiet=1)
 
 
-def child(mode: str, cache: Path | None) -> tuple[float, float]:
-    """Seconds from spawn to painted window, and RSS (MB) after scrolling."""
-    args = [sys.executable, "-m", "benchmarks.startup_child", mode]
+def child_env(mode: str, cache: Path | None) -> dict[str, str]:
+    """The environment of a start-up child: a fresh data dir (for `app`, holding the known
+    account of `cache`, set up before any clock starts, as on a desktop), no saved settings,
+    the benchmark key store."""
     data_dir = tempfile.mkdtemp()
     if mode == "app" and cache:
         from benchmarks.startup_child import known_account
 
-        known_account(Path(data_dir), cache)  # set up before the clock starts, as on a desktop
-    started = time.perf_counter()
+        known_account(Path(data_dir), cache)
     env = {
         **os.environ,
         "LOWDASH_DATA_DIR": data_dir,
@@ -80,6 +80,14 @@ def child(mode: str, cache: Path | None) -> tuple[float, float]:
         "PYTHON_KEYRING_BACKEND": "benchmarks.bench_keyring.BenchKeyring",
     }
     env.pop("LOWDASH_API_KEY", None)
+    return env
+
+
+def child(mode: str, cache: Path | None) -> tuple[float, float]:
+    """Seconds from spawn to painted window, and RSS (MB) after scrolling."""
+    args = [sys.executable, "-m", "benchmarks.startup_child", mode]
+    env = child_env(mode, cache)
+    started = time.perf_counter()
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env)
     painted = None
     rss = float("nan")
@@ -122,19 +130,7 @@ def counted_child(mode: str, cache: Path | None) -> float:
     import re
     import shutil
 
-    data_dir = tempfile.mkdtemp()
-    if mode == "app" and cache:
-        from benchmarks.startup_child import known_account
-
-        known_account(Path(data_dir), cache)
-    env = {
-        **os.environ,
-        "LOWDASH_DATA_DIR": data_dir,
-        "XDG_CONFIG_HOME": tempfile.mkdtemp(),
-        "PYTHON_KEYRING_BACKEND": "benchmarks.bench_keyring.BenchKeyring",
-        "LOWDASH_BENCH_EXIT_AT_PAINT": "1",
-    }
-    env.pop("LOWDASH_API_KEY", None)
+    env = {**child_env(mode, cache), "LOWDASH_BENCH_EXIT_AT_PAINT": "1"}
     out = Path(tempfile.mkdtemp()) / "callgrind.out"
     python = os.path.realpath(sys.executable)  # a launcher script would be counted instead
     proc = subprocess.run(

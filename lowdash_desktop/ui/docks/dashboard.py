@@ -64,7 +64,6 @@ class DashboardMixin:
         for dock in self.docks:
             # an explicit minimum lets the row of docks shrink until the narrow layout takes over
             dock.widget().setMinimumWidth(110)
-        self.sync_label.setMinimumWidth(60)  # a long sync summary must not widen the window
         self._apply_filters()
         self._refresh_dashboard()
 

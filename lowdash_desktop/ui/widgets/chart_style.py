@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
-from functools import partial
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
@@ -31,7 +30,7 @@ def series_colour(index: int, name: str = "") -> QColor:
 _warming = False
 _deferred: weakref.WeakKeyDictionary[ChartSlot, Callable[[], None]] = weakref.WeakKeyDictionary()
 _slots: weakref.WeakSet[ChartSlot] = weakref.WeakSet()
-_queued: list[Callable[[], object]] = []  # pieces of the warm-up's chart work not yet run
+_queued: list[Callable[[], object]] = []  # the warm-up's chart pieces, one per loop turn
 
 
 def begin_warm_up() -> None:
@@ -50,9 +49,10 @@ def warm_up_done() -> None:
     pieces: list[Callable[[], object]] = [s.plot for s in list(_slots) if not s.has_plot()]
     pieces += list(_deferred.values())
     _deferred.clear()
+    running = bool(_queued)
     _queued.extend(pieces)
-    if pieces:
-        QTimer.singleShot(0, partial(_run_pieces, pieces))
+    if pieces and not running:
+        QTimer.singleShot(0, _run_next_piece)
 
 
 def charts_pending() -> bool:
@@ -60,15 +60,12 @@ def charts_pending() -> bool:
     return _warming or bool(_deferred) or bool(_queued)
 
 
-def _run_pieces(pieces: list[Callable[[], object]]) -> None:
-    piece = pieces.pop(0)
+def _run_next_piece() -> None:
     try:
-        _run_deferred(piece)
+        _run_deferred(_queued.pop(0))
     finally:
-        if piece in _queued:
-            _queued.remove(piece)
-    if pieces:
-        QTimer.singleShot(0, partial(_run_pieces, pieces))
+        if _queued:
+            QTimer.singleShot(0, _run_next_piece)
 
 
 def _run_deferred(draw: Callable[[], object]) -> None:

@@ -15,9 +15,9 @@ class ElidedLabel(QLabel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._full = ""
-        # a plain label's minimum is its whole text, so it would never get narrow enough to
-        # need the '…'
-        self.setMinimumWidth(40)
+        # a plain label's minimum is its whole text: a long line would widen the window
+        # instead of ending in '…'
+        self.setMinimumWidth(60)
 
     def text(self) -> str:  # the whole text, whatever is shown
         return self._full
