@@ -556,9 +556,21 @@ class MainWindow(DashboardMixin, QMainWindow):
                 ).format(last),
                 self.tr("Retry"),
             )
+        elif result.error_kind == "auth":
+            # retrying a refused key only fails again: the way out is another key
+            self.banner.show_message(
+                "error",
+                message + " " + self.tr("Sign in with another key to sync again."),
+                self.tr("Sign in with another key…"),
+                self.sign_in_again,
+            )
         elif result.error_kind != "cancelled":
             self.banner.show_message("error", message, self.tr("Retry"))
         self.syncFinished.emit(False)
+
+    def sign_in_again(self):
+        """The banner's way out of a refused key: the sign-in dialog (once the menu exists)."""
+        self._when_started(lambda: self.account_menu.sign_in())
 
     # -- persistence ---------------------------------------------------------------------
     def _restore_state(self) -> None:

@@ -252,3 +252,159 @@ def test_bulk_edit_reports_each_failure(qtbot, demo_platform):
     assert "1 of 2 keys failed" in bulk.status.text
     bulk.close()
     dialog.close()
+
+
+# -- the key Lowdash itself signs in with (issue 19, item 1) ----------------------------------
+
+
+def test_disabling_the_apps_own_key_asks_first_in_words(qtbot, demo_platform):
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from lowdash_desktop.ui.dialogs.operation_dialog import ConfirmDialog
+
+    dialog = open_keys(qtbot, demo_platform)
+    production = key_named(dialog, "Production")
+    dialog.select_keys([production.id])
+    assert not dialog.toggle_selected(), "one click does not disable the app's own key"
+    assert platform_key(demo_platform, "Production")["disabled"] is False
+    confirm = dialog.child
+    assert isinstance(confirm, ConfirmDialog) and confirm.isVisible()
+    text = confirm.text_label.text()
+    assert "Lowdash itself signs in with “Production”" in text
+    assert "refuses every request Lowdash makes" in text
+    cancel = confirm.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+    assert cancel.isDefault() and not confirm.ok_button.isDefault(), "Enter cancels"
+    cancel.click()
+    assert platform_key(demo_platform, "Production")["disabled"] is False
+    # asked again, and confirmed this time
+    dialog.select_keys([production.id])
+    dialog.toggle_selected()
+    confirm = dialog.child
+    assert confirm.ok_button.text() == "Disable and lose access"
+    submit(qtbot, confirm)
+    assert platform_key(demo_platform, "Production")["disabled"] is True
+    assert dialog.status_of(production.id) == "disabled"
+    dialog.close()
+
+
+def test_editing_the_apps_own_key_warns_before_cutting_its_access(qtbot, demo_platform):
+    dialog = open_keys(qtbot, demo_platform)
+    production = key_named(dialog, "Production")
+    dialog.select_keys([production.id])
+    form = dialog.edit_selected()
+    assert not form.guard.isVisible()
+    form.limit.setText("0")
+    assert form.guard.isVisible(), "warned as the value is typed"
+    assert "A credit limit of 0" in form.guard.label.text()
+    form.ok_button.click()
+    assert not form.runner.busy, "nothing sent without the tick"
+    assert "cuts Lowdash's own access" in form.status.text
+    form.limit.setText("50")
+    assert not form.guard.isVisible()
+    form.scope_boxes["manage"].setChecked(False)
+    assert "Without the 'manage' scope" in form.guard.label.text()
+    form.scope_boxes["read"].setChecked(False)
+    assert "Without the 'read' scope" in form.guard.label.text()
+    form.ok_button.click()
+    assert not form.runner.busy
+    assert platform_key(demo_platform, "Production")["scopes"] == ["inference", "read", "manage"]
+    form.guard.box.setChecked(True)
+    submit(qtbot, form)
+    assert not form.isVisible()
+    assert platform_key(demo_platform, "Production")["scopes"] == ["inference"]
+    dialog.close()
+
+
+def test_the_same_edit_on_another_key_needs_no_tick(qtbot, demo_platform):
+    dialog = open_keys(qtbot, demo_platform)
+    staging = key_named(dialog, "Staging")
+    dialog.select_keys([staging.id])
+    form = dialog.edit_selected()
+    form.limit.setText("0")
+    form.scope_boxes["read"].setChecked(False)
+    assert not form.guard.isVisible()
+    submit(qtbot, form)
+    assert platform_key(demo_platform, "Staging")["credit_limit"] == "0.00"
+    dialog.close()
+
+
+@pytest.mark.parametrize("action", ["disable", "set_limit", "set_scopes", "revoke"])
+def test_bulk_edit_including_the_apps_own_key_asks_first(qtbot, demo_platform, action):
+    dialog = open_keys(qtbot, demo_platform)
+    production, staging = key_named(dialog, "Production"), key_named(dialog, "Staging")
+    dialog.select_keys([production.id, staging.id])
+    bulk = dialog.bulk_edit()
+    bulk.set_action(action)
+    if action == "set_limit":
+        bulk.limit.setText("0")
+    elif action == "set_scopes":
+        bulk.scope_boxes["inference"].setChecked(True)  # read and manage unticked
+    elif action == "revoke":
+        bulk.confirm.setText("revoke 2 keys")
+    assert bulk.guard.isVisible()
+    assert "Lowdash itself signs in with “Production”" in bulk.guard.label.text()
+    bulk.ok_button.click()
+    assert not bulk.runner.busy and "cuts Lowdash's own access" in bulk.status.text
+    stored = dict(platform_key(demo_platform, "Production"))
+    assert stored["disabled"] is False and stored["scopes"] == ["inference", "read", "manage"]
+    bulk.guard.box.setChecked(True)
+    with qtbot.waitSignal(bulk.applied, timeout=20_000):
+        bulk.ok_button.click()
+    after = platform_key(demo_platform, "Production")
+    if action == "disable":
+        assert after["disabled"] is True
+    elif action == "set_limit":
+        assert after["credit_limit"] == "0.00"
+    elif action == "set_scopes":
+        assert after["scopes"] == ["inference"]
+    else:
+        assert after is None
+    bulk.close()
+    dialog.close()
+
+
+def test_bulk_enable_or_a_limit_on_other_keys_needs_no_tick(qtbot, demo_platform):
+    dialog = open_keys(qtbot, demo_platform)
+    production, staging = key_named(dialog, "Production"), key_named(dialog, "Staging")
+    dialog.select_keys([production.id, staging.id])
+    bulk = dialog.bulk_edit()
+    bulk.set_action("set_limit")
+    bulk.limit.setText("80")
+    assert not bulk.guard.isVisible()
+    bulk.close()
+    dialog.select_keys([staging.id])
+    bulk = dialog.bulk_edit()
+    bulk.set_action("revoke")
+    assert not bulk.guard.isVisible()
+    bulk.close()
+    dialog.close()
+
+
+def test_revoking_or_rotating_the_apps_own_key_says_what_happens(
+    qtbot, demo_platform, monkeypatch
+):
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    dialog = open_keys(qtbot, demo_platform)
+    production = key_named(dialog, "Production")
+    dialog.select_keys([production.id])
+    confirm = dialog.revoke_selected()
+    assert "can no longer sync or change anything until you sign in with another key" in (
+        confirm.text_label.text()
+    )
+    confirm.close()
+    confirm = dialog.rotate_selected()
+    assert "switches to the new secret at once" in confirm.text_label.text()
+    confirm.close()
+    dialog.close()
+    # a key from the environment cannot follow a rotation: said, and Enter cancels
+    monkeypatch.setenv("LOWDASH_API_KEY", demo_platform.api_key)
+    dialog = open_keys(qtbot, demo_platform)
+    dialog.select_keys([production.id])
+    confirm = dialog.rotate_selected()
+    assert "the next start is refused until you put the new secret in LOWDASH_API_KEY" in (
+        confirm.text_label.text()
+    )
+    assert confirm.buttons.button(QDialogButtonBox.StandardButton.Cancel).isDefault()
+    confirm.close()
+    dialog.close()

@@ -134,3 +134,27 @@ def test_a_long_status_line_ends_in_an_ellipsis_and_shows_whole_on_hover(
     qtbot.waitUntil(lambda: label.shown_text() == summary, timeout=5_000)
     assert label.toolTip() == ""
     window.close()
+
+
+def test_a_refused_key_offers_sign_in_with_another_key(qtbot, data_dir, demo_platform):
+    from lowdash_desktop.ui.dialogs.sign_in_dialog import SignInDialog
+
+    window = make_window(qtbot, data_dir, demo_platform)
+    own = next(k for k in demo_platform._keys.values() if k["name"] == "Production")
+    own["disabled"] = True  # disabled from the platform's own site, say
+    with qtbot.waitSignal(window.syncFinished, timeout=60_000) as blocker:
+        window.sync_now()
+    assert blocker.args == [False]
+    assert window.banner.isVisible() and window.banner.kind == "error"
+    assert "this API key is disabled" in window.banner.label.text()
+    assert window.banner.button.text() == "Sign in with another key…"
+    window.banner.button.click()
+    dialog = window.account_menu.dialogs.get("sign_in")
+    assert isinstance(dialog, SignInDialog) and dialog.isVisible()
+    assert dialog.url.text() == demo_platform.base_url
+    dialog.key.setText(demo_platform.read_only_key)
+    with qtbot.waitSignal(window.syncFinished, timeout=60_000) as blocker:
+        dialog.try_sign_in()
+    assert blocker.args == [True]
+    assert not window.banner.isVisible()
+    window.close()

@@ -26,7 +26,14 @@ from PySide6.QtWidgets import (
 from ...api.connection import Connection
 from ...api.models import Key
 from .. import formatting
-from .operation_dialog import OperationDialog, error_text, parse_money, reset_combo
+from .operation_dialog import (
+    LockoutGuard,
+    OperationDialog,
+    error_text,
+    lockout_text,
+    parse_money,
+    reset_combo,
+)
 
 ACTIONS = ("disable", "enable", "set_limit", "set_scopes", "revoke")
 SCOPES = ("inference", "read", "manage")
@@ -114,6 +121,9 @@ class BulkEditDialog(OperationDialog):
         self.result_table.verticalHeader().hide()
         self.result_table.hide()
         self.body.addWidget(self.result_table, 1)
+        self.guard = LockoutGuard(self)
+        self.guard.box.toggled.connect(self._update_summary)
+        self.body.addWidget(self.guard)
         self.action.currentIndexChanged.connect(self._action_changed)
         self.limit.textChanged.connect(self._update_summary)
         self.reset.currentIndexChanged.connect(self._update_summary)
@@ -196,11 +206,31 @@ class BulkEditDialog(OperationDialog):
             )
             lines.append(f"• {key.name} ({key.prefix}…): {text}{mine}")
         self.summary.setPlainText("\n".join(lines))
+        self.guard.set_text(self.lockout())
         problem = self._problem()
         if problem and self.current_action != "revoke":
             self.status.fail(problem)
         elif not self.runner.busy:
             self.status.clear()
+
+    def own_key(self) -> Key | None:
+        """The selected key Lowdash itself signs in with, if it is among them."""
+        if not self.own_prefix:
+            return None
+        return next((k for k in self.keys if k.prefix == self.own_prefix), None)
+
+    def lockout(self) -> str | None:
+        """How this change would cut Lowdash's own access, in words (None: it would not)."""
+        key = self.own_key()
+        if key is None:
+            return None
+        if self.current_action == "revoke":
+            return lockout_text(key, None, revoke=True)
+        try:
+            fields = self.change_for(key)[0]
+        except ValueError:
+            return None
+        return lockout_text(key, fields)
 
     def _problem(self) -> str | None:
         action = self.current_action
@@ -217,7 +247,7 @@ class BulkEditDialog(OperationDialog):
             return self.tr("Type “{0}” to confirm revoking.").format(self.revoke_phrase)
         if action != "revoke" and all(self.change_for(k)[0] is None for k in self.keys):
             return self.tr("Nothing would change.")
-        return None
+        return self.guard.problem()
 
     def validate(self) -> str | None:
         return self._problem()
@@ -247,7 +277,7 @@ class BulkEditDialog(OperationDialog):
         return self.tr("Applying to {0} keys…").format(len(self.keys))
 
     def set_form_enabled(self, enabled: bool) -> None:
-        for widget in (self.action, self.options, self.confirm, self.buttons):
+        for widget in (self.action, self.options, self.confirm, self.buttons, self.guard):
             widget.setEnabled(enabled)
 
     def _on_done(self, outcomes: list[tuple[Key, Any]]) -> None:
@@ -282,6 +312,7 @@ class BulkEditDialog(OperationDialog):
         self.action.setEnabled(False)
         self.options.setEnabled(False)
         self.confirm.setEnabled(False)
+        self.guard.hide()
         self.ok_button.hide()
         cancel = self.buttons.button(self.buttons.StandardButton.Cancel)
         cancel.setText(self.tr("Close"))

@@ -32,10 +32,12 @@ from .operation_dialog import (
     RESETS,
     CallRunner,
     ConfirmDialog,
+    LockoutGuard,
     OperationDialog,
     OperationStatus,
     current_key,
     error_text,
+    lockout_text,
     manage_reason,
     parse_money,
     reset_combo,
@@ -47,9 +49,17 @@ SCOPES = ("inference", "read", "manage")
 class KeyFormDialog(OperationDialog):
     """Create a key (name, scopes, limit, reset, expiry) or edit one (PATCH of what changed)."""
 
-    def __init__(self, connection: Connection | None, key: Key | None = None, parent=None):
+    def __init__(
+        self,
+        connection: Connection | None,
+        key: Key | None = None,
+        parent=None,
+        *,
+        own: bool = False,
+    ):
         super().__init__(connection, parent)
         self.key = key
+        self.own = own and key is not None  # the key Lowdash itself signs in with
         self.setWindowTitle(
             self.tr("Edit key “{0}”").format(key.name) if key else self.tr("New API key")
         )
@@ -101,11 +111,27 @@ class KeyFormDialog(OperationDialog):
             self.expiry.setEnabled(False)
             self.expires.setToolTip(self.tr("An expiry is set when a key is created."))
         self.body.addLayout(form)
+        self.guard = LockoutGuard(self)
+        self.body.addWidget(self.guard)
+        self.limit.textChanged.connect(self._update_guard)
+        for box in self.scope_boxes.values():
+            box.toggled.connect(self._update_guard)
         self.ok_button.setText(self.tr("Save") if key else self.tr("Create key"))
         self.resize(560, self.sizeHint().height())
 
+    def _update_guard(self) -> None:
+        """Warn as soon as the form, as typed, would cut Lowdash's own access."""
+        if not self.own or self.key is None:
+            return
+        try:
+            changes = self.changes()
+        except ValueError:  # an unreadable limit: validate() explains it
+            changes = {k: v for k, v in [("scopes", self.scopes())] if v != self.key.scopes}
+        self.guard.set_text(lockout_text(self.key, changes))
+
     def set_form_enabled(self, enabled: bool) -> None:
-        for widget in (self.name, self.limit, self.reset, self.buttons, *self.scope_boxes.values()):
+        for widget in (self.name, self.limit, self.reset, self.buttons, self.guard,
+                       *self.scope_boxes.values()):
             widget.setEnabled(enabled)
         if self.key is None:
             self.expires.setEnabled(enabled)
@@ -151,7 +177,8 @@ class KeyFormDialog(OperationDialog):
                 return self.tr("The expiry must be in the future.")
         if self.key is not None and not self.changes():
             return self.tr("Nothing has changed.")
-        return None
+        self._update_guard()
+        return self.guard.problem()
 
     def operation(self) -> Callable[[Any], Any]:
         if self.key is None:
@@ -335,6 +362,13 @@ class KeysDialog(QDialog):
     def _own(self, key: Key) -> bool:
         return self.model.current_prefix is not None and key.prefix == self.model.current_prefix
 
+    def _key_from_environment(self) -> bool:
+        """Lowdash's key comes from LOWDASH_API_KEY, which it cannot update after a rotation."""
+        import os
+
+        env = os.environ.get("LOWDASH_API_KEY")
+        return bool(env) and self.connection is not None and env == self.connection.api_key
+
     # -- reading -----------------------------------------------------------------------------
     def refresh(self) -> bool:
         """Reload the keys from the platform (off the UI thread)."""
@@ -376,7 +410,7 @@ class KeysDialog(QDialog):
         keys = self.selected_keys()
         if len(keys) != 1 or not self.edit_button.isEnabled():
             return None
-        form = KeyFormDialog(self.connection, keys[0], self)
+        form = KeyFormDialog(self.connection, keys[0], self, own=self._own(keys[0]))
         form.succeeded.connect(self._key_updated)
         return self._open(form)  # type: ignore[return-value]
 
@@ -410,6 +444,21 @@ class KeysDialog(QDialog):
             return False
         key = keys[0]
         disable = not key.disabled
+        warning = lockout_text(key, {"disabled": True}) if disable and self._own(key) else None
+        if warning is not None:
+            # the one click that would lock the app out asks first, in words
+            confirm = ConfirmDialog(
+                self.connection,
+                self.tr("Disable the key Lowdash uses"),
+                warning,
+                self.tr("Disable and lose access"),
+                lambda c: c.update_key(key.id, disabled=True),
+                parent=self,
+                danger=True,
+            )
+            confirm.succeeded.connect(self._toggled)
+            self._open(confirm)
+            return False
         started = self.runner.run(
             lambda c: c.update_key(key.id, disabled=disable), self._toggled, self._write_failed
         )
@@ -439,9 +488,19 @@ class KeysDialog(QDialog):
             "Rotating “{0}” ({1}…) issues a new secret and the current one stops working at once."
             " Every program using it must be given the new secret."
         ).format(key.name, key.prefix)
-        if self._own(key):
-            text += " " + self.tr("Lowdash itself signs in with this key.")
-        self._rotating_own_id = key.id if self._own(key) else None
+        own = self._own(key)
+        if own and self._key_from_environment():
+            text += " " + self.tr(
+                "Lowdash itself signs in with this key, read from LOWDASH_API_KEY: it switches "
+                "to the new secret for this session only, and the next start is refused until "
+                "you put the new secret in LOWDASH_API_KEY."
+            )
+        elif own:
+            text += " " + self.tr(
+                "Lowdash itself signs in with this key: it switches to the new secret at once "
+                "and keeps it where it kept the old one."
+            )
+        self._rotating_own_id = key.id if own else None
         confirm = ConfirmDialog(
             self.connection,
             self.tr("Rotate key"),
@@ -449,6 +508,7 @@ class KeysDialog(QDialog):
             self.tr("Rotate"),
             lambda c: c.rotate_key(key.id),
             parent=self,
+            danger=own and self._key_from_environment(),
         )
         confirm.succeeded.connect(lambda made: self._show_secret(made, rotated=True))
         return self._open(confirm)  # type: ignore[return-value]
@@ -462,8 +522,9 @@ class KeysDialog(QDialog):
             "Revoking “{0}” ({1}…) is permanent: the key stops working at once and cannot be "
             "restored. Its past generations keep their key id."
         ).format(key.name, key.prefix)
-        if self._own(key):
-            text += " " + self.tr("Lowdash itself signs in with this key and will be signed out.")
+        warning = lockout_text(key, None, revoke=True) if self._own(key) else None
+        if warning is not None:
+            text += " " + warning
         confirm = ConfirmDialog(
             self.connection,
             self.tr("Revoke key"),

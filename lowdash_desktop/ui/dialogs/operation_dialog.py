@@ -8,6 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -80,6 +81,49 @@ def manage_reason(keys: Iterable[Key] | None, api_key: str | None) -> str | None
     return None
 
 
+def lockout_text(key: Key, fields: dict[str, Any] | None, revoke: bool = False) -> str | None:
+    """In words, how a change to the key Lowdash signs in with cuts Lowdash's own access.
+
+    `fields` are the PATCH fields about to be sent (None: no PATCH); `revoke` for a revoke.
+    None when the change leaves the app able to read and manage the account.
+    """
+    fields = fields or {}
+    cuts: list[str] = []
+    if revoke:
+        cuts.append(_tr(
+            "Revoking it is permanent: Lowdash can no longer sync or change anything until you "
+            "sign in with another key."
+        ))
+    if fields.get("disabled") is True and not key.disabled:
+        cuts.append(_tr(
+            "Once it is disabled the platform refuses every request Lowdash makes, including the "
+            "one that would enable it again: only another key with the 'manage' scope can."
+        ))
+    limit = fields.get("credit_limit")
+    if limit is not None and limit <= 0 and key.credit_limit != limit:
+        cuts.append(_tr(
+            "A credit limit of 0 lets this key spend nothing: its requests are refused from now "
+            "on."
+        ))
+    if "scopes" in fields:
+        scopes = fields["scopes"] or []
+        if "read" in key.scopes and "read" not in scopes:
+            cuts.append(_tr(
+                "Without the 'read' scope Lowdash can no longer sync the history, the balance or "
+                "the dashboards."
+            ))
+        if MANAGE in key.scopes and MANAGE not in scopes:
+            cuts.append(_tr(
+                "Without the 'manage' scope Lowdash can no longer change keys, routing or "
+                "settings, including giving this key its scope back."
+            ))
+    if not cuts:
+        return None
+    return " ".join(
+        [_tr("Lowdash itself signs in with “{0}” ({1}…).").format(key.name, key.prefix), *cuts]
+    )
+
+
 RESETS = (None, "daily", "weekly", "monthly")
 
 
@@ -144,6 +188,46 @@ class OperationStatus(QWidget):
     @property
     def in_flight(self) -> bool:
         return not self.bar.isHidden()
+
+
+class LockoutGuard(QWidget):
+    """Says in words that a change cuts Lowdash's own access, and wants a tick to go ahead."""
+
+    STYLE = (
+        "#lockout_text { background: #fde8e8; color: #8a1c1c; border: 1px solid #e08080;"
+        " border-radius: 4px; padding: 6px; }"
+    )
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.label = QLabel(self)
+        self.label.setObjectName("lockout_text")
+        self.label.setStyleSheet(self.STYLE)
+        self.label.setWordWrap(True)
+        self.label.setAccessibleName(self.tr("Warning: this change cuts Lowdash's own access"))
+        self.box = QCheckBox(self.tr("I understand: Lowdash will lose its access"), self)
+        self.box.setAccessibleName(self.tr("Confirm cutting Lowdash's own access"))
+        layout.addWidget(self.label)
+        layout.addWidget(self.box)
+        self.text: str | None = None
+        self.hide()
+
+    def set_text(self, text: str | None) -> None:
+        """Show (or hide, for None) the warning; a new warning needs a new tick."""
+        if text != self.text:
+            self.box.setChecked(False)
+        self.text = text
+        self.label.setText(text or "")
+        self.setVisible(text is not None)
+
+    def problem(self) -> str | None:
+        if self.text is None or self.box.isChecked():
+            return None
+        return _tr("This change cuts Lowdash's own access: tick “{0}” to go ahead.").format(
+            self.box.text()
+        )
 
 
 class CallRunner(QObject):
@@ -285,9 +369,17 @@ class ConfirmDialog(OperationDialog):
         fn: Callable[[Any], Any],
         require: str | None = None,
         parent: QWidget | None = None,
+        *,
+        danger: bool = False,
     ):
         super().__init__(connection, parent)
         self.setWindowTitle(title)
+        if danger:  # Enter cancels: the harmful choice takes a deliberate click or Alt key
+            self.ok_button.setAutoDefault(False)
+            self.ok_button.setDefault(False)
+            cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+            cancel.setDefault(True)
+            cancel.setFocus()
         self._fn = fn
         self.require = require
         self.text_label = QLabel(text, self)

@@ -21,7 +21,8 @@ class Banner(QFrame):
         self.label = QLabel(self)
         self.label.setWordWrap(True)
         self.button = QPushButton(self)
-        self.button.clicked.connect(self.actionClicked)
+        self.button.clicked.connect(self._clicked)
+        self.handler = None  # the current message's own action, else actionClicked
         close = QPushButton("✕", self)
         close.setFlat(True)
         close.setAccessibleName(self.tr("Dismiss"))
@@ -33,9 +34,21 @@ class Banner(QFrame):
         self.kind = ""
         self.hide()
 
-    def show_message(self, kind: str, text: str, action: str | None = None) -> None:
-        """kind is 'offline', 'error' or 'info'; the colour follows it."""
+    def _clicked(self) -> None:
+        if self.handler is not None:
+            self.handler()
+        else:
+            self.actionClicked.emit()
+
+    def show_message(
+        self, kind: str, text: str, action: str | None = None, handler=None
+    ) -> None:
+        """kind is 'offline', 'error' or 'info'; the colour follows it.
+
+        The button reads `action`; a click calls `handler` if given, else emits actionClicked.
+        """
         self.kind = kind
+        self.handler = handler
         colours = {
             "offline": ("#7a4b00", "#fff4d6", "#e0b050"),
             "error": ("#8a1c1c", "#fde8e8", "#e08080"),
@@ -50,4 +63,5 @@ class Banner(QFrame):
         self.button.setVisible(action is not None)
         if action:
             self.button.setText(action)
+            self.button.setAccessibleName(action)
         self.show()
