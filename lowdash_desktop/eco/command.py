@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from . import wording
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -23,41 +25,36 @@ def add_eco_parser(sub: argparse._SubParsersAction) -> None:
     eco.add_argument("--json", action="store_true", help="print JSON")
 
 
-def _energy(wh: float) -> str:
-    """Wh or kWh for reading."""
-    return f"{wh / 1000:,.3f} kWh" if abs(wh) >= 1000 else f"{wh:,.3f} Wh"
+def _energy(figure: dict) -> str:
+    """'448 Wh (412 – 489 Wh)': three significant digits, fixed format, one number if exact."""
+    return wording.ranged(figure["value"], figure["low"], figure["high"],
+                          wording.ENERGY_UNITS, wording.fixed_number)
 
 
-def _carbon(grams: float) -> str:
-    """g or kg CO2e for reading."""
-    return f"{grams / 1000:,.3f} kg CO2e" if abs(grams) >= 1000 else f"{grams:,.3f} g CO2e"
+def _carbon(figure: dict) -> str:
+    """The same for grams of CO2e."""
+    return wording.ranged(figure["value"], figure["low"], figure["high"],
+                          wording.CARBON_UNITS, wording.fixed_number)
 
 
-def summary_text(doc: dict) -> str:
-    """The readable form of the JSON document."""
+def summary_text(doc: dict, report=None) -> str:
+    """The readable form of the JSON document (the verdict from the report when given)."""
     a = doc["actual"]
+    scope = ", ".join(f"{k} {v}" for k, v in (doc.get("scope") or {}).items())
     lines = [
-        f"Eco impact, last {doc['days']} days ({doc['from']} to {doc['to']}): "
+        f"Eco impact, last {doc['days']} days ({doc['from']} to {doc['to']})"
+        f"{' for ' + scope if scope else ''}: "
         f"{doc['generations']:,} generations, {doc['tokens']:,} completion tokens",
-        f"  actual:   {_energy(a['energy_wh']['value'])} "
-        f"(range {_energy(a['energy_wh']['low'])} – {_energy(a['energy_wh']['high'])}), "
-        f"{_carbon(a['carbon_g']['value'])} "
-        f"(range {_carbon(a['carbon_g']['low'])} – {_carbon(a['carbon_g']['high'])})",
+        f"  actual:   {_energy(a['energy_wh'])}, {_carbon(a['carbon_g'])}",
     ]
     b = doc["baseline"]
     if b is not None:
         lines.append(
-            f"  baseline ({doc['baseline_model']}): {_energy(b['energy_wh']['value'])} "
-            f"(range {_energy(b['energy_wh']['low'])} – {_energy(b['energy_wh']['high'])}), "
-            f"{_carbon(b['carbon_g']['value'])}"
+            f"  baseline ({doc['baseline_model']}): {_energy(b['energy_wh'])}, "
+            f"{_carbon(b['carbon_g'])}"
         )
-        diff = doc["difference"]
-        if doc["saved"]:
-            lines.append(f"  You saved {_energy(diff['energy_wh'])} "
-                         f"({_carbon(diff['carbon_g'])}) compared with the baseline.")
-        else:
-            lines.append(f"  Actual usage used more than the baseline would have: "
-                         f"{_energy(-diff['energy_wh'])} ({_carbon(-diff['carbon_g'])}) more.")
+        if report is not None:
+            lines.append("  " + wording.verdict_text(report, wording.fixed_writer()))
     lines.append(f"  confidence: {doc['confidence']}")
     for reason in doc["confidence_reasons"]:
         lines.append(f"    - {reason}")
@@ -104,8 +101,9 @@ def run_eco(args: argparse.Namespace) -> int:
         cache.close()
     doc = report.as_json()
     if args.json:
-        json.dump(doc, sys.stdout, indent=2)
+        # strict JSON: never Infinity or NaN (as_json writes non-finite figures as null)
+        json.dump(doc, sys.stdout, indent=2, allow_nan=False)
         sys.stdout.write("\n")
     else:
-        print(summary_text(doc))
+        print(summary_text(doc, report))
     return EXIT_OK

@@ -3,7 +3,17 @@
 Actual figures are the platform's own (summed in SQL). The baseline re-prices the same usage
 through `methodology.estimate()`: same completion tokens, same provider PUE and region grid
 intensity, and the measured latency per token scaled by the ratio of the models' active
-parameter counts (midpoints of ranges): `latency_b = latency_a x active_b / active_a`.
+parameter counts: `latency_b = latency_a x active_b / active_a`. The central value uses the
+midpoints of the parameter ranges; the low and high bounds carry the ranges through (low: the
+baseline's smallest active count over the actual model's largest, evaluated with the baseline's
+smallest parameters; high: the other way round), since EcoLogits' energy rises with both the
+parameter counts and the latency. Nothing is assumed more exact than its inputs.
+
+Energy and carbon are judged apart (`judge()`): each is "less", "more" or "same" (the actual
+and baseline ranges overlap, so the difference is within the uncertainty of the estimates).
+Non-finite figures (a cache written before the API refused them, or sums overflowing) never
+reach a total: their groups are left out with a caveat, and a total that still overflows is
+reported as unknown (null in JSON).
 
 Rows are grouped in SQL by (model, provider, region, latency-per-token bin), and per day.
 EcoLogits' energy is linear in tokens at a fixed latency per token, so each (model, provider,
@@ -89,10 +99,10 @@ class Reference:
         if isinstance(methodology, dict):
             ref.version = methodology.get("version")
             for name, prov in (methodology.get("providers") or {}).items():
-                if isinstance(prov, dict) and isinstance(prov.get("pue"), int | float):
+                if isinstance(prov, dict) and _finite_number(prov.get("pue")):
                     ref.pue[name] = float(prov["pue"])
             for region, grams in (methodology.get("grid_intensity") or {}).items():
-                if isinstance(grams, int | float):
+                if _finite_number(grams):
                     ref.grid[region] = float(grams)
         return ref
 
@@ -101,12 +111,19 @@ class Reference:
         return sum(self.pue.values()) / len(self.pue) if self.pue else FALLBACK_PUE
 
 
+def _finite_number(value: Any) -> bool:
+    """A JSON number that is finite (cached snapshots may hold Infinity or NaN)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _param_or_none(value: Any) -> Params | None:
-    """A parsed parameter count, or None when missing or malformed."""
+    """A parsed parameter count, or None when missing, malformed or not finite."""
     try:
-        return parse_param_count(value)
+        parsed = parse_param_count(value)
     except (ValueError, TypeError, KeyError):
         return None
+    bounds = parsed if isinstance(parsed, tuple) else (parsed,)
+    return parsed if all(math.isfinite(b) and b >= 0 for b in bounds) else None
 
 
 @dataclass(slots=True)
@@ -116,9 +133,76 @@ class Totals:
     energy_wh: Range
     carbon_g: Range
 
-    def as_json(self) -> dict[str, dict[str, float]]:
-        """`{energy_wh: {value, low, high}, carbon_g: {...}}`."""
-        return {"energy_wh": self.energy_wh.as_dict(), "carbon_g": self.carbon_g.as_dict()}
+    def as_json(self) -> dict[str, dict[str, float | None]]:
+        """`{energy_wh: {value, low, high}, carbon_g: {...}}`; non-finite numbers as null."""
+        return {"energy_wh": _finite_dict(self.energy_wh), "carbon_g": _finite_dict(self.carbon_g)}
+
+    def finite(self) -> bool:
+        """True when every figure is a finite number."""
+        return all(_is_finite(r) for r in (self.energy_wh, self.carbon_g))
+
+
+def _is_finite(r: Range) -> bool:
+    return math.isfinite(r.value) and math.isfinite(r.low) and math.isfinite(r.high)
+
+
+def _finite_or_none(x: float | None) -> float | None:
+    return x if x is not None and math.isfinite(x) else None
+
+
+def _finite_dict(r: Range) -> dict[str, float | None]:
+    return {"value": _finite_or_none(r.value), "low": _finite_or_none(r.low),
+            "high": _finite_or_none(r.high)}
+
+
+VERDICTS = ("less", "more", "same")
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """One metric judged on its own: the actual usage against the baseline.
+
+    `verdict` is "less" (the actual range lies wholly below the baseline's), "more" (wholly
+    above) or "same" (the ranges overlap: the difference is within the uncertainty of the two
+    estimates). `difference` is baseline minus actual (central values; positive: less used);
+    `percent` the actual's change against the baseline in percent (negative: less), or None
+    when the baseline is zero.
+    """
+
+    verdict: str
+    ranges_overlap: bool
+    difference: float
+    percent: float | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"verdict": self.verdict, "ranges_overlap": self.ranges_overlap,
+                "difference": _finite_or_none(self.difference),
+                "percent": _finite_or_none(self.percent)}
+
+
+def ranges_overlap(a: Range, b: Range) -> bool:
+    """True when two ranges share at least one value (two equal exact values do)."""
+    return a.low <= b.high and b.low <= a.high
+
+
+def judge(actual: Range, baseline: Range) -> Verdict | None:
+    """The verdict on one metric, or None when a figure is not a finite number."""
+    if not (_is_finite(actual) and _is_finite(baseline)):
+        return None
+    overlap = ranges_overlap(actual, baseline)
+    if overlap:
+        verdict = "same"
+    elif actual.high < baseline.low:
+        verdict = "less"
+    else:
+        verdict = "more"
+    difference = baseline.value - actual.value
+    percent = None
+    if baseline.value > 0:
+        percent = (actual.value - baseline.value) / baseline.value * 100.0
+        if not math.isfinite(percent):
+            percent = None
+    return Verdict(verdict, overlap, difference, percent)
 
 
 @dataclass(slots=True)
@@ -143,15 +227,31 @@ class EcoReport:
     actual_per_day_wh: list[float]
     baseline_per_day_wh: list[float] | None
     elapsed_ms: float = 0.0
+    # the page's filter the figures are limited to: {"model"|"provider"|"region"|"key_id": v}
+    scope: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def energy_verdict(self) -> Verdict | None:
+        """Energy judged on its own (None without a baseline or usage)."""
+        if self.baseline is None or self.tokens <= 0:
+            return None
+        return judge(self.actual.energy_wh, self.baseline.energy_wh)
+
+    @property
+    def carbon_verdict(self) -> Verdict | None:
+        """Carbon judged on its own (None without a baseline or usage)."""
+        if self.baseline is None or self.tokens <= 0:
+            return None
+        return judge(self.actual.carbon_g, self.baseline.carbon_g)
 
     @property
     def difference_wh(self) -> float:
-        """Baseline energy minus actual energy (positive: the actual usage saved energy)."""
+        """Baseline energy minus actual energy (positive: the actual usage used less energy)."""
         return self.baseline.energy_wh.value - self.actual.energy_wh.value if self.baseline else 0.0
 
     @property
     def difference_g(self) -> float:
-        """Baseline carbon minus actual carbon."""
+        """Baseline carbon minus actual carbon (positive: less; negative: carbon rose)."""
         return self.baseline.carbon_g.value - self.actual.carbon_g.value if self.baseline else 0.0
 
     @property
@@ -171,7 +271,15 @@ class EcoReport:
             "actual": self.actual.as_json(),
             "baseline": self.baseline.as_json() if self.baseline else None,
             "saved": self.saved,
-            "difference": {"energy_wh": self.difference_wh, "carbon_g": self.difference_g},
+            "difference": {"energy_wh": _finite_or_none(self.difference_wh),
+                           "carbon_g": _finite_or_none(self.difference_g)},
+            "comparison": (
+                None if self.energy_verdict is None and self.carbon_verdict is None else {
+                    "energy_wh": self.energy_verdict.as_json() if self.energy_verdict else None,
+                    "carbon_g": self.carbon_verdict.as_json() if self.carbon_verdict else None,
+                }
+            ),
+            "scope": dict(self.scope),
             "confidence": self.confidence,
             "confidence_reasons": self.confidence_reasons,
             "caveats": self.caveats,
@@ -181,9 +289,10 @@ class EcoReport:
             "per_day": [
                 {
                     "date": d.isoformat(),
-                    "actual_energy_wh": self.actual_per_day_wh[i],
+                    "actual_energy_wh": _finite_or_none(self.actual_per_day_wh[i]),
                     "baseline_energy_wh": (
-                        self.baseline_per_day_wh[i] if self.baseline_per_day_wh else None
+                        _finite_or_none(self.baseline_per_day_wh[i])
+                        if self.baseline_per_day_wh else None
                     ),
                 }
                 for i, d in enumerate(self.day_labels)
@@ -288,11 +397,31 @@ def _read_both(
             conn.execute("ROLLBACK")
 
 
+# The page's filters the eco figures follow, and the column each one picks.
+SCOPE_COLUMNS = {"model": "resolved_model", "provider": "provider", "region": "region",
+                 "key_id": "key_id"}
+
+
+def _scope_sql(scope: dict[str, str] | None) -> tuple[str, tuple]:
+    """' AND column = ?' for each filter of the scope, and their values."""
+    clauses, values = [], []
+    for name, column in SCOPE_COLUMNS.items():
+        value = (scope or {}).get(name)
+        if value:
+            clauses.append(f" AND {column} = ?")
+            values.append(value)
+    return "".join(clauses), tuple(values)
+
+
 def _grouped(
-    conn: sqlite3.Connection, start_ms: int, end_ms: int, first_day: int
+    conn: sqlite3.Connection, start_ms: int, end_ms: int, first_day: int,
+    scope: dict[str, str] | None = None,
 ) -> tuple[list, list]:
     """The grouping and per-day rows: from the eco roll-up and the part days at the ends when
-    the roll-up is in step with the cache, else from the generations themselves."""
+    the roll-up is in step with the cache, else from the generations themselves (always for a
+    filtered slice: the roll-up has no key column)."""
+    if _scope_sql(scope)[1]:
+        return _from_rows(conn, start_ms, end_ms, first_day, scope)
     whole = (-(-start_ms // DAY_MS), end_ms // DAY_MS)  # the UTC days wholly inside
     if whole[0] < whole[1]:
         edges = (start_ms, whole[0] * DAY_MS, whole[1] * DAY_MS, end_ms)
@@ -308,11 +437,18 @@ def _grouped(
 
 
 def _from_rows(
-    conn: sqlite3.Connection, start_ms: int, end_ms: int, first_day: int
+    conn: sqlite3.Connection, start_ms: int, end_ms: int, first_day: int,
+    scope: dict[str, str] | None = None,
 ) -> tuple[list, list]:
     """The grouping and per-day rows, grouped from the generations themselves."""
-    found = _read_both(conn, (GROUP_SQL, (start_ms, end_ms)),
-                       (DAY_SQL, (first_day, start_ms, end_ms)))
+    extra, values = _scope_sql(scope)
+    group_sql, day_sql = GROUP_SQL, DAY_SQL
+    if extra:
+        where = "WHERE created_at >= ? AND created_at < ?"
+        group_sql = GROUP_SQL.replace(where, where + extra)
+        day_sql = DAY_SQL.replace(where, where + extra)
+    found = _read_both(conn, (group_sql, (start_ms, end_ms, *values)),
+                       (day_sql, (first_day, start_ms, end_ms, *values)))
     assert found is not None  # no check to fail
     return found
 
@@ -378,6 +514,41 @@ def _per_token(
     return (a[0] + (b[0] - a[0]) * w, a[1] + (b[1] - a[1]) * w, a[2] + (b[2] - a[2]) * w)
 
 
+def _base_per_token(
+    base: ModelRef, model: ModelRef | None, lpt_ms: float | None, pue: float
+) -> tuple[float, float, float]:
+    """Per-token (value, low, high) Wh of the baseline re-pricing usage measured on `model`.
+
+    The measured latency per token is scaled by active_base / active_actual. The value uses
+    the midpoints of both parameter ranges; the bounds carry the ranges through: EcoLogits'
+    energy rises with the parameter counts and with the latency, so the low bound is the
+    baseline's smallest parameters at the smallest scaled latency (smallest baseline count
+    over the largest actual one) and the high bound the other way round. The same model on
+    both sides has a ratio of exactly one, whatever its range.
+    """
+    if lpt_ms is None or model is None or model.active_mid <= 0:
+        return _per_token(base, None if model is None else lpt_ms, pue)
+    if model.id == base.id or model.active == base.active:
+        return _per_token(base, lpt_ms, pue)
+    b_lo, b_hi = _bounds_of(base.active)
+    a_lo, a_hi = _bounds_of(model.active)
+    value = _per_token(base, lpt_ms * base.active_mid / model.active_mid, pue)[0]
+    if a_lo <= 0:
+        return (value, _per_token(base, lpt_ms * b_lo / a_hi, pue)[1],
+                _per_token(base, None, pue)[2])  # unbounded ratio: the modelled latency caps it
+    low = _per_token(base, lpt_ms * b_lo / a_hi, pue)[1]
+    high = _per_token(base, lpt_ms * b_hi / a_lo, pue)[2]
+    return (value, min(low, value), max(high, value))
+
+
+def _bounds_of(value: Params | None) -> tuple[float, float]:
+    """(low, high) of a parameter count."""
+    if value is None:
+        return (0.0, 0.0)
+    return (float(value[0]), float(value[1])) if isinstance(value, tuple) else (
+        float(value), float(value))
+
+
 def _at(model: ModelRef, lpt_ms: float | None, pue: float) -> tuple[float, float, float]:
     """Per-token (value, low, high) Wh from one (memoized) `estimate()` call."""
     latency_s = None if lpt_ms is None else lpt_ms * REP_TOKENS / 1000.0
@@ -403,8 +574,10 @@ def compute(
     baseline_model: str | None,
     days: int = 30,
     now_ms: int | None = None,
+    scope: dict[str, str] | None = None,
 ) -> EcoReport:
-    """The eco figures of the last `days` days of cached usage, and their baseline re-pricing."""
+    """The eco figures of the last `days` days of cached usage, and their baseline re-pricing;
+    `scope` limits them to a model, provider, region or key (the page's filter)."""
     started = time.perf_counter()
     days = max(1, int(days))
     end_ms = now_ms if now_ms is not None else time.time_ns() // 1_000_000
@@ -429,7 +602,8 @@ def compute(
     elif not baseline_model:
         caveats.append("No baseline model is chosen (Settings → Eco baseline).")
 
-    rows, day_rows = _grouped(conn, start_ms, end_ms, first_day)
+    scope = {k: v for k, v in (scope or {}).items() if k in SCOPE_COLUMNS and v}
+    rows, day_rows = _grouped(conn, start_ms, end_ms, first_day, scope)
 
     # Pass 1: usage shapes per (model, provider, bin), over all days and regions: energy does
     # not depend on the region, and carbon is energy x the region's grid intensity.
@@ -443,8 +617,9 @@ def compute(
         shape.nulls += nulls
         route = routes[(m, p, r)]
         route.rows += n
-        route.grid_sum += g_sum or 0.0
-        route.grid_n += g_n or 0
+        if g_sum is not None and math.isfinite(g_sum):
+            route.grid_sum += g_sum
+            route.grid_n += g_n or 0
 
     unknown_models: dict[str | None, int] = defaultdict(int)
     unparamed_models: dict[str | None, int] = defaultdict(int)
@@ -489,11 +664,8 @@ def compute(
         if model is not None and shape.nulls:
             actual_per[key] = _per_token(model, lpt, pue)
         if base is not None:
-            if lpt is not None and model is not None and model.active_mid > 0:
-                lpt = lpt * base.active_mid / model.active_mid
-            elif model is None:
-                lpt = None  # no parameter count to scale by: EcoLogits models the latency
-            base_per[key] = _per_token(base, lpt, pue)
+            # no parameter count to scale by (model None): EcoLogits models the latency
+            base_per[key] = _base_per_token(base, model, lpt, pue)
 
     # Pass 3: totals, and per (model, provider) the tokens and energies the chart spreads.
     actual, baseline = _Acc(), _Acc()
@@ -502,10 +674,20 @@ def compute(
     pair_null_tokens: dict[tuple, int] = defaultdict(int)
     pair_added_wh: dict[tuple, float] = defaultdict(float)
     dropping: set[tuple] = set()
+    nonfinite_pairs: dict[tuple, int] = defaultdict(int)
+    pair_actual_wh: dict[tuple, float] = defaultdict(float)
     generations = tokens = zero_tokens = recomputed = excluded = excluded_tokens = 0
+    non_finite = non_finite_tokens = 0
     for m, p, r, b, n, t, _lat, z, e, el, eh, c, cl, ch, n_null, t_null, *_grid in rows:
         key = (m, p, b)
         t = t or 0
+        if not all(v is None or math.isfinite(v) for v in (e, el, eh, c, cl, ch)):
+            # Infinity/NaN stored by an older cache, or sums overflowing: these figures cannot
+            # be added up; leave the group out of both sides, and say so
+            non_finite += n
+            non_finite_tokens += t
+            nonfinite_pairs[(m, p)] += t
+            continue
         missing = actual_per.get(key)
         if n_null and b != -1 and missing is None:
             # No stored figures and nothing to recompute them from: leave these rows out of
@@ -520,6 +702,7 @@ def compute(
         zero_tokens += z
         pair_tokens[(m, p)] += t
         actual.add((e or 0.0, el or 0.0, eh or 0.0), (c or 0.0, cl or 0.0, ch or 0.0))
+        pair_actual_wh[(m, p)] += e or 0.0
         grid = grid_of[(m, p, r)] / 1000.0
         if n_null and missing is not None:
             recomputed += n_null
@@ -527,6 +710,7 @@ def compute(
             actual.add(add_e, _scale(add_e, grid))
             pair_null_tokens[(m, p)] += t_null
             pair_added_wh[(m, p)] += add_e[0]
+            pair_actual_wh[(m, p)] += add_e[0]
         per = base_per.get(key)
         if per is not None and t > 0:
             add_e = _scale(per, t)
@@ -548,6 +732,14 @@ def compute(
             continue
         pair = (m, p)
         t, t_null = t or 0, t_null or 0
+        if pair in nonfinite_pairs:
+            # the pair's kept figures spread over its days by tokens (its stored per-day sums
+            # hold the non-finite ones)
+            all_tokens = pair_tokens[pair] + nonfinite_pairs[pair]
+            share = t / all_tokens if all_tokens else 0.0
+            actual_day[day] += pair_actual_wh[pair] * share
+            base_day[day] += pair_base_wh[pair] * share
+            continue
         actual_day[day] += e or 0.0
         if pair in dropping:
             t -= t_null
@@ -634,6 +826,12 @@ def compute(
             f"{excluded:,} generations ({excluded_tokens:,} tokens) have no eco figures and no "
             "known model; they are left out of both the actual and the baseline totals."
         )
+    if non_finite:
+        caveats.append(
+            f"{non_finite:,} generations ({non_finite_tokens:,} tokens) have eco figures that are "
+            "not finite numbers (Infinity or NaN in the cache); they are left out of both the "
+            "actual and the baseline totals."
+        )
     if platform_low:
         caveats.append(
             f"The platform rates {platform_low:,} generations as low confidence."
@@ -643,14 +841,23 @@ def compute(
 
     actual_totals = actual.totals()
     base_totals = baseline.totals() if base is not None else None
+    if not actual_totals.finite() or (base_totals is not None and not base_totals.finite()):
+        caveats.append(
+            "Some totals are too large to be represented (they overflow to infinity); they are "
+            "shown as unknown and no comparison is made for them."
+        )
     saved = False
     if base_totals is not None and tokens > 0:
-        saved = base_totals.energy_wh.value / tokens > actual_totals.energy_wh.value / tokens
-        if _overlap(actual_totals.energy_wh, base_totals.energy_wh):
-            caveats.append(
-                "The actual and baseline energy ranges overlap, so the difference is within the "
-                "uncertainty of the estimates."
-            )
+        per_base = base_totals.energy_wh.value / tokens
+        per_actual = actual_totals.energy_wh.value / tokens
+        saved = math.isfinite(per_base) and math.isfinite(per_actual) and per_base > per_actual
+        for label, a_r, b_r in (("energy", actual_totals.energy_wh, base_totals.energy_wh),
+                                ("carbon", actual_totals.carbon_g, base_totals.carbon_g)):
+            if _is_finite(a_r) and _is_finite(b_r) and ranges_overlap(a_r, b_r):
+                caveats.append(
+                    f"The actual and baseline {label} ranges overlap, so the {label} difference "
+                    "is within the uncertainty of the estimates."
+                )
     if base is not None and tokens > 0:
         caveats.append(
             "Baseline latency: the measured latency per token scaled by the ratio of active "
@@ -676,14 +883,8 @@ def compute(
         actual_per_day_wh=actual_day,
         baseline_per_day_wh=base_day if base is not None else None,
         elapsed_ms=(time.perf_counter() - started) * 1000,
+        scope=scope,
     )
-
-
-def _overlap(a: Range, b: Range) -> bool:
-    """True when two ranges share some values (and at least one is a real range)."""
-    if a.low == a.high and b.low == b.high:
-        return False
-    return a.low <= b.high and b.low <= a.high
 
 
 def _json_list(text: str | None) -> list[str]:
@@ -719,7 +920,8 @@ def reference_from_cache(cache: Cache) -> Reference:
 
 
 def report_from_cache(
-    cache: Cache, days: int = 30, baseline: str | None = None, now_ms: int | None = None
+    cache: Cache, days: int = 30, baseline: str | None = None, now_ms: int | None = None,
+    scope: dict[str, str] | None = None,
 ) -> EcoReport:
     """The eco report of a cache; the baseline defaults to the chosen one."""
     rollup.ensure(cache.conn, rollup.ECO)  # seconds, once, on a big cache from before it
@@ -727,7 +929,7 @@ def report_from_cache(
     pending = False
     if baseline is None:
         baseline, pending = chosen_baseline(cache)
-    report = compute(cache.conn, ref, baseline, days, now_ms)
+    report = compute(cache.conn, ref, baseline, days, now_ms, scope)
     if not ref.models or not ref.grid:
         report.caveats.insert(
             0,

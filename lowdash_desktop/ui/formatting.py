@@ -1,11 +1,57 @@
-"""How figures look on screen: money with currency, local time with its zone, units scaled."""
+"""How figures look on screen: one formatter per kind of quantity, in the user's locale.
+
+Energy and carbon get three significant digits in a readable unit (their units and digits come
+from `eco.wording`, shared with the CLI), money its currency's precision (or every digit in the
+detail window), counts and tokens whole numbers, times the local zone. Separators and dates
+follow the OS locale (QLocale) on screen; the "C" locale of a bare environment reads as US
+English. CSV, JSON and the CLI keep their documented fixed formats and do not use this module.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from PySide6.QtCore import QDateTime, QLocale
+
+from ..eco import wording
 from ..store.rows import from_ms
+
+# currencies whose minor unit is not cents (ISO 4217); every other one shows two decimals
+CURRENCY_DECIMALS = {"JPY": 0, "KRW": 0, "CLP": 0, "ISK": 0, "VND": 0, "BHD": 3, "KWD": 3,
+                     "JOD": 3, "OMR": 3, "TND": 3}
+
+
+def locale() -> QLocale:
+    """The locale figures are written in: the default QLocale ("C" reads as US English)."""
+    loc = QLocale()
+    if loc.language() == QLocale.Language.C:
+        return QLocale(QLocale.Language.English, QLocale.Country.UnitedStates)
+    return loc
+
+
+def number(value: float, decimals: int = 0) -> str:
+    """A number with `decimals` decimals and the locale's separators ('1.234,5' in German)."""
+    return locale().toString(float(value), "f", max(0, int(decimals)))
+
+
+def count(value: int) -> str:
+    """A whole count with the locale's group separators: '3,139', '3.139', '3 139'."""
+    return _group(str(abs(int(value))), locale(), negative=int(value) < 0)
+
+
+def _group(digits: str, loc: QLocale, negative: bool = False, fraction: str = "") -> str:
+    """Digits grouped by threes with the locale's separator, and the fraction after its point."""
+    sep = loc.groupSeparator()
+    groups = []
+    while len(digits) > 3:
+        groups.insert(0, digits[-3:])
+        digits = digits[:-3]
+    groups.insert(0, digits)
+    text = sep.join(groups)
+    if fraction:
+        text += loc.decimalPoint() + fraction
+    return (loc.negativeSign() if negative else "") + text
 
 
 def local_zone_name(moment: datetime | None = None) -> str:
@@ -15,50 +61,107 @@ def local_zone_name(moment: datetime | None = None) -> str:
 
 
 def local_time(ms: int, with_zone: bool = False) -> str:
-    """'2026-11-24 14:05:07' in the local zone (optionally with the zone)."""
+    """The moment in the local zone, written the locale's way with seconds (optionally with
+    the zone); '2026-11-24 14:05:07' where the locale is "C"."""
     moment = from_ms(ms).astimezone()
-    text = moment.strftime("%Y-%m-%d %H:%M:%S")
+    loc = QLocale()
+    if loc.language() == QLocale.Language.C:
+        text = moment.strftime("%Y-%m-%d %H:%M:%S")
+    else:
+        time_format = loc.timeFormat(QLocale.FormatType.ShortFormat)
+        if ":ss" not in time_format and ".ss" not in time_format:
+            time_format = time_format.replace("mm", "mm:ss", 1)
+        stamp = QDateTime.fromMSecsSinceEpoch(int(ms))
+        text = loc.toString(
+            stamp, loc.dateFormat(QLocale.FormatType.ShortFormat) + " " + time_format
+        )
     return f"{text} {moment.tzname()}" if with_zone else text
 
 
-def money(amount: Decimal | str, currency: str = "", places: int | None = None) -> str:
-    """Money for reading: thousands separators, enough decimals to show small amounts."""
+def local_date(day) -> str:
+    """A calendar day the locale's short way ('11/24/26', '24.11.26')."""
+    from PySide6.QtCore import QDate
+
+    return locale().toString(QDate(day.year, day.month, day.day),
+                             QLocale.FormatType.ShortFormat)
+
+
+def day_month(day) -> str:
+    """A day without its year, for chart ticks: '11/24', '24.11'."""
+    from PySide6.QtCore import QDate
+
+    loc = locale()
+    pattern = loc.dateFormat(QLocale.FormatType.ShortFormat)
+    for year in ("yyyy", "yy", "y"):
+        pattern = pattern.replace(year, "")
+    pattern = pattern.strip("/.-, ").replace("//", "/").replace("..", ".").replace("--", "-")
+    return loc.toString(QDate(day.year, day.month, day.day), pattern or "MM-dd")
+
+
+def money(amount: Decimal | str, currency: str = "", places: int | None = None,
+          full: bool = False) -> str:
+    """Money for reading: the locale's separators; `places` decimals, else the currency's
+    precision (two for most), or three significant digits for small amounts that would read
+    as zero; `full`: every digit the platform sent (the detail window), never rounded."""
     value = Decimal(amount)
-    if places is None:
-        places = 2 if abs(value) >= 1 or value == 0 else 6
+    if not value.is_finite():
+        return f"{wording.UNKNOWN} {currency}".strip()
+    if full:
+        places = max(-value.as_tuple().exponent, 0) if value != 0 else 0
+        places = max(places, CURRENCY_DECIMALS.get(currency.upper(), 2))
+    elif places is None:
+        places = CURRENCY_DECIMALS.get(currency.upper(), 2)
+        if value != 0 and value.quantize(Decimal(1).scaleb(-places)) == 0:
+            # a small amount that would read as zero: three significant digits
+            places = max(places, wording.decimals_for(float(value)))
     quant = Decimal(1).scaleb(-places)
-    text = f"{value.quantize(quant):,.{places}f}"
-    return f"{text} {currency}".strip()
+    text = f"{abs(value.quantize(quant)):.{places}f}"
+    whole, _, fraction = text.partition(".")
+    written = _group(whole, locale(), negative=value.quantize(quant) < 0, fraction=fraction)
+    return f"{written} {currency}".strip()
 
 
-def tokens(count: int) -> str:
-    """1,234,567 tokens, or 1.23M for big numbers in tight spaces."""
-    return f"{count:,}"
+def tokens(value: int) -> str:
+    """1,234,567 tokens (the locale's separators)."""
+    return count(value)
 
 
-def compact(count: float) -> str:
+def compact(value: float) -> str:
+    """1.23M, 45.60k: for tight spaces."""
     for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(count) >= limit:
-            return f"{count / limit:.2f}{suffix}"
-    return f"{count:.0f}"
+        if abs(value) >= limit:
+            return f"{number(value / limit, 2)}{suffix}"
+    return number(value, 0)
 
 
-def energy(wh: float) -> str:
-    """Wh, or kWh / MWh when large."""
-    if abs(wh) >= 1e6:
-        return f"{wh / 1e6:,.2f} MWh"
-    if abs(wh) >= 1e3:
-        return f"{wh / 1e3:,.2f} kWh"
-    return f"{wh:,.2f} Wh" if abs(wh) >= 1 else f"{wh:.3f} Wh"
+def energy(wh: float | None) -> str:
+    """'0.00712 Wh', '448 Wh', '1.23 kWh': three significant digits, 'unknown' if not finite."""
+    return wording.quantity(wh, wording.ENERGY_UNITS, number)
 
 
-def carbon(grams: float) -> str:
-    """g or kg / t CO2e."""
-    if abs(grams) >= 1e6:
-        return f"{grams / 1e6:,.2f} t CO₂e"
-    if abs(grams) >= 1e3:
-        return f"{grams / 1e3:,.2f} kg CO₂e"
-    return f"{grams:,.2f} g CO₂e" if abs(grams) >= 1 else f"{grams:.3f} g CO₂e"
+def carbon(grams: float | None) -> str:
+    """'23.8 g CO₂e', '4.16 kg CO₂e': three significant digits."""
+    return wording.quantity(grams, wording.CARBON_UNITS, number)
+
+
+def energy_range(value: float | None, low: float | None, high: float | None) -> str:
+    """'448 Wh (412 – 489 Wh)'; one number when the estimate is exact."""
+    return wording.ranged(value, low, high, wording.ENERGY_UNITS, number)
+
+
+def carbon_range(value: float | None, low: float | None, high: float | None) -> str:
+    """'23.8 g CO₂e (21.0 – 26.1 g CO₂e)'; one number when the estimate is exact."""
+    return wording.ranged(value, low, high, wording.CARBON_UNITS, number)
+
+
+def percent(value: float) -> str:
+    """'23%', '4.2%' of a change (its size; the sentence says which way)."""
+    return wording.percent(value, number)
+
+
+def eco_writer() -> wording.Writer:
+    """The eco verdict's formatters, in the user's locale."""
+    return wording.Writer(energy=energy, carbon=carbon, percent=percent)
 
 
 def ago(ms: int | None, now_ms: int | None = None) -> str:

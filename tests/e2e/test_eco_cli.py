@@ -57,7 +57,7 @@ def test_eco_baseline_both_ways_and_text_summary(synced, data_dir):
     assert big["saved"] is True and small["saved"] is False
     text = run_lowdash("eco", "--baseline", "microsoft/phi-4")
     assert text.returncode == 0
-    assert "used more than the baseline would have" in text.stdout
+    assert "used more energy and more carbon than Phi-4 would have" in text.stdout
     assert "You saved" not in text.stdout
 
 

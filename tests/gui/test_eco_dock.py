@@ -117,7 +117,8 @@ def test_saved_and_not_saved_wording(qtbot, data_dir, demo_platform):
     assert not report.saved
     text = dock.verdict_label.text()
     assert "saved" not in text.lower()
-    assert "used more energy than Phi-4 would have" in text and "% more" in text
+    assert "used more energy and more carbon than Phi-4 would have" in text
+    assert "% more energy" in text and "% more carbon" in text
     window.close()
 
 

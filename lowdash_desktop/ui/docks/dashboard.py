@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QResizeEvent
 from PySide6.QtWidgets import QDockWidget, QVBoxLayout, QWidget
 
@@ -19,6 +19,11 @@ if TYPE_CHECKING:
     from ..dialogs.transaction_detail import TransactionDetail
 
 NARROW_WIDTH = 700
+# the wide layout is remembered only at this width or more: nearer the narrow layout the
+# docks are squeezed to their minimums, and such a layout stretched out again gave one dock
+# all the width (the balance took 55% after 1280 -> 600 -> 1280 px)
+REMEMBER_WIDTH = 900
+LAYOUT_VERSION = 2  # 1 could hold a layout wrecked by such a round trip: discarded once
 
 
 class DashboardMixin:
@@ -26,6 +31,10 @@ class DashboardMixin:
 
     _narrow = False
     _wide_state: QByteArray | None = None
+    # each docked dock's share of the window's width and height when the wide layout was
+    # remembered: a wide layout comes back in proportion at whatever width it returns to
+    _wide_shares: dict[str, tuple[float, float]] | None = None
+    _layout_checked = False
 
     # -- construction (called from MainWindow's builders) ---------------------------------
     def _build_filter_bar(self, parent: QWidget, layout: QVBoxLayout) -> None:
@@ -62,8 +71,19 @@ class DashboardMixin:
         self.dashboard.choicesReady.connect(self._show_choices)
         self.table.activated.connect(self._open_index)
         for dock in self.docks:
-            # an explicit minimum lets the row of docks shrink until the narrow layout takes over
-            dock.widget().setMinimumWidth(110)
+            # an explicit minimum lets the row of docks shrink until the narrow layout takes
+            # over; the balance keeps its own (its figure is never cut: "487.32 E")
+            if dock is not self.credits_dock:
+                dock.widget().setMinimumWidth(110)
+            dock.visibilityChanged.connect(lambda _v: self._remember_soon())
+            dock.topLevelChanged.connect(lambda _v: self._remember_soon())
+            dock.dockLocationChanged.connect(lambda _a: self._remember_soon())
+        self._remember_timer = QTimer(self, singleShot=True, interval=300)
+        self._remember_timer.timeout.connect(self._remember_wide)
+        self.installEventFilter(self)  # a dock separator dragged: remember the new sizes
+        self.reset_layout_action = QAction(self.tr("&Reset layout"), self)
+        self.reset_layout_action.triggered.connect(self.reset_layout)
+        self.view_menu.addAction(self.reset_layout_action)
         self._apply_filters()
         self._refresh_dashboard()
 
@@ -112,16 +132,105 @@ class DashboardMixin:
         super().resizeEvent(event)
         narrow = event.size().width() < NARROW_WIDTH
         if narrow == self._narrow:
+            self._remember_soon()
             return
         self._narrow = narrow
         self.filter_bar.set_compact(narrow)
+        # by now the docks are already laid out at the new size: what is remembered is the
+        # layout as it last settled while wide (_remember_wide), not as squeezed here
+        timer = getattr(self, "_remember_timer", None)
+        if timer is not None:
+            timer.stop()
         if narrow:
-            self._wide_state = self.saveState()
             self._arrange_narrow()
-        elif self._wide_state is not None:
-            self.restoreState(self._wide_state)
+        else:
+            self._restore_wide()
+
+    def _docked(self) -> list[QDockWidget]:
+        return [d for d in self.docks if d.isVisibleTo(self) and not d.isFloating()]
+
+    def _remember_soon(self) -> None:
+        timer = getattr(self, "_remember_timer", None)
+        if timer is not None and not self._narrow:
+            timer.start()
+
+    def _remember_wide(self) -> None:
+        """Keep the wide layout as it is now (once settled, and wide enough to be itself)."""
+        if self._narrow or not self.isVisible() or self.width() < REMEMBER_WIDTH:
+            return
+        width, height = max(1, self.width()), max(1, self.height())
+        self._wide_state = self.saveState(LAYOUT_VERSION)
+        self._wide_shares = {
+            d.objectName(): (d.width() / width, d.height() / height) for d in self._docked()
+        }
+
+    def _restore_wide(self) -> None:
+        """Back from narrow: the remembered wide layout in proportion, or the default one."""
+        shown = {d: d.isVisibleTo(self) for d in self.docks}
+        if self._wide_state is None or not self.restoreState(self._wide_state, LAYOUT_VERSION):
+            self._arrange_wide()
+            return
+        for dock in self.docks:  # a dock shown or hidden while narrow stays so
+            dock.setVisible(shown[dock])
+        self._apply_wide_shares()
+
+    def _apply_wide_shares(self) -> None:
+        shares = self._wide_shares or {}
+        docks = [d for d in self._docked() if d.objectName() in shares]
+        if not docks:
+            return
+        widths = [round(shares[d.objectName()][0] * self.width()) for d in docks]
+        heights = [round(shares[d.objectName()][1] * self.height()) for d in docks]
+        self.resizeDocks(docks, widths, Qt.Orientation.Horizontal)
+        self.resizeDocks(docks, heights, Qt.Orientation.Vertical)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt API)
+        if watched is self and event.type() == QEvent.Type.MouseButtonRelease:
+            self._remember_soon()
+        return super().eventFilter(watched, event)
+
+    def reset_layout(self, columns: bool = True) -> None:
+        """View -> Reset layout: every dock back in its default place, the table's columns too."""
+        for dock in self.docks:
+            dock.setFloating(False)
+        self._wide_state = self._wide_shares = None
+        if self._narrow:
+            self._arrange_narrow()
         else:
             self._arrange_wide()
+        for dock in self.docks:
+            dock.show()
+        default_header = getattr(self, "_default_header", None)
+        if columns and default_header is not None:
+            self.table.horizontalHeader().restoreState(default_header)
+        settings = QSettings()
+        settings.remove("window/state")
+        if columns:
+            settings.remove("window/table_header")
+        self._remember_soon()
+
+    def layout_fits(self) -> bool:
+        """False when a dock is squeezed below what its figures need, or the table all but gone.
+
+        For a saved layout restored into a smaller window (another screen, a scale factor).
+        """
+        for dock in self._docked():
+            body = dock.widget()
+            if dock.width() < min(body.minimumSizeHint().width(), 0.6 * body.sizeHint().width()):
+                return False
+            if dock.height() < body.minimumSizeHint().height():
+                return False
+        rows = self.table.verticalHeader().defaultSectionSize()
+        return self.table.height() >= 4 * rows
+
+    def _check_restored_layout(self) -> None:
+        """Once, after the first show: a saved layout that does not fit gives way to the default."""
+        if self._layout_checked or getattr(self, "_shut", False):
+            return
+        self._layout_checked = True
+        if getattr(self, "_restored_layout", False) and not self.layout_fits():
+            self.reset_layout(columns=False)
+        self._remember_wide()
 
     # -- behaviour -------------------------------------------------------------------------
     def _apply_filters(self) -> None:
@@ -130,6 +239,7 @@ class DashboardMixin:
         self.dashboard.set_scope(flt)
         self.usage_dock.set_active_model(flt.model)
         self.top_models_dock.set_active_model(flt.model)
+        self.eco_dock.set_scope(flt)  # the eco panel follows the page (it says which slice)
 
     def _toggle_model(self, model: str) -> None:
         """A click on a model filters the window to it; a second click clears it."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,20 +32,34 @@ ACTUAL_COLOUR = "#009E73"
 BASELINE_COLOUR = "#E69F00"
 
 
-def compute_report(cache_path: Path, days: int = 30) -> EcoReport:
+def compute_report(
+    cache_path: Path, days: int = 30, scope: dict[str, str] | None = None
+) -> EcoReport:
     """Open a reader on the cache and compute the report (runs on a worker thread)."""
     from ...eco.impact import report_from_cache  # ecologits loads off the UI thread
 
     cache = Cache.open_reader(cache_path)
     try:
-        return report_from_cache(cache, days)
+        return report_from_cache(cache, days, scope=scope)
     finally:
         cache.close()
 
 
-def _range_text(low: float, high: float, unit) -> str:
-    """'range a – b', or '' when the bounds are equal."""
-    return "" if low == high else f"{unit(low)} – {unit(high)}"
+# the page's filters the panel follows: HistoryFilter attribute -> how the title names it
+SCOPE_NAMES = (("model", "model"), ("provider", "provider"), ("region", "region"),
+               ("key_id", "key"))
+
+
+def scope_of(flt) -> dict[str, str]:
+    """The model, provider, region and key filters of a HistoryFilter (or None) as a scope."""
+    if flt is None:
+        return {}
+    return {attr: value for attr, _n in SCOPE_NAMES if (value := getattr(flt, attr, None))}
+
+
+def _finite(values: list[float]) -> list[float]:
+    """Non-finite values (a damaged cache, an overflow) as gaps, never as a range to draw."""
+    return [v if math.isfinite(v) else math.nan for v in values]
 
 
 class EcoDock(QDockWidget):
@@ -54,12 +69,20 @@ class EcoDock(QDockWidget):
     baselineRequested = Signal()
 
     def __init__(self, parent=None, days: int = 30):
-        super().__init__(self.tr("Eco impact (last {0} days)").format(days), parent)
+        super().__init__(parent)
         self.setObjectName("dock_eco")
         self.days = days
         self.report: EcoReport | None = None
+        self.scope: dict[str, str] = {}
         self._call: BackgroundCall | None = None
         self._pending_path: Path | None = None
+        self._cache_path: Path | None = None
+        # every report shown counts one generation; the chart only ever draws the latest one
+        # (a draw queued while pyqtgraph loaded must not paint an older report over it)
+        self._generation = 0
+        self.drawn_generation = 0
+        self.drawn_report: EcoReport | None = None
+        self._set_title()
         body = QWidget(self)
         layout = QVBoxLayout(body)
         layout.setSpacing(4)
@@ -119,14 +142,37 @@ class EcoDock(QDockWidget):
         self.setWidget(scroll)
         self.actual_label.setText(self.tr("No eco figures yet: sync to fill the cache."))
 
+    # -- scope ----------------------------------------------------------------------------------
+    def _set_title(self) -> None:
+        """'Eco impact (last 30 days)', or which slice it shows: '…, model X'."""
+        names = dict(SCOPE_NAMES)
+        parts = [f"{self.tr(names[k])} {v}" for k, v in self.scope.items()]
+        if parts:
+            self.setWindowTitle(self.tr("Eco impact (last {0} days, {1})").format(
+                self.days, ", ".join(parts)))
+        else:
+            self.setWindowTitle(self.tr("Eco impact (last {0} days)").format(self.days))
+
+    def set_scope(self, flt) -> None:
+        """Follow the page's model, provider, region and key filters (a HistoryFilter)."""
+        scope = scope_of(flt)
+        if scope == self.scope:
+            return
+        self.scope = scope
+        self._set_title()
+        if self._cache_path is not None:
+            self.refresh(self._cache_path)
+
     # -- computing ------------------------------------------------------------------------------
     def refresh(self, cache_path: Path) -> None:
         """Recompute from the cache on a worker thread; `reportReady` fires when shown."""
+        self._cache_path = cache_path
         if self._call is not None:
             self._pending_path = cache_path  # one at a time; run again when this one ends
             return
         self.verdict_label.setText(self.tr("Computing…") if self.report is None else "")
-        call = BackgroundCall(lambda: compute_report(cache_path, self.days), self)
+        scope = dict(self.scope)
+        call = BackgroundCall(lambda: compute_report(cache_path, self.days, scope), self)
         call.done.connect(self._on_done)
         call.error.connect(self._on_error)
         self._call = call
@@ -141,6 +187,11 @@ class EcoDock(QDockWidget):
             self.refresh(path)
 
     def _on_done(self, report: EcoReport) -> None:
+        if self._pending_path is not None:
+            # a newer request (another filter, a sync, a baseline) is waiting: this report
+            # is already out of date, so it is never shown; the newer one follows
+            self._finish_call()
+            return
         self.show_report(report)
         self._finish_call()
         self.reportReady.emit(report)
@@ -154,55 +205,41 @@ class EcoDock(QDockWidget):
     def show_report(self, report: EcoReport) -> None:
         """Fill the labels and the chart from a report."""
         self.report = report
+        self._generation += 1
         a = report.actual
+        scope = report.scope or {}
+        what = self.tr("Actual") if not scope else self.tr("Actual ({0})").format(
+            ", ".join(scope.values()))
         self.actual_label.setText(
-            self.tr("Actual: {0} ({1}) · {2} ({3})\n{4} generations, {5} completion tokens")
-            .format(
-                formatting.energy(a.energy_wh.value),
-                _range_text(a.energy_wh.low, a.energy_wh.high, formatting.energy)
-                or self.tr("no range"),
-                formatting.carbon(a.carbon_g.value),
-                _range_text(a.carbon_g.low, a.carbon_g.high, formatting.carbon)
-                or self.tr("no range"),
-                f"{report.generations:,}", f"{report.tokens:,}",
+            self.tr("{0}: {1} · {2}\n{3} generations, {4} completion tokens").format(
+                what,
+                formatting.energy_range(a.energy_wh.value, a.energy_wh.low, a.energy_wh.high),
+                formatting.carbon_range(a.carbon_g.value, a.carbon_g.low, a.carbon_g.high),
+                formatting.count(report.generations), formatting.tokens(report.tokens),
             )
         )
         b = report.baseline
         if b is None:
             self.baseline_label.setText(self.tr("Baseline: none computed (see caveats)."))
         else:
-            range_e = _range_text(b.energy_wh.low, b.energy_wh.high, formatting.energy)
             self.baseline_label.setText(
-                self.tr("Same usage on {0}: {1}{2} · {3}").format(
+                self.tr("Same usage on {0}: {1} · {2}").format(
                     report.baseline_name or report.baseline_model,
-                    formatting.energy(b.energy_wh.value),
-                    f" ({range_e})" if range_e else "",
-                    formatting.carbon(b.carbon_g.value),
+                    formatting.energy_range(b.energy_wh.value, b.energy_wh.low,
+                                            b.energy_wh.high),
+                    formatting.carbon_range(b.carbon_g.value, b.carbon_g.low, b.carbon_g.high),
                 )
             )
         self.verdict_label.setText(self.verdict_text(report))
         self._show_confidence(report)
-        self._draw(report)
+        self._draw()
 
     def verdict_text(self, report: EcoReport) -> str:
-        """'You saved …' only when the baseline uses more energy per token; else say so."""
-        if report.baseline is None or report.tokens <= 0:
-            return self.tr("No comparison available.")
-        name = report.baseline_name or report.baseline_model or ""
-        diff_e, diff_c = abs(report.difference_wh), abs(report.difference_g)
-        if report.saved:
-            percent = diff_e / report.baseline.energy_wh.value * 100
-            return self.tr("You saved {0} ({1}) compared with {2}: {3:.0f}% less energy.").format(
-                formatting.energy(diff_e), formatting.carbon(diff_c), name, percent
-            )
-        base = report.baseline.energy_wh.value
-        more = (
-            self.tr("{0:.0f}% more").format(diff_e / base * 100) if base > 0
-            else self.tr("more")
-        )
-        return self.tr(
-            "Your usage used more energy than {0} would have: {1} ({2}) more, {3}."
-        ).format(name, formatting.energy(diff_e), formatting.carbon(diff_c), more)
+        """Energy and carbon judged apart: 'You saved …' only when both are below the baseline
+        beyond the overlap of the ranges; a metric that rose is said to have risen."""
+        from ...eco.wording import verdict_text
+
+        return verdict_text(report, formatting.eco_writer())
 
     def _show_confidence(self, report: EcoReport) -> None:
         items = report.confidence_reasons + report.caveats
@@ -261,8 +298,14 @@ class EcoDock(QDockWidget):
         self.legend.setLabelTextColor(text)
         return plot
 
-    def _draw(self, report: EcoReport) -> None:
-        if not self.chart_slot.ready(lambda: self._draw(report)):
+    def _draw(self) -> None:
+        """Draw the latest report. A draw put off while pyqtgraph loads runs later, when a
+        newer report may have been drawn already: it draws whatever is latest then, and a draw
+        of a generation already on the chart is skipped."""
+        if not self.chart_slot.ready(self._draw):
+            return
+        report = self.report
+        if report is None or self.drawn_generation == self._generation:
             return
         import pyqtgraph as pg
 
@@ -270,22 +313,30 @@ class EcoDock(QDockWidget):
         item.clear()
         self.legend.clear()
         xs = list(range(len(report.day_labels)))
-        item.plot(xs, report.actual_per_day_wh, name=self.tr("Actual"),
+        actual = _finite(report.actual_per_day_wh)
+        item.plot(xs, actual, name=self.tr("Actual"),
                   pen=pg.mkPen(QColor(ACTUAL_COLOUR), width=2), fillLevel=0,
-                  brush=QColor(0, 158, 115, 50))
-        top = max(report.actual_per_day_wh, default=0.0)
+                  brush=QColor(0, 158, 115, 50), connect="finite")
+        shown = [v for v in actual if math.isfinite(v)]
         if report.baseline_per_day_wh is not None:
-            item.plot(xs, report.baseline_per_day_wh,
+            baseline = _finite(report.baseline_per_day_wh)
+            item.plot(xs, baseline,
                       name=self.tr("Baseline ({0})").format(report.baseline_name or ""),
                       pen=pg.mkPen(QColor(BASELINE_COLOUR), width=2,
-                                   style=Qt.PenStyle.DashLine))
-            top = max(top, max(report.baseline_per_day_wh, default=0.0))
+                                   style=Qt.PenStyle.DashLine), connect="finite")
+            shown += [v for v in baseline if math.isfinite(v)]
+        top = max(shown, default=0.0)
+        if not math.isfinite(top * 1.3) or top <= 0:
+            top = 1.0
         step = max(1, len(xs) // 5)
         item.getAxis("bottom").setTicks([[
-            (i, report.day_labels[i].strftime("%m-%d")) for i in range(len(xs) - 1, -1, -step)
+            (i, formatting.day_month(report.day_labels[i]))
+            for i in range(len(xs) - 1, -1, -step)
         ]])
         item.setXRange(-0.5, max(0, len(xs) - 0.5), padding=0)
-        item.setYRange(0, (top or 1.0) * 1.3, padding=0)
+        item.setYRange(0, top * 1.3, padding=0)
+        self.drawn_generation = self._generation
+        self.drawn_report = report
         self.plot.setToolTip(self.tr("Energy per day (UTC days): actual and baseline"))
 
     def busy(self) -> bool:
