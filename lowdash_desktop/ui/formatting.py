@@ -154,6 +154,11 @@ def carbon_range(value: float | None, low: float | None, high: float | None) -> 
     return wording.ranged(value, low, high, wording.CARBON_UNITS, number)
 
 
+def intensity(g_per_kwh: float) -> str:
+    """A grid intensity's number (g CO₂e/kWh): three significant digits."""
+    return number(g_per_kwh, wording.decimals_for(g_per_kwh))
+
+
 def percent(value: float) -> str:
     """'23%', '4.2%' of a change (its size; the sentence says which way)."""
     return wording.percent(value, number)

@@ -51,7 +51,15 @@ def test_trace_online_matches_platform(qtbot, data_dir, demo_platform):
     assert truth["resolved_model"] in texts and truth["model"] in texts
     assert f"{truth['tokens']['total']:,}" in texts and truth["cost"]["amount"] in texts
     if truth.get("eco"):
-        assert truth["eco"]["methodology_version"] in texts and "range" in texts
+        assert truth["eco"]["methodology_version"] in texts
+        from lowdash_desktop.ui import formatting
+
+        energy = truth["eco"]["energy_wh"]
+        shown = formatting.energy_range(energy["value"], energy["low"], energy["high"])
+        assert shown in texts, "the energy with its range, three significant digits"
+        if energy["low"] != energy["high"]:  # a real range never reads as a zero-width one
+            low, _, high = shown.partition("(")[2].rstrip(")").partition(" – ")
+            assert low.split()[0] != high.split()[0]
         assert truth["eco"]["confidence"] in texts
     else:
         assert "No eco estimate" in texts

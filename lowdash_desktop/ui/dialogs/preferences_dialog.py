@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from ... import autostart
 from ...api import errors
 from ...api.client import RetryPolicy
-from .. import network, scheduler, tray
+from .. import formatting, network, scheduler, tray
 from ..background import BackgroundCall
 
 log = logging.getLogger(__name__)
@@ -175,7 +175,7 @@ class PreferencesDialog(QDialog):
         def call() -> str:
             with conn.client(retry=RetryPolicy(attempts=1)) as client:
                 credits = client.credits()
-            return f"{credits.balance} {credits.currency}"
+            return formatting.money(credits.balance, credits.currency)  # '487.32 EUR'
 
         self._call = BackgroundCall(call, self)
         self._call.done.connect(

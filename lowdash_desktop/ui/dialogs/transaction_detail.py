@@ -145,7 +145,7 @@ class TransactionDetail(QDialog):
             (self.tr("Resolved model"), text(r.get("resolved_model"))),
             (self.tr("Provider"), text(r.get("provider"))),
             (self.tr("Region"), text(r.get("region"))),
-            (self.tr("Latency"), self.tr("{0} ms").format(f"{r['latency_ms']:,}")
+            (self.tr("Latency"), self.tr("{0} ms").format(formatting.count(r["latency_ms"]))
              if r.get("latency_ms") is not None else "—"),
             (self.tr("Finish reason"), text(r.get("finish_reason"))),
             (self.tr("Streamed"), "—" if streamed is None
@@ -153,13 +153,15 @@ class TransactionDetail(QDialog):
             (self.tr("Revision"), text(r.get("revision"))),
         ])
         self._form(self.tr("Tokens"), [
-            (self.tr("Prompt"), f"{r['prompt_tokens']:,}"),
-            (self.tr("Completion"), f"{r['completion_tokens']:,}"),
-            (self.tr("Reasoning"), f"{r['reasoning_tokens']:,}"),
-            (self.tr("Cached"), f"{r['cached_tokens']:,}"),
-            (self.tr("Total"), f"{r['total_tokens']:,}"),
+            (self.tr("Prompt"), formatting.tokens(r["prompt_tokens"])),
+            (self.tr("Completion"), formatting.tokens(r["completion_tokens"])),
+            (self.tr("Reasoning"), formatting.tokens(r["reasoning_tokens"])),
+            (self.tr("Cached"), formatting.tokens(r["cached_tokens"])),
+            (self.tr("Total"), formatting.tokens(r["total_tokens"])),
         ])
-        self._form(self.tr("Cost"), [(self.tr("Cost"), f"{r['cost']} {r['currency']}")])
+        # the detail window shows every digit the platform sent, in the locale's writing
+        self._form(self.tr("Cost"), [(self.tr("Cost"), "—" if r.get("cost") is None else
+                                      formatting.money(r["cost"], r["currency"] or "", full=True))])
         if r.get("energy_wh") is None:
             self._form(self.tr("Eco impact"), [
                 (self.tr("Estimate"), self.tr("No eco estimate for this generation yet.")),
@@ -167,10 +169,11 @@ class TransactionDetail(QDialog):
             return
         self._form(self.tr("Eco impact"), [
             (self.tr("Energy"), self._ranged(r["energy_wh"], r.get("energy_wh_low"),
-                                             r.get("energy_wh_high"), formatting.energy)),
+                                             r.get("energy_wh_high"), formatting.energy_range)),
             (self.tr("Carbon"), self._ranged(r["carbon_g"], r.get("carbon_g_low"),
-                                             r.get("carbon_g_high"), formatting.carbon)),
-            (self.tr("Grid intensity"), self.tr("{0} g CO₂e/kWh").format(r["grid_intensity"])
+                                             r.get("carbon_g_high"), formatting.carbon_range)),
+            (self.tr("Grid intensity"), self.tr("{0} g CO₂e/kWh").format(
+                formatting.intensity(r["grid_intensity"]))
              if r.get("grid_intensity") is not None else "—"),
             (self.tr("Confidence"), text(r.get("confidence"))),
             (self.tr("Methodology"), text(r.get("methodology_version"))),
@@ -178,11 +181,10 @@ class TransactionDetail(QDialog):
         ])
 
     def _ranged(self, value, low, high, fmt) -> str:
+        """'0.00712 Wh (0.00700 – 0.00745 Wh)'; one number when exact or without bounds."""
         if value is None:
             return "—"
-        if low is None or high is None:
-            return fmt(value)
-        return self.tr("{0} (range {1} – {2})").format(fmt(value), fmt(low), fmt(high))
+        return fmt(value, low, high)
 
     # -- routing trace -------------------------------------------------------------------
     def _build_trace(self) -> None:
