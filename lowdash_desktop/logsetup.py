@@ -33,8 +33,17 @@ def _patterns() -> tuple[re.Pattern, ...]:
         re.compile(r"\bsk-[A-Za-z0-9_-]{16,}"),
         # api_key=..., "api_key": "...", x-api-key: ...
         re.compile(r"""(?i)((?:x-)?api[_-]?key['"]?\s*[:=]\s*['"]?)[^'"\s,&}]+"""),
-        # user:password@ in URLs (proxies)
-        re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://)[^/@\s:]+:[^/@\s]+(?=@)"),
+        # user:password@ in URLs (proxies). A raw proxy setting may hold a password with '@'
+        # or a space in it: everything up to the last '@' before the host goes.
+        re.compile(
+            r"(?i)(\b[a-z][a-z0-9+.-]*://)[^/@\s:'\"]+:[^\n'\"]*?"
+            r"(?=@[a-z0-9.\-\[\]]+(?::\d+)?(?:[/\s'\"),;]|$)(?!.*?://[^\s]*@))"
+        ),
+        # the same without a scheme (HTTPS_PROXY=user:pw@host:port is accepted by curl)
+        re.compile(
+            r"(?i)(?<![\w/@:.-])()[a-z0-9._~%-]+:(?!//)[^\s'\"]+"
+            r"(?=@[a-z0-9.\-\[\]]+(?::\d+)?(?:[/\s'\"),;]|$))"
+        ),
     )
 
 _secrets: set[str] = set()

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpcore
 import httpx
@@ -34,7 +35,7 @@ from .models import (
     Settings,
     Topup,
 )
-from .urls import normalize_base_url
+from .urls import is_loopback_host, normalize_base_url
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,15 @@ M = TypeVar("M", bound=BaseModel)
 
 USER_AGENT = "lowdash-desktop"
 DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
+# The longest Retry-After waited out inside one sync; a longer one ends the sync with the
+# time the platform asked for, and the next sync starts after it.
 MAX_RETRY_AFTER_S = 120.0
+# httpx's timeouts are per read: a server sending one byte every few seconds never trips them.
+# Each request as a whole must be answered within this deadline.
+REQUEST_DEADLINE_S = 120.0
+# Bytes of one answer, after decompression (a gzip bomb is small on the wire). A full feed page
+# of 1,000 generations is about 1 MB; an invoice PDF a few hundred KB.
+MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 
 
 class RetryPolicy:
@@ -60,36 +69,83 @@ class RetryPolicy:
         return backoff * (0.5 + random.random() / 2)
 
 
-def _parse_retry_after(value: str | None) -> float | None:
-    if not value:
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delay-seconds or an HTTP date (RFC 9110)."""
+    if not value or len(value) > 64:
         return None
+    value = value.strip()
+    if value.isdigit():
+        return float(min(int(value), 10**9))
     try:
-        return max(0.0, float(value))
+        seconds = float(value)  # not the RFC's form, but some servers send "1.5"
     except ValueError:
+        seconds = None
+    if seconds is not None:
+        return max(0.0, seconds) if seconds == seconds and seconds != float("inf") else None
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
+    if when.tzinfo is None:
+        return None
+    import time as _time
+
+    return max(0.0, when.timestamp() - (_time.time() if now is None else now))
 
 
-def _error_from_response(response: httpx.Response) -> errors.HttpError:
+def _readable(text: Any, limit: int = 300) -> str | None:
+    """A platform's error message fit for one line: printable, bounded."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    clean = "".join(ch if ch.isprintable() else " " for ch in text[: limit * 2]).strip()
+    return clean[:limit] + ("…" if len(clean) > limit else "")
+
+
+def _error_from_response(response: httpx.Response, body: bytes) -> errors.HttpError:
     code = None
     message = None
     try:
-        body = response.json()
-        err = body.get("error") if isinstance(body, dict) else None
+        data = json.loads(body) if len(body) <= 64 * 1024 else None
+        err = data.get("error") if isinstance(data, dict) else None
         if isinstance(err, dict):
-            code = err.get("code") if isinstance(err.get("code"), str) else None
-            message = err.get("message") if isinstance(err.get("message"), str) else None
-    except (ValueError, UnicodeDecodeError):
+            code = _readable(err.get("code"), 64)
+            message = _readable(err.get("message"))
+    except (ValueError, UnicodeDecodeError, RecursionError):
         pass
-    cls = errors.error_class_for(response.status_code)
-    text = message or f"The platform answered HTTP {response.status_code}."
+    status = response.status_code
+    if 300 <= status < 400:
+        where = _readable(response.headers.get("Location"), 200) or "another address"
+        return errors.HttpError(
+            f"The platform answered with a redirect (HTTP {status}) to {where}; Lowdash does "
+            "not follow redirects, so the API key never travels anywhere else. Check the "
+            "platform address.",
+            status=status, code="redirect",
+        )
+    cls = errors.error_class_for(status)
+    text = message or f"The platform answered HTTP {status}."
     if cls is errors.RateLimited:
         return errors.RateLimited(
             text,
-            status=response.status_code,
+            status=status,
             code=code,
-            retry_after=_parse_retry_after(response.headers.get("Retry-After")),
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
         )
-    return cls(text, status=response.status_code, code=code)
+    return cls(text, status=status, code=code)
+
+
+def _note_retry_at(exc: errors.RateLimited) -> None:
+    """Say in the error's message until when the platform asked us to wait."""
+    import time as _time
+
+    if exc.retry_at is not None or exc.retry_after is None:
+        return
+    exc.retry_at = _time.time() + exc.retry_after
+    local = _time.localtime(exc.retry_at)
+    same_day = _time.localtime()[:3] == local[:3]
+    when = _time.strftime("%H:%M" if same_day else "%Y-%m-%d %H:%M", local)
+    exc.message = f"{exc.message} The platform asked us to wait until {when}."
 
 
 _LIVE_CLIENTS: weakref.WeakSet[LowrouterClient] = weakref.WeakSet()
@@ -192,8 +248,12 @@ class LowrouterClient:
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] | None = None,
         cancel_event: threading.Event | None = None,
+        request_deadline: float = REQUEST_DEADLINE_S,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ):
         self.base_url = normalize_base_url(base_url)
+        self._deadline_s = request_deadline
+        self._max_bytes = max_response_bytes
         self._retry = retry or RetryPolicy()
         self._cancel = cancel_event or threading.Event()
         _LIVE_CLIENTS.add(self)
@@ -212,14 +272,19 @@ class LowrouterClient:
 
             verify = ssl.create_default_context(cafile=certifi.where())
             verify.load_verify_locations(cafile=str(bundle))
+        # A platform on this machine is always reached directly: no proxy (from the OS or from
+        # HTTP_PROXY/ALL_PROXY) ever sees the key on its way to loopback.
+        loopback = is_loopback_host(urlsplit(self.base_url).hostname or "")
         self._http = httpx.Client(
             base_url=self.base_url + "/",
             headers={"Authorization": f"Bearer {api_key}", "User-Agent": USER_AGENT},
             timeout=timeout,
             verify=verify,
-            proxy=proxy,  # None: the environment's proxy variables still apply (trust_env)
+            # None: the environment's proxy variables still apply (trust_env), except to loopback
+            proxy=None if loopback else proxy,
+            trust_env=not loopback,
             transport=transport,
-            follow_redirects=False,
+            follow_redirects=False,  # the key goes to the platform's address and nowhere else
         )
         self._abortable = _install_abortable(self._http)
 
@@ -256,11 +321,20 @@ class LowrouterClient:
     def _send_once(self, method: str, path: str, **kw: Any) -> httpx.Response:
         if self._cancel.is_set():
             raise errors.Cancelled("Stopped.")
+        deadline = threading.Event()  # set by the watchdog when the request's time is up
+        watchdog = threading.Timer(self._deadline_s, self._expire, (deadline,))
+        watchdog.daemon = True
+        watchdog.start()
         try:
-            response = self._http.request(method, path.lstrip("/"), **kw)
+            response, body = self._exchange(method, path, deadline, **kw)
         except httpx.TransportError as exc:  # timeouts included
             if self._cancel.is_set():  # cut by `cancel()`: not a network fault, not retried
                 raise errors.Cancelled("Stopped.") from exc
+            if deadline.is_set():
+                raise errors.TimeoutError_(
+                    f"The platform at {self.base_url} did not finish answering within "
+                    f"{self._deadline_s:.0f} s."
+                ) from exc
             if isinstance(exc, httpx.TimeoutException):
                 raise errors.TimeoutError_(
                     f"The platform at {self.base_url} did not answer in time."
@@ -273,9 +347,51 @@ class LowrouterClient:
             raise errors.NetworkError(
                 f"Cannot reach the platform at {self.base_url} ({type(exc).__name__})."
             ) from exc
-        if response.status_code >= 400:
-            raise _error_from_response(response)
+        except httpx.HTTPError as exc:  # a broken encoding, a bad header: the answer is unusable
+            raise errors.UnreadableBody(
+                f"The platform sent an unreadable answer for {path} ({type(exc).__name__})."
+            ) from exc
+        finally:
+            watchdog.cancel()
+        if not 200 <= response.status_code < 300:  # only a 2xx answer is data
+            raise _error_from_response(response, body)
+        response._content = body  # the bounded body read above, for .content and .json()
         return response
+
+    def _exchange(
+        self, method: str, path: str, deadline: threading.Event, **kw: Any
+    ) -> tuple[httpx.Response, bytes]:
+        """Send, then read the (decoded) body up to MAX_RESPONSE_BYTES before the deadline."""
+        request = self._http.build_request(method, path.lstrip("/"), **kw)
+        response = self._http.send(request, stream=True)
+        try:
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > self._max_bytes:
+                raise errors.ResponseTooLarge(self._too_large(path))
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > self._max_bytes:
+                    raise errors.ResponseTooLarge(self._too_large(path))
+                if deadline.is_set():
+                    raise httpx.ReadTimeout("request deadline", request=request)
+                chunks.append(chunk)
+            return response, b"".join(chunks)
+        finally:
+            response.close()
+
+    def _too_large(self, path: str) -> str:
+        return (
+            f"The platform's answer for {path} is larger than {self._max_bytes // 2**20} MB; "
+            "it was not read."
+        )
+
+    def _expire(self, deadline: threading.Event) -> None:
+        """The watchdog: the request in flight has used up its deadline; cut its sockets."""
+        deadline.set()
+        for backend in self._abortable:
+            backend.abort()
 
     def request(
         self,
@@ -292,6 +408,10 @@ class LowrouterClient:
                 return self._send_once(method, path, **kw)
             except errors.ApiError as exc:
                 retryable = exc.transient or isinstance(exc, retry_on)
+                if isinstance(exc, errors.RateLimited) and exc.retry_after is not None:
+                    _note_retry_at(exc)
+                    if exc.retry_after > MAX_RETRY_AFTER_S:  # honoured: not asked again sooner
+                        raise
                 if not retryable or attempt + 1 >= self._retry.attempts:
                     raise
                 wait = self._retry.delay(attempt, exc)
@@ -307,6 +427,10 @@ class LowrouterClient:
     def _decode(response: httpx.Response, path: str) -> Any:
         try:
             return json.loads(response.content)
+        except RecursionError as exc:  # JSON nested thousands deep: not an accident, not retried
+            raise errors.MalformedResponse(
+                f"The platform sent a malformed answer for {path} (nested too deeply)."
+            ) from exc
         except (ValueError, UnicodeDecodeError) as exc:
             raise errors.UnreadableBody(
                 f"The platform sent an unreadable answer for {path} (not JSON)."
@@ -316,11 +440,16 @@ class LowrouterClient:
     def _validate(model: type[M], data: Any, what: str) -> M:
         try:
             return model.model_validate(data)
+        except RecursionError as exc:
+            raise errors.MalformedResponse(
+                f"The platform sent a malformed {what}: nested too deeply."
+            ) from exc
         except ValidationError as exc:
             first = exc.errors()[0] if exc.errors() else {}
             where = ".".join(str(p) for p in first.get("loc", ())) or "?"
             raise errors.MalformedResponse(
-                f"The platform sent a malformed {what}: {where}: {first.get('msg', 'invalid')}."
+                f"The platform sent a malformed {what}: {_readable(where, 120)}: "
+                f"{_readable(first.get('msg'), 200) or 'invalid'}."
             ) from exc
 
     def _get(self, model: type[M], path: str, what: str, **params: Any) -> M:

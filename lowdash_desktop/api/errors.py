@@ -53,6 +53,12 @@ class MalformedResponse(ApiError):
     code = "malformed_response"
 
 
+class ResponseTooLarge(MalformedResponse):
+    """The answer is larger than any the contract allows; it was not read to its end."""
+
+    code = "response_too_large"
+
+
 class UnreadableBody(MalformedResponse):
     """The answer is not JSON at all (e.g. cut short): worth asking again, GETs are safe."""
 
@@ -97,6 +103,8 @@ class RateLimited(HttpError):
     def __init__(self, message: str, *, retry_after: float | None = None, **kw):
         super().__init__(message, **kw)
         self.retry_after = retry_after
+        # when the platform asked to be asked again (epoch seconds), for the next sync's start
+        self.retry_at: float | None = None
 
 
 class ServerError(HttpError):

@@ -15,39 +15,75 @@ from pydantic import (
     NonNegativeInt,
 )
 
+# Bounds on a decimal amount, checked before anything expands it: `1e-99999999` is a short
+# string that plain formatting turns into 100 MB of zeros. No real amount needs more than 40
+# significant digits, nor a magnitude outside 1e-30 .. 1e18.
+MAX_DECIMAL_TEXT = 64
+MAX_DECIMAL_DIGITS = 40
+MIN_DECIMAL_EXPONENT = -30
+MAX_DECIMAL_ADJUSTED = 18
+
 
 def _to_decimal(value: Any) -> Decimal:
     """Money arrives as a decimal string; floats are refused because they are lossy."""
     if isinstance(value, Decimal):
         result = value
     elif isinstance(value, str):
+        if len(value) > MAX_DECIMAL_TEXT:
+            raise ValueError(f"decimal amount too long ({len(value)} characters)")
         try:
             result = Decimal(value.strip())
         except InvalidOperation as exc:
             raise ValueError(f"not a decimal amount: {value!r}") from exc
     elif isinstance(value, int) and not isinstance(value, bool):
+        if not -(10**MAX_DECIMAL_ADJUSTED) < value < 10**MAX_DECIMAL_ADJUSTED:
+            raise ValueError("amount out of range")
         result = Decimal(value)
     else:
         raise ValueError(f"money must be a decimal string, got {type(value).__name__}")
     if not result.is_finite():
         raise ValueError(f"money must be finite, got {value!r}")
+    if result:
+        exponent = result.as_tuple().exponent
+        digits = len(result.as_tuple().digits)
+        if (
+            digits > MAX_DECIMAL_DIGITS
+            or not isinstance(exponent, int)
+            or exponent < MIN_DECIMAL_EXPONENT - MAX_DECIMAL_DIGITS
+            or result.adjusted() >= MAX_DECIMAL_ADJUSTED
+            or result.adjusted() < MIN_DECIMAL_EXPONENT
+        ):
+            raise ValueError(f"amount out of range: {str(value)[:24]!r}")
+    else:
+        result = Decimal(0)  # 0E-99999999 is zero too, without the exponent
     return result
 
 
 def _to_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("timestamp has no time zone")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:  # 9999-12-31T23:00:00-05:00 is past year 9999 in UTC
+        raise ValueError("timestamp out of range") from exc
 
 
 Money = Annotated[Decimal, BeforeValidator(_to_decimal)]
 UtcDateTime = Annotated[datetime, AfterValidator(_to_utc)]
+# Identifiers and names of the feed: longer ones are not a platform's, they are an attack on
+# every table cell, CSV and log line that shows them.
+MAX_NAME = 256
+Name = Annotated[str, Field(max_length=MAX_NAME)]
 
 
 class ApiModel(BaseModel):
     """Base for every platform object: unknown fields are ignored (forward compatibility)."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+    # Infinity and NaN (json accepts both, and 1e400 becomes inf) are never a figure
+    model_config = ConfigDict(
+        extra="ignore", frozen=True, populate_by_name=True, allow_inf_nan=False,
+        str_max_length=20_000,
+    )
 
 
 class Account(ApiModel):
@@ -86,7 +122,7 @@ class Tokens(ApiModel):
 
 class Cost(ApiModel):
     amount: Money
-    currency: str
+    currency: Name
 
 
 class Range(ApiModel):
@@ -99,8 +135,8 @@ class Eco(ApiModel):
     energy_wh: Range
     carbon_g: Range
     grid_intensity_g_per_kwh: float | None = None
-    methodology_version: str = ""
-    confidence: str = "estimated"
+    methodology_version: Name = ""
+    confidence: Name = "estimated"
     caveats: list[str] = Field(default_factory=list)
 
 
@@ -131,17 +167,17 @@ class Routing(ApiModel):
 
 
 class Generation(ApiModel):
-    id: str = Field(min_length=1)
+    id: str = Field(min_length=1, max_length=MAX_NAME)
     seq: int | None = None
     revision: int = Field(default=1, ge=1)
     created_at: UtcDateTime
-    key_id: str | None = None
-    model: str
-    resolved_model: str | None = None
-    provider: str | None = None
-    region: str | None = None
+    key_id: Name | None = None
+    model: Name
+    resolved_model: Name | None = None
+    provider: Name | None = None
+    region: Name | None = None
     latency_ms: NonNegativeInt | None = None
-    finish_reason: str | None = None
+    finish_reason: Name | None = None
     streamed: bool | None = None
     tokens: Tokens = Field(default_factory=Tokens)
     cost: Cost
@@ -152,7 +188,7 @@ class Generation(ApiModel):
 class GenerationPage(ApiModel):
     """One page of the change feed; items stay raw so a bad record can be set aside alone."""
 
-    data: list[dict[str, Any]]
+    data: list[Any]
     next_cursor: str | None = None
     has_more: bool = False
 

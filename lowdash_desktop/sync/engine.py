@@ -52,7 +52,12 @@ class SyncResult:
     skipped: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     complete: bool = False
-    error_kind: str | None = None  # offline, auth, malformed, cancelled, error
+    # offline, auth, malformed, cancelled, error; cursor (the platform refused the saved feed
+    # position: a full resync is the way out); waiting (the platform asked us to wait longer
+    # than a sync waits: `retry_at`)
+    error_kind: str | None = None
+    retry_at: float | None = None  # epoch seconds the platform asked us to wait until
+    notes: list[str] = field(default_factory=list)  # contract deviations that lost nothing
 
     def summary(self) -> str:
         text = (
@@ -61,7 +66,15 @@ class SyncResult:
         )
         if self.quarantined:
             text += f", {self.quarantined} malformed set aside"
+        if self.notes:
+            text += "; " + "; ".join(self.notes)
         return text
+
+
+class CursorRefused(errors.ApiError):
+    """The platform no longer accepts the saved feed position."""
+
+    code = "cursor_refused"
 
 
 class SyncError(Exception):
@@ -74,12 +87,40 @@ class SyncError(Exception):
         self.cause = cause
 
 
-def _scrub(record: Any) -> Any:
+# A record set aside keeps its shape to this depth and this many characters of JSON: enough
+# to see what was wrong, bounded whatever the platform sent.
+_ASIDE_DEPTH = 12
+_ASIDE_CHARS = 20000
+
+
+def _scrub(record: Any, depth: int = 0) -> Any:
+    """The record without content fields, cut at _ASIDE_DEPTH (never recursing without bound)."""
+    if isinstance(record, dict | list) and depth >= _ASIDE_DEPTH:
+        return "…"
     if isinstance(record, dict):
-        return {k: _scrub(v) for k, v in record.items() if k not in _CONTENT_FIELDS}
+        return {
+            str(k)[:200]: _scrub(v, depth + 1)
+            for k, v in record.items() if k not in _CONTENT_FIELDS
+        }
     if isinstance(record, list):
-        return [_scrub(v) for v in record]
+        return [_scrub(v, depth + 1) for v in record]
+    if isinstance(record, str) and len(record) > _ASIDE_CHARS:
+        return record[:_ASIDE_CHARS] + "…"
     return record
+
+
+def _aside(raw: Any) -> str:
+    """The JSON kept of a malformed record: scrubbed, bounded, always serialisable."""
+    try:
+        text = json.dumps(_scrub(raw), default=str, allow_nan=True)
+    except (ValueError, TypeError, RecursionError, OverflowError):
+        text = json.dumps(repr(type(raw)))
+    return text[:_ASIDE_CHARS]
+
+
+def _record_id(raw: Any) -> str | None:
+    rid = raw.get("id") if isinstance(raw, dict) else None
+    return rid[:256] if isinstance(rid, str) else None
 
 
 def _reason(exc: ValidationError) -> str:
@@ -92,26 +133,60 @@ _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 def split_page(items: list[Any]) -> tuple[list[tuple], list[tuple[str | None, str, str]]]:
-    """Valid records as cache rows, and malformed ones as (id, reason, json) to set aside."""
+    """Valid records as cache rows, and malformed ones as (id, reason, json) to set aside.
+
+    Every record is judged on its own: whatever one record makes fail (validation, conversion,
+    a number out of range) sets that record aside with its reason, never the page.
+    """
     rows: list[tuple] = []
     bad: list[tuple[str | None, str, str]] = []
     for raw in items:
         try:
             gen = Generation.model_validate(raw)
         except ValidationError as exc:
-            rid = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
-            bad.append((rid, _reason(exc), json.dumps(_scrub(raw), default=str)[:20000]))
+            bad.append((_record_id(raw), _reason(exc), _aside(raw)))
+            continue
+        except RecursionError:
+            bad.append((_record_id(raw), "record: nested too deeply", _aside(raw)))
+            continue
+        except Exception as exc:  # noqa: BLE001 - one record never stalls the feed
+            reason = f"record: cannot be read ({type(exc).__name__})"
+            bad.append((_record_id(raw), reason, _aside(raw)))
             continue
         try:
             row = generation_row(gen)
             if any(isinstance(v, int) and not _INT64_MIN <= v <= _INT64_MAX for v in row):
                 raise OverflowError("a number is too large to store")
-        except (ArithmeticError, ValueError) as exc:  # valid JSON, impossible values
+        except Exception as exc:  # noqa: BLE001 - valid JSON, impossible values
             reason = f"record: a value is out of range ({type(exc).__name__})"
-            bad.append((gen.id, reason, json.dumps(_scrub(raw), default=str)[:20000]))
+            bad.append((gen.id, reason, _aside(raw)))
             continue
         rows.append(row)
     return rows, bad
+
+
+# A cursor is opaque, but it travels in a URL and is saved: printable ASCII, bounded.
+MAX_CURSOR_CHARS = 2048
+# has_more with this many empty pages in a row is a feed that does not end
+MAX_EMPTY_PAGES = 50
+# Pages are replayable, so a stale page (a proxy's cache, a replay) may hand back a position
+# already read; the client goes on from there. A position handed back this many times, or this
+# many steps back in one sync, is a feed going round in a circle.
+MAX_CURSOR_VISITS = 12
+MAX_STEPS_BACK = 200
+# one sync ends (resumably: every page is saved with its cursor) after this long
+SYNC_DEADLINE_S = 3600.0
+
+
+def cursor_problem(cursor: Any) -> str | None:
+    """Why a next_cursor cannot be saved, or None when it can."""
+    if not isinstance(cursor, str) or not cursor:
+        return "the page says more follow but has no next_cursor"
+    if len(cursor) > MAX_CURSOR_CHARS:
+        return f"its next_cursor is {len(cursor):,} characters long (at most {MAX_CURSOR_CHARS:,})"
+    if not all("!" <= ch <= "~" for ch in cursor):
+        return "its next_cursor holds characters a cursor cannot have"
+    return None
 
 
 class SyncEngine:
@@ -126,10 +201,17 @@ class SyncEngine:
         on_progress: Callable[[SyncProgress], None] | None = None,
         cancel_event: threading.Event | None = None,
         clock: Callable[[], datetime] | None = None,
+        full_resync: bool = False,
+        deadline_s: float = SYNC_DEADLINE_S,
     ):
         self.client = client
         self.cache = cache
         self.page_limit = page_limit
+        # read the feed from its start (the saved cursor was refused); cached rows are kept and
+        # the newest revision of each still wins
+        self.full_resync = full_resync
+        self.deadline_s = deadline_s
+        self._started = time.monotonic()
         self.on_progress = on_progress or (lambda p: None)
         self.cancel_event = cancel_event or client.cancel_event
         self.clock = clock or (lambda: datetime.now(UTC))
@@ -141,7 +223,7 @@ class SyncEngine:
 
     def run(self) -> SyncResult:
         """Sync everything; raises SyncError (with partial result) on the first hard failure."""
-        started = time.monotonic()
+        started = self._started = time.monotonic()
         result = SyncResult()
         try:
             self.on_progress(SyncProgress("account"))
@@ -160,7 +242,9 @@ class SyncEngine:
             self._fail(result, started, "Sync stopped; everything received so far is saved.", exc)
         except errors.ApiError as exc:
             result.error_kind = self._kind(exc)
-            self._fail(result, started, self._describe(exc), exc)
+            if isinstance(exc, errors.RateLimited) and exc.retry_at is not None:
+                result.retry_at = exc.retry_at
+            self._fail(result, started, self._describe(exc, result), exc)
         result.seconds = time.monotonic() - started
         result.complete = True
         self.cache.mark_synced()
@@ -178,6 +262,10 @@ class SyncEngine:
     def _kind(exc: errors.ApiError) -> str:
         if isinstance(exc, errors.AuthError):
             return "auth"
+        if isinstance(exc, CursorRefused):
+            return "cursor"
+        if isinstance(exc, errors.RateLimited) and exc.retry_at is not None:
+            return "waiting"
         if isinstance(exc, errors.MalformedResponse):
             return "malformed"
         if isinstance(exc, errors.NetworkError):
@@ -185,9 +273,18 @@ class SyncEngine:
         return "error"
 
     @staticmethod
-    def _describe(exc: errors.ApiError) -> str:
+    def _describe(exc: errors.ApiError, result: SyncResult) -> str:
+        stored = result.pages or result.snapshots
+        kept = (
+            f"The {result.received:,} records received before it are saved."
+            if stored else "Nothing cached was changed."
+        )
         if isinstance(exc, errors.AuthError):
-            return f"The API key was refused: {exc.message} Nothing cached was changed."
+            return f"The API key was refused: {exc.message} {kept}"
+        if isinstance(exc, CursorRefused):
+            return exc.message
+        if isinstance(exc, errors.RateLimited) and exc.retry_at is not None:
+            return f"Sync paused: {exc.message} {kept}"
         if isinstance(exc, errors.MalformedResponse):
             return f"Sync stopped at the last good page: {exc.message}"
         if isinstance(exc, errors.NetworkError):
@@ -205,6 +302,14 @@ class SyncEngine:
                 raise
             result.skipped[name] = exc.message
             return
+        except errors.MalformedResponse as exc:
+            if name in ("account", "credits"):
+                raise
+            # reference data: the cached copy stays; the history already synced is kept
+            log.warning("kept the cached %s: %s", name, exc.message)
+            result.skipped[name] = exc.message
+            result.notes.append(f"kept the cached {name} (the platform's answer was malformed)")
+            return
         if isinstance(value, list):
             body = [v.model_dump(mode="json") for v in value]
         else:
@@ -216,14 +321,47 @@ class SyncEngine:
     def _invoices(self, result: SyncResult) -> None:
         self._check_cancel(result)
         try:
-            invoices = list(self.client.iter_invoices())
+            invoices = self._bounded_invoices()
         except (errors.ScopeError, errors.NotFound) as exc:
             result.skipped["invoices"] = exc.message
+            return
+        except errors.MalformedResponse as exc:
+            log.warning("kept the cached invoices: %s", exc.message)
+            result.skipped["invoices"] = exc.message
+            result.notes.append("kept the cached invoices (the platform's answer was malformed)")
             return
         self.cache.save_invoices(
             (inv.id, to_ms(inv.issued_at), inv.model_dump(mode="json")) for inv in invoices
         )
         result.snapshots.append("invoices")
+
+    def _bounded_invoices(self) -> list[Any]:
+        """Every invoice page, with the feed's guards: no loop, no endless paging."""
+        invoices: list[Any] = []
+        cursor: str | None = None
+        seen: set[str] = set()
+        for _ in range(10_000):
+            page = self.client.invoices_page(cursor)
+            invoices.extend(page.data)
+            if not page.has_more:
+                return invoices
+            problem = cursor_problem(page.next_cursor)
+            if problem is None and page.next_cursor in seen:
+                problem = "its next_cursor was already handed out"
+            if problem is not None:
+                raise errors.MalformedResponse(f"an invoice page is broken: {problem}")
+            cursor = page.next_cursor
+            seen.add(cursor)
+            self._check_deadline()
+        raise errors.MalformedResponse("the invoice list did not end after 10,000 pages")
+
+    def _check_deadline(self) -> None:
+        if time.monotonic() - self._started > self.deadline_s:
+            raise errors.ApiError(
+                f"it ran for more than {self.deadline_s / 60:.0f} minutes and was stopped; "
+                "everything received so far is saved, and the next sync goes on from there.",
+                code="sync_deadline",
+            )
 
     def _feed(self, result: SyncResult) -> None:
         """The change feed from the saved cursor to its end.
@@ -235,29 +373,83 @@ class SyncEngine:
         now_ms = to_ms(self.clock())
         first_ms: int | None = None
         fetch = partial(self.client.generations_page, limit=self.page_limit)
+        cursor = None if self.full_resync else self.cache.feed_cursor
+        seen: dict[str, int] = {cursor: 1} if cursor else {}  # position -> times handed out
+        empty_run = 0
         with ThreadPoolExecutor(1, thread_name_prefix="lowdash-prefetch") as pool:
-            ahead: Future | None = pool.submit(fetch, self.cache.feed_cursor)
+            ahead: Future | None = pool.submit(fetch, cursor)
             try:
                 while ahead is not None:
                     self._check_cancel(result)
-                    page = ahead.result()
-                    if page.has_more and not page.next_cursor:
-                        raise errors.MalformedResponse(
-                            "the page says more follow but has no next_cursor"
+                    try:
+                        page = ahead.result()
+                    except errors.HttpError as exc:
+                        if cursor and result.pages == 0 and exc.status in (400, 410, 422):
+                            raise self._cursor_refused(exc) from exc
+                        raise
+                    if len(page.data) > self.page_limit and not result.notes:
+                        result.notes.append(
+                            f"the platform sent pages larger than asked ({len(page.data)} "
+                            f"records for a limit of {self.page_limit}); all were kept"
                         )
-                    ahead = pool.submit(fetch, page.next_cursor) if page.has_more else None
-                    first_ms = self._store_page(result, page, now_ms, first_ms)
+                    empty_run = 0 if page.data else empty_run + 1
+                    problem = self._feed_problem(page, seen, empty_run)
+                    if problem is not None:
+                        # this page's records are kept; the saved position stays where it was
+                        # (replaying a page is always valid), so nothing is skipped
+                        first_ms = self._store_page(result, page, now_ms, first_ms, cursor)
+                        raise errors.MalformedResponse(f"the platform's feed is broken: {problem}")
+                    nxt = page.next_cursor if page.has_more else None
+                    ahead = pool.submit(fetch, nxt) if page.has_more else None
+                    if not page.has_more and cursor_problem(page.next_cursor) is not None:
+                        keep = cursor  # the last page's cursor is unusable: keep the old one
+                    else:
+                        keep = page.next_cursor
+                    first_ms = self._store_page(result, page, now_ms, first_ms, keep)
+                    if nxt is not None:
+                        seen[nxt] = seen.get(nxt, 0) + 1
+                        cursor = nxt
+                    self._check_deadline()
             except BaseException:
                 if ahead is not None and not ahead.done():
                     self.client.cancel()  # the sync stops here: cut the page fetched ahead
                 raise
 
+    @staticmethod
+    def _feed_problem(page: Any, seen: dict[str, int], empty_run: int) -> str | None:
+        """Why the feed cannot go on after this page, or None."""
+        if not page.has_more:
+            return None
+        problem = cursor_problem(page.next_cursor)
+        if problem is not None:
+            return problem
+        steps_back = sum(seen.values()) - len(seen)
+        if seen.get(page.next_cursor, 0) >= MAX_CURSOR_VISITS or steps_back >= MAX_STEPS_BACK:
+            return (
+                "it keeps handing back positions it had already given in this sync, so it "
+                "would never end"
+            )
+        if empty_run >= MAX_EMPTY_PAGES:
+            return f"it sent {empty_run} empty pages in a row and still said more would follow"
+        return None
+
+    @staticmethod
+    def _cursor_refused(exc: errors.ApiError) -> CursorRefused:
+        return CursorRefused(
+            f"The platform no longer accepts the saved position in its feed (HTTP {exc.status}: "
+            f"{exc.message}). A full resync reads the feed again from its start and keeps every "
+            "cached row: run `lowdash sync --full-resync`, or choose \"Resync from the start\" "
+            "in the window.",
+            status=exc.status,
+        )
+
     def _store_page(
-        self, result: SyncResult, page: Any, now_ms: int, first_ms: int | None
+        self, result: SyncResult, page: Any, now_ms: int, first_ms: int | None,
+        cursor: str | None,
     ) -> int | None:
-        """Validate, store (with its cursor) and report one page; returns the first time seen."""
+        """Validate, store (with `cursor`) and report one page; returns the first time seen."""
         rows, bad = split_page(page.data)
-        result.changed += self.cache.apply_page(rows, bad, page.next_cursor)
+        result.changed += self.cache.apply_page(rows, bad, cursor)
         result.pages += 1
         result.received += len(page.data)
         result.quarantined += len(bad)

@@ -128,6 +128,10 @@ class SyncScheduler(QObject):
         if not self.offline:
             # a platform error is not fixed by asking more often than the chosen interval
             delay = max(delay, self.interval_s)
+        retry_at = getattr(result, "retry_at", None)
+        if isinstance(retry_at, int | float):
+            # the platform asked us to wait (Retry-After) until then: not a second sooner
+            delay = max(delay, min(retry_at - time.time(), 7 * 86400.0))
         self._reschedule(self._clock() + delay)
 
     def network_changed(self, online: bool) -> None:

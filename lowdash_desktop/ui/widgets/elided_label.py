@@ -15,6 +15,7 @@ class ElidedLabel(QLabel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._full = ""
+        self.setTextFormat(Qt.TextFormat.PlainText)  # status lines quote the platform's words
         # a plain label's minimum is its whole text: a long line would widen the window
         # instead of ending in '…'
         self.setMinimumWidth(60)
@@ -39,5 +40,14 @@ class ElidedLabel(QLabel):
         shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, room)
         super().setText(shown)
         cut = shown != self._full
-        self.setToolTip(self._full if cut else "")
+        self.setToolTip(_plain_tooltip(self._full) if cut else "")
         self.setAccessibleDescription(self._full if cut else "")
+
+
+def _plain_tooltip(text: str) -> str:
+    """A tooltip that shows `text` as written: Qt reads a tooltip with a tag as HTML."""
+    if "<" not in text and "&" not in text:
+        return text
+    import html
+
+    return "<p style='white-space:pre-wrap'>" + html.escape(text) + "</p>"
