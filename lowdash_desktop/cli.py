@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--base-url", required=True, help="platform address")
     sync.add_argument("--page-limit", type=int, default=500, help="records per page (1..1000)")
     sync.add_argument("--quiet", action="store_true", help="print only the summary")
+    sync.add_argument("--full-resync", action="store_true",
+                      help="read the feed again from its start (keeps every cached row)")
     sync.add_argument("--ca-bundle", metavar="PEM",
                       help="extra CA certificates to trust (verification always stays on)")
 
@@ -129,11 +131,13 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
         try:
             result = SyncEngine(
-                client, cache, page_limit=args.page_limit, on_progress=show
+                client, cache, page_limit=args.page_limit, on_progress=show,
+                full_resync=args.full_resync,
             ).run()
         except SyncError as exc:
             print(f"lowdash sync: {exc.message} ({exc.result.summary()})", file=sys.stderr)
-            return EXIT_OFFLINE if exc.result.error_kind == "offline" else EXIT_FAILED
+            kind = exc.result.error_kind
+            return {"offline": EXIT_OFFLINE, "auth": EXIT_AUTH}.get(kind or "", EXIT_FAILED)
         finally:
             total = cache.generation_count()
             cache.close()

@@ -32,6 +32,7 @@ class SyncWorker(QObject):
         self.page_limit = page_limit
         self.cancel_event = threading.Event()
         self._client = None  # the client in use, so another thread can cut its socket
+        self.full_resync_next = False  # set by the controller for one run
 
     def abort(self) -> None:
         """Stop the running sync now, even in the middle of a read (callable from any thread)."""
@@ -52,9 +53,10 @@ class SyncWorker(QObject):
             cache = Cache.open_reader(self.cache_path)
             client = connection.client(cancel_event=self.cancel_event)
             self._client = client
+            full, self.full_resync_next = self.full_resync_next, False
             engine = SyncEngine(
                 client, cache, page_limit=self.page_limit, on_progress=self.progress.emit,
-                cancel_event=self.cancel_event,
+                cancel_event=self.cancel_event, full_resync=full,
             )
             result = engine.run()
         except SyncError as exc:
@@ -105,10 +107,15 @@ class SyncController(QObject):
     def thread_running(self) -> bool:
         return self._thread.isRunning()
 
-    def sync_now(self, connection: Connection) -> bool:
-        """Start a sync unless one is running; True if started."""
+    def sync_now(self, connection: Connection, full_resync: bool = False) -> bool:
+        """Start a sync unless one is running; True if started.
+
+        `full_resync` reads the feed from its start (the saved position was refused); the
+        cached rows are kept.
+        """
         if self._running or not self._thread.isRunning():
             return False
+        self._worker.full_resync_next = full_resync
         self._running = True
         self.started.emit()
         self._request.emit(connection)
