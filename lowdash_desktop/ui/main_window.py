@@ -26,7 +26,7 @@ from ..sync.worker import SyncController
 from . import formatting, qt_types
 from .background import BackgroundCall
 from .docks.credits_dock import CreditsDock
-from .docks.dashboard import DashboardMixin
+from .docks.dashboard import LAYOUT_VERSION, DashboardMixin
 from .docks.eco_dock import EcoDock
 from .models.transaction_table_model import TransactionTableModel
 from .scheduler import SyncScheduler, watch_network
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-STATE_VERSION = 1
+STATE_VERSION = LAYOUT_VERSION
 
 
 # Imported after the first paint, off the UI thread (charts, the account menu, the client).
@@ -262,6 +262,11 @@ class MainWindow(DashboardMixin, QMainWindow):
             self.dashboard.refresh_choices()  # the filter lists read faster now
         self.indexesBuilt.emit(built)
 
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().showEvent(event)
+        if not self._layout_checked:
+            QTimer.singleShot(0, self, self._check_restored_layout)
+
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt API)
         super().paintEvent(event)
         if self._finish_pending:
@@ -353,6 +358,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         header.setStretchLastSection(True)
         for column, width in enumerate((190, 220, 100, 90, 120, 95, 115, 95, 130, 120)):
             header.resizeSection(column, width)
+        self._default_widths = [header.sectionSize(c) for c in range(header.count())]
         layout.addWidget(self.table, 1)
         self.setCentralWidget(central)
 
@@ -564,9 +570,20 @@ class MainWindow(DashboardMixin, QMainWindow):
                 self.tr("Sign in with another key…"),
                 self.sign_in_again,
             )
+        elif result.error_kind == "cursor":
+            # asking again from the refused position fails again: read the feed from its start
+            self.banner.show_message(
+                "error", message, self.tr("Resync from the start"), self.resync_from_start
+            )
         elif result.error_kind != "cancelled":
             self.banner.show_message("error", message, self.tr("Retry"))
         self.syncFinished.emit(False)
+
+    def resync_from_start(self) -> bool:
+        """Read the platform's feed from its start; every cached row is kept."""
+        if self.session.connection is None or self.sync is None:
+            return False
+        return self.sync.sync_now(self.session.connection, full_resync=True)
 
     def sign_in_again(self):
         """The banner's way out of a refused key: the sign-in dialog (once the menu exists)."""
@@ -582,7 +599,8 @@ class MainWindow(DashboardMixin, QMainWindow):
             self.resize(1280, 820)
         state = settings.value("window/state")
         if isinstance(state, QByteArray):
-            self.restoreState(state, STATE_VERSION)
+            # checked once shown (_check_restored_layout): discarded if it no longer fits
+            self._restored_layout = self.restoreState(state, STATE_VERSION)
         header = settings.value("window/table_header")
         if isinstance(header, QByteArray):
             self.table.horizontalHeader().restoreState(header)

@@ -82,7 +82,7 @@ class DashboardMixin:
         self._remember_timer.timeout.connect(self._remember_wide)
         self.installEventFilter(self)  # a dock separator dragged: remember the new sizes
         self.reset_layout_action = QAction(self.tr("&Reset layout"), self)
-        self.reset_layout_action.triggered.connect(self.reset_layout)
+        self.reset_layout_action.triggered.connect(lambda _c=False: self.reset_layout())
         self.view_menu.addAction(self.reset_layout_action)
         self._apply_filters()
         self._refresh_dashboard()
@@ -172,9 +172,12 @@ class DashboardMixin:
             return
         for dock in self.docks:  # a dock shown or hidden while narrow stays so
             dock.setVisible(shown[dock])
-        self._apply_wide_shares()
+        # once the restored layout has been laid out at this width
+        QTimer.singleShot(0, self, self._apply_wide_shares)
 
     def _apply_wide_shares(self) -> None:
+        if self._narrow:
+            return
         shares = self._wide_shares or {}
         docks = [d for d in self._docked() if d.objectName() in shares]
         if not docks:
@@ -200,9 +203,13 @@ class DashboardMixin:
             self._arrange_wide()
         for dock in self.docks:
             dock.show()
-        default_header = getattr(self, "_default_header", None)
-        if columns and default_header is not None:
-            self.table.horizontalHeader().restoreState(default_header)
+        widths = getattr(self, "_default_widths", None)
+        if columns and widths is not None:
+            header = self.table.horizontalHeader()
+            for logical, width in enumerate(widths):
+                header.moveSection(header.visualIndex(logical), logical)
+                header.resizeSection(logical, width)
+                header.showSection(logical)
         settings = QSettings()
         settings.remove("window/state")
         if columns:
