@@ -76,9 +76,9 @@ def ranged(
         lo, hi = quantity(low, units, number, digits), quantity(high, units, number, digits)
         if lo != hi:
             break
-    lo_n, lo_u = lo.rsplit(" ", 1) if lo != UNKNOWN else (lo, "")
-    if lo_u and hi.endswith(" " + lo_u):
-        lo = lo_n  # '0.00700 – 0.00745 Wh': the unit once when both share it
+    lo_unit, hi_unit = scaled(low, units)[1], scaled(high, units)[1]
+    if lo != UNKNOWN and hi != UNKNOWN and lo_unit == hi_unit:
+        lo = lo[: -len(lo_unit) - 1]  # '0.00700 – 0.00745 Wh': the unit once when shared
     return f"{quantity(value, units, number)} ({lo} – {hi})"
 
 

@@ -181,3 +181,131 @@ def test_a_squeezed_eco_panel_scrolls_instead_of_running_lines_over_each_other(
         assert label.height() >= label.heightForWidth(label.width())
     assert dock.widget().horizontalScrollBar().maximum() > 0, "the rest is a scroll away"
     window.close()
+
+
+# -- the chart always shows the report the text shows ------------------------------------------
+def _report(wh: float, base_wh: float | None, generations: int = 3000, tokens: int = 900_000,
+            scope: dict | None = None):
+    from datetime import date, timedelta
+
+    from lowdash_desktop.eco.impact import EcoReport, Totals
+    from lowdash_desktop.eco.methodology import Range
+
+    days = [date(2026, 11, 1) + timedelta(days=i) for i in range(30)]
+
+    def totals(v):
+        return Totals(Range(v, v * 0.8, v * 1.2), Range(v / 4, v / 5, v / 3))
+
+    return EcoReport(
+        days=30, start_ms=0, end_ms=30 * 86_400_000, baseline_model="big",
+        baseline_name="Big 70B", actual=totals(wh),
+        baseline=totals(base_wh) if base_wh is not None else None,
+        saved=base_wh is not None and base_wh > wh, generations=generations, tokens=tokens,
+        methodology_versions=["v"], confidence="normal", confidence_reasons=[], caveats=[],
+        day_labels=days, actual_per_day_wh=[wh / 30] * 30,
+        baseline_per_day_wh=[base_wh / 30] * 30 if base_wh is not None else None,
+        scope=scope or {},
+    )
+
+
+def chart_series(dock) -> list[list[float]]:
+    return [list(map(float, c.yData)) for c in dock.plot.getPlotItem().listDataItems()]
+
+
+def chart_matches(dock) -> bool:
+    report = dock.report
+    want = [report.actual_per_day_wh]
+    if report.baseline_per_day_wh is not None:
+        want.append(report.baseline_per_day_wh)
+    got = chart_series(dock)
+    return len(got) == len(want) and all(
+        g == pytest.approx(w) for g, w in zip(got, want, strict=True))
+
+
+def test_a_draw_queued_while_the_chart_library_loads_never_paints_over_a_newer_one(qtbot):
+    """The race behind "a flat Actual line at 0 beside 448 Wh": an early empty report's draw,
+    put off while pyqtgraph loaded, ran after the real report had been drawn."""
+    from lowdash_desktop.ui.docks.eco_dock import EcoDock
+    from lowdash_desktop.ui.widgets import chart_style
+
+    dock = EcoDock()
+    qtbot.addWidget(dock)
+    dock.show()
+    empty, real = _report(0.0, None, 0, 0), _report(448.0, 510.0)
+    chart_style.begin_warm_up()
+    try:
+        dock.show_report(empty)  # pyqtgraph still loading: the draw waits
+    finally:
+        chart_style.warm_up_done()  # queues the plot's construction and the waiting draw
+    dock.show_report(real)  # the real figures arrive before the queued pieces ran
+    qtbot.waitUntil(lambda: not chart_style.charts_pending(), timeout=10_000)
+    assert "448 Wh" in dock.actual_label.text()
+    assert chart_series(dock) == [pytest.approx(real.actual_per_day_wh),
+                                  pytest.approx(real.baseline_per_day_wh)]
+    assert dock.drawn_report is real
+
+
+def test_non_finite_figures_never_reach_the_chart_range(qtbot):
+    import math
+
+    from lowdash_desktop.ui.docks.eco_dock import EcoDock
+
+    dock = EcoDock()
+    qtbot.addWidget(dock)
+    report = _report(448.0, 510.0)
+    report.actual_per_day_wh[3] = math.inf
+    report.baseline_per_day_wh[4] = math.nan
+    dock.show_report(report)  # "Cannot set range [0, inf]" before
+    top = dock.plot.getPlotItem().getViewBox().viewRange()[1][1]
+    assert math.isfinite(top) and top > 510.0 / 30
+
+
+def test_dock_figures_follow_the_locale(qtbot):
+    from PySide6.QtCore import QLocale
+
+    from lowdash_desktop.ui.docks.eco_dock import EcoDock
+
+    dock = EcoDock()
+    qtbot.addWidget(dock)
+    before = QLocale()
+    QLocale.setDefault(QLocale(QLocale.Language.German, QLocale.Country.Germany))
+    try:
+        dock.show_report(_report(1234.5, 0.00712, generations=12_345, tokens=1_234_567))
+        text = dock.actual_label.text()
+        assert "1,23 kWh (988 Wh – 1,48 kWh)" in text  # decimal comma
+        assert "12.345 generations, 1.234.567 completion tokens" in text  # group dots
+        assert "0,00712 Wh" in dock.baseline_label.text()
+        assert "more energy" in dock.verdict_label.text() and "%" in dock.verdict_label.text()
+    finally:
+        QLocale.setDefault(before)
+    dock.show_report(_report(1234.5, 0.00712, generations=12_345, tokens=1_234_567))
+    assert "12,345 generations" in dock.actual_label.text()
+
+
+def test_the_eco_panel_follows_the_page_filter_and_says_so(qtbot, data_dir, demo_platform):
+    window = synced_window(qtbot, data_dir, demo_platform)
+    dock = window.eco_dock
+    qtbot.waitUntil(lambda: chart_matches(dock), timeout=10_000)
+    whole = dock.report
+    conn = sqlite3.connect(window.session.cache_path)
+    model, count = conn.execute(
+        "SELECT resolved_model, count(*) FROM generations WHERE created_at >= ? AND "
+        "created_at < ? GROUP BY 1 ORDER BY 2 DESC LIMIT 1", (whole.start_ms, whole.end_ms),
+    ).fetchone()
+    conn.close()
+    with qtbot.waitSignal(dock.reportReady, timeout=60_000,
+                          check_params_cb=lambda r: r is not None and r.scope == {"model": model}):
+        window._toggle_model(model)  # a click on the model in Usage today
+    report = dock.report
+    assert 0 < report.generations < whole.generations
+    assert report.generations <= count
+    assert model in dock.windowTitle() and model in dock.actual_label.text()
+    assert report.actual.energy_wh.value < whole.actual.energy_wh.value
+    assert chart_matches(dock), "the chart shows the slice the text shows"
+    with qtbot.waitSignal(dock.reportReady, timeout=60_000,
+                          check_params_cb=lambda r: r is not None and r.scope == {}):
+        window._toggle_model(model)  # a second click clears the filter
+    assert dock.report.generations == whole.generations
+    assert dock.windowTitle() == "Eco impact (last 30 days)"
+    assert chart_matches(dock)
+    window.close()

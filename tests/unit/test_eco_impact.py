@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import random
 import time
 from pathlib import Path
@@ -431,3 +432,137 @@ def test_a_cache_from_before_the_eco_roll_up_gets_it_from_the_eco_worker(tmp_pat
     assert rollup.in_step(again.conn, rollup.ECO), "kept by the next pages"
     assert report.generations > 0
     again.close()
+
+
+# -- uncertainty carried through, cross-checked against EcoLogits itself -------------------------
+def _ecologits_wh(active, total, tokens, latency_s, pue) -> tuple[float, float]:
+    """(low, high) Wh from EcoLogits called directly, not through our module."""
+    from ecologits.impacts.llm import compute_llm_impacts
+    from ecologits.utils.range_value import RangeValue
+
+    def param(v):
+        return RangeValue(min=v[0], max=v[1]) if isinstance(v, tuple) else float(v)
+
+    value = compute_llm_impacts(
+        model_active_parameter_count=param(active), model_total_parameter_count=param(total),
+        output_token_count=tokens, if_electricity_mix_adpe=eco.IF_ELECTRICITY_MIX_ADPE,
+        if_electricity_mix_pe=eco.IF_ELECTRICITY_MIX_PE, if_electricity_mix_gwp=0.05,
+        if_electricity_mix_wue=eco.IF_ELECTRICITY_MIX_WUE, datacenter_pue=pue,
+        datacenter_wue=eco.DATACENTER_WUE, request_latency=latency_s,
+    ).energy.value
+    if isinstance(value, RangeValue):
+        return value.min * 1000, value.max * 1000
+    return value * 1000, value * 1000
+
+
+@pytest.mark.parametrize(
+    ("actual", "baseline", "lpt_ms"),
+    [
+        ("guess", "big", 0.5),  # estimated actual model, exact baseline
+        ("guess", "big", 8.0),
+        ("small", "guess", 2.0),  # exact actual model, estimated baseline
+        ("guess", "small", 30.0),
+    ],
+)
+def test_baseline_range_is_propagated_and_matches_ecologits(cache, actual, baseline, lpt_ms):
+    """Reference cases computed with EcoLogits directly: the baseline's low bound is its
+    smallest parameters at the latency scaled by (smallest baseline / largest actual active
+    count), the high bound the other way round, the value at the midpoints. (These latencies
+    per token lie where EcoLogits' energy is linear in the latency, so the report's
+    interpolation between memoized points is exact: same outputs to 1e-9.)"""
+    tokens, n = 400, 5
+    fill(cache, [row(i, model=actual, tokens=tokens, latency_ms=int(tokens * lpt_ms),
+                     age_ms=DAY + i) for i in range(n)])
+    report = impact.report_from_cache(cache, 30, baseline=baseline, now_ms=NOW)
+    a = eco.parse_param_count(model_ref(actual)["params_active_b"])
+    b = eco.parse_param_count(model_ref(baseline)["params_active_b"])
+    b_total = eco.parse_param_count(model_ref(baseline)["params_total_b"])
+    a_lo, a_hi = a if isinstance(a, tuple) else (a, a)
+    b_lo, b_hi = b if isinstance(b, tuple) else (b, b)
+    latency = int(tokens * lpt_ms) / 1000
+    low = _ecologits_wh(b, b_total, tokens, latency * b_lo / a_hi, 1.2)[0] * n
+    high = _ecologits_wh(b, b_total, tokens, latency * b_hi / a_lo, 1.2)[1] * n
+    mid = sum(_ecologits_wh(b, b_total, tokens,
+                            latency * ((b_lo + b_hi) / 2) / ((a_lo + a_hi) / 2), 1.2)) / 2 * n
+    energy = report.baseline.energy_wh
+    assert energy.low == pytest.approx(low, rel=1e-9)
+    assert energy.high == pytest.approx(high, rel=1e-9)
+    assert energy.value == pytest.approx(mid, rel=1e-9)
+    assert energy.low < energy.value < energy.high, "never a zero-width range from midpoints"
+    carbon = report.baseline.carbon_g
+    assert (carbon.low, carbon.high) == pytest.approx((low * 0.05, high * 0.05), rel=1e-9)
+
+
+def test_same_model_as_baseline_keeps_its_own_range_only(cache) -> None:
+    """The same estimated model on both sides: the ratio of active counts is exactly one."""
+    fill(cache, [row(i, model="guess", tokens=300, latency_ms=600, age_ms=DAY + i)
+                 for i in range(120)])
+    report = impact.report_from_cache(cache, 30, baseline="guess", now_ms=NOW)
+    for got, want in ((report.baseline.energy_wh, report.actual.energy_wh),
+                      (report.baseline.carbon_g, report.actual.carbon_g)):
+        assert (got.low, got.value, got.high) == pytest.approx(
+            (want.low, want.value, want.high), rel=1e-9)
+    assert report.energy_verdict.verdict == "same"
+
+
+# -- non-finite figures never reach a total or the JSON ---------------------------------------
+def test_infinity_and_overflow_in_the_cache_never_reach_totals_or_json(cache) -> None:
+    cols = {c: i for i, c in enumerate(GENERATION_COLUMNS)}
+    good = [row(i, age_ms=DAY + i) for i in range(120)]
+    bad = list(row(500, model="big", age_ms=DAY))
+    for name in ("energy_wh", "energy_wh_high", "carbon_g", "carbon_g_high"):
+        bad[cols[name]] = math.inf
+    huge = [list(row(600 + i, model="guess", age_ms=DAY)) for i in range(2)]
+    for r in huge:  # finite each, infinite once added up (1e308 + 1e308)
+        for name in ("energy_wh", "energy_wh_low", "energy_wh_high"):
+            r[cols[name]] = 1e308
+    fill(cache, good + [tuple(bad)] + [tuple(r) for r in huge])
+    report = impact.report_from_cache(cache, 30, baseline="big", now_ms=NOW)
+    assert report.actual.finite() and report.baseline.finite()
+    assert all(math.isfinite(v) for v in report.actual_per_day_wh + report.baseline_per_day_wh)
+    assert report.generations == 120
+    assert any("not finite numbers" in c and "3 generations" in c for c in report.caveats)
+    json.dumps(report.as_json(), allow_nan=False)
+    assert report.actual.energy_wh.value == pytest.approx(
+        sum(r[cols["energy_wh"]] for r in good))
+
+
+def test_a_sum_that_overflows_is_null_in_json_with_a_caveat() -> None:
+    from datetime import date
+
+    huge = impact.Totals(eco.Range(math.inf, 1e308, math.inf), eco.Range(1.0, 1.0, 1.0))
+    report = impact.EcoReport(
+        days=1, start_ms=0, end_ms=DAY, baseline_model=None, baseline_name=None, actual=huge,
+        baseline=None, saved=False, generations=1, tokens=1, methodology_versions=[],
+        confidence="reduced", confidence_reasons=[], caveats=[], day_labels=[date(2026, 1, 1)],
+        actual_per_day_wh=[math.inf], baseline_per_day_wh=None,
+    )
+    doc = json.loads(json.dumps(report.as_json(), allow_nan=False))
+    assert doc["actual"]["energy_wh"] == {"value": None, "low": 1e308, "high": None}
+    assert doc["per_day"][0]["actual_energy_wh"] is None
+
+
+def test_cached_reference_tables_with_infinity_are_ignored() -> None:
+    ref = impact.Reference.from_snapshots(
+        [{"id": "x", "params_active_b": math.inf, "params_total_b": 8}],
+        {"providers": {"p": {"pue": math.inf}}, "grid_intensity": {"eu": math.nan, "us": 1.0}},
+    )
+    assert not ref.models["x"].usable and ref.pue == {} and ref.grid == {"us": 1.0}
+
+
+# -- the page's filter ------------------------------------------------------------------------
+def test_scope_limits_the_figures_to_the_page_filter(cache) -> None:
+    rows = [row(i, model="small" if i % 3 else "guess", provider="prov" if i % 2 else "other",
+                age_ms=DAY + i) for i in range(150)]
+    fill(cache, rows)
+    whole = impact.report_from_cache(cache, 30, now_ms=NOW)
+    small = impact.report_from_cache(cache, 30, now_ms=NOW, scope={"model": "small"})
+    both = impact.report_from_cache(cache, 30, now_ms=NOW,
+                                    scope={"model": "small", "provider": "prov"})
+    cols = {c: i for i, c in enumerate(GENERATION_COLUMNS)}
+    picked = [r for r in rows if r[cols["resolved_model"]] == "small"]
+    assert small.generations == len(picked) < whole.generations
+    assert small.actual.energy_wh.value == pytest.approx(sum(r[cols["energy_wh"]] for r in picked))
+    assert both.generations == sum(1 for r in picked if r[cols["provider"]] == "prov")
+    assert small.as_json()["scope"] == {"model": "small"} and whole.as_json()["scope"] == {}
+    assert sum(small.actual_per_day_wh) == pytest.approx(small.actual.energy_wh.value)
