@@ -70,10 +70,27 @@ def _open_cache(args: argparse.Namespace):
     if not path.exists():
         return None, f"no cache yet for {entry.label}; run `lowdash sync` first"
     try:
-        cache, _report = Cache.open(path)
+        cache, report = Cache.open(path)
     except CacheError as exc:
         return None, str(exc)
+    if report.moved_aside is not None:  # an empty cache now: exporting it would say nothing
+        cache.close()
+        return None, " ".join(report.notes) + " Nothing was exported; run `lowdash sync` first."
     return cache, None
+
+
+def _cache_problem(exc: BaseException, path: Path) -> str | None:
+    """The sentence for a cache that failed mid-export (damaged, disk fault), else None."""
+    import sqlite3
+
+    from ..store import faults
+
+    if not isinstance(exc, sqlite3.Error):
+        return None
+    translated = faults.translate(exc, path)
+    if isinstance(translated, faults.CacheError):
+        return str(translated)
+    return f"could not read the cache ({exc})"
 
 
 def run_csv(args: argparse.Namespace) -> int:
@@ -93,6 +110,11 @@ def run_csv(args: argparse.Namespace) -> int:
         count = export_csv(cache.conn, out, flt)
     except OSError as exc:
         return _fail("csv", f"could not write {out}: {exc}")
+    except Exception as exc:  # damage met while reading: said plainly, nothing left at --out
+        problem = _cache_problem(exc, cache.path)
+        if problem is None:
+            raise
+        return _fail("csv", f"{problem} Nothing was written to {out}.")
     finally:
         cache.close()
     print(f"wrote {count} generations to {out}")
@@ -109,6 +131,11 @@ def run_invoice(args: argparse.Namespace) -> int:
         return _fail("invoice", error)
     try:
         invoices = cache.invoices()
+    except Exception as exc:
+        problem = _cache_problem(exc, cache.path)
+        if problem is None:
+            raise
+        return _fail("invoice", problem)
     finally:
         cache.close()
     wanted = args.invoice_id

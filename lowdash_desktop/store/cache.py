@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 import time
@@ -11,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from . import rollup
+from . import faults, rollup
 from .db import OpenReport, connect, open_cache
 from .rows import GENERATION_COLUMNS
 from .schema import FEED_CURSOR
@@ -26,6 +27,8 @@ _INSERT_GENERATION = (
 
 LAST_SYNC_AT = "last_sync_at"
 LAST_SYNC_ERROR = "last_sync_error"
+
+log = logging.getLogger(__name__)
 
 
 def now_ms() -> int:
@@ -55,14 +58,31 @@ class Cache:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.conn.execute("BEGIN IMMEDIATE")
+        """One write transaction. A full disk, a read-only folder or an I/O error raises
+        `faults.DiskFault` and damage `faults.CacheDamaged` (both `CacheError`s with the
+        sentence to show); the transaction is rolled back, nothing committed is touched."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            self._raise_translated(exc)
         try:
             yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        else:
             self.conn.execute("COMMIT")
+        except BaseException as exc:
+            if self.conn.in_transaction:  # SQLite may have rolled back itself (a full disk)
+                try:
+                    self.conn.execute("ROLLBACK")
+                except sqlite3.Error as rollback_exc:
+                    log.info("rollback failed: %s", rollback_exc)
+            if isinstance(exc, sqlite3.Error):
+                self._raise_translated(exc)
+            raise
+
+    def _raise_translated(self, exc: sqlite3.Error):
+        translated = faults.translate(exc, self.path)
+        if translated is exc:
+            raise exc
+        raise translated from exc
 
     # -- meta -------------------------------------------------------------------------
     def get_meta(self, key: str, default: str | None = None) -> str | None:
@@ -119,10 +139,17 @@ class Cache:
         return changed
 
     def mark_synced(self, error: str | None = None) -> None:
-        with self.transaction() as conn:
+        """Record a finished sync, or a failed one's message. A failure that cannot be recorded
+        (a full disk) is only logged: the failure itself is what the user must hear about."""
+        try:
+            with self.transaction() as conn:
+                if error is None:
+                    self._set_meta(conn, LAST_SYNC_AT, str(now_ms()))
+                self._set_meta(conn, LAST_SYNC_ERROR, error)
+        except faults.DiskFault as exc:
             if error is None:
-                self._set_meta(conn, LAST_SYNC_AT, str(now_ms()))
-            self._set_meta(conn, LAST_SYNC_ERROR, error)
+                raise
+            log.warning("sync failure not recorded in the cache: %s", exc.kind)
 
     def save_snapshot(self, name: str, body: Any) -> bool:
         """Keep the latest answer of a reference endpoint (account, credits, models, ...).

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from ..store.cache import Cache
+from ..store.faults import CacheError
 
 if TYPE_CHECKING:
     from ..api.connection import Connection
@@ -61,6 +62,12 @@ class SyncWorker(QObject):
             result = engine.run()
         except SyncError as exc:
             self.failed.emit(exc.message, exc.result)
+            return
+        except CacheError as exc:  # a full disk, a read-only folder, damage: said plainly
+            log.warning("sync stopped: %s", exc)
+            result = SyncResult()
+            result.error_kind = "disk" if getattr(exc, "kind", None) != "damaged" else "damaged"
+            self.failed.emit(str(exc), result)
             return
         except Exception as exc:  # the UI must hear about every failure, never a silent thread
             log.exception("sync crashed")
