@@ -169,6 +169,27 @@ def eco_writer() -> wording.Writer:
     return wording.Writer(energy=energy, carbon=carbon, percent=percent)
 
 
+def sync_summary(result, new_generations: int | None = None) -> str:
+    """What a sync brought, counting what each number counts: '3,139 feed entries in 7 pages:
+    3,000 new generations, 139 updates' (the feed carries each revision of a generation, so
+    it holds more entries than the cache holds generations)."""
+    pages = f"{count(result.pages)} {'page' if result.pages == 1 else 'pages'}"
+    text = f"{count(result.received)} feed entries in {pages}"
+    if not result.changed or new_generations is None:
+        text += f", {count(result.changed)} new or updated"
+    else:
+        new = max(0, min(new_generations, result.changed))
+        # an update is a later revision of a generation (received now or before)
+        text += f": {count(new)} new generations, {count(result.changed - new)} updates"
+        if result.received > result.changed:
+            text += f", {count(result.received - result.changed)} already up to date"
+    if result.quarantined:
+        text += f", {count(result.quarantined)} malformed set aside"
+    if result.notes:
+        text += "; " + "; ".join(result.notes)
+    return text
+
+
 def ago(ms: int | None, now_ms: int | None = None) -> str:
     """'never', 'just now', '5 min ago', or the local time for older moments."""
     if ms is None:

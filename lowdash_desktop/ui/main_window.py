@@ -451,10 +451,14 @@ class MainWindow(DashboardMixin, QMainWindow):
     def _update_count(self, count: int) -> None:
         unfiltered = not self.table_model.history_filter.where()[0]
         total = count if unfiltered else self.cache.generation_count()
-        text = self.tr("{0} generations").format(f"{count:,}")
+        text = self.tr("{0} generations").format(formatting.count(count))
         if count != total:
-            text = self.tr("{0} of {1} generations").format(f"{count:,}", f"{total:,}")
+            text = self.tr("{0} of {1} generations").format(
+                formatting.count(count), formatting.count(total))
         self.count_label.setText(text)
+        self.count_label.setToolTip(self.tr(
+            "Generations in the local cache. A sync counts feed entries, which also carry "
+            "updates to generations already received."))
 
     def _update_last_sync_label(self) -> None:
         self.last_sync_label.setText(
@@ -495,6 +499,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         return self.sync.sync_now(self.session.connection)
 
     def _on_sync_started(self) -> None:
+        self._generations_before = self.cache.generation_count()  # to tell new from updated
         self.sync_action.setEnabled(False)
         self.sync_label.setText(self.tr("Syncing…"))
         self.progress.setRange(0, 0)
@@ -508,7 +513,8 @@ class MainWindow(DashboardMixin, QMainWindow):
             self.progress.setValue(int(progress.fraction * 1000))
         if progress.phase == "generations":
             self.sync_label.setText(
-                self.tr("Syncing… {0} records received").format(f"{progress.received:,}")
+                self.tr("Syncing… {0} feed entries received").format(
+                    formatting.count(progress.received))
             )
 
     def _sync_done(self, result: SyncResult) -> None:
@@ -545,7 +551,10 @@ class MainWindow(DashboardMixin, QMainWindow):
         if self.banner.kind in ("offline", "error"):
             self.banner.hide()
         stamp = datetime.now(UTC).astimezone().strftime("%H:%M")
-        self.sync_label.setText(self.tr("Synced at {0}: {1}").format(stamp, result.summary()))
+        before = getattr(self, "_generations_before", None)
+        new = None if before is None else self.cache.generation_count() - before
+        self.sync_label.setText(self.tr("Synced at {0}: {1}").format(
+            stamp, formatting.sync_summary(result, new)))
         self.syncFinished.emit(True)
 
     def _on_sync_failed(self, message: str, result: SyncResult) -> None:
