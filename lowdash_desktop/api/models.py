@@ -188,6 +188,9 @@ class Generation(ApiModel):
 class GenerationPage(ApiModel):
     """One page of the change feed; items stay raw so a bad record can be set aside alone."""
 
+    # a cursor of any length is read, so the page's records are kept; the engine judges it
+    model_config = ConfigDict(str_max_length=None)
+
     data: list[Any]
     next_cursor: str | None = None
     has_more: bool = False
