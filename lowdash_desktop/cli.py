@@ -138,6 +138,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
             print(f"lowdash sync: {exc.message} ({exc.result.summary()})", file=sys.stderr)
             kind = exc.result.error_kind
             return {"offline": EXIT_OFFLINE, "auth": EXIT_AUTH}.get(kind or "", EXIT_FAILED)
+        except CacheError as exc:  # a full disk, a read-only folder, damage: one line, kept
+            print(f"lowdash sync: {exc}", file=sys.stderr)
+            return EXIT_FAILED
         finally:
             total = cache.generation_count()
             cache.close()

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from ..store.db import pinned_readers
+from ..store.db import pinned_readers, verify_read_count
 from ..store.queries import HistoryFilter, count
 from ..store.rows import to_ms
 from .atomic import atomic_output
@@ -379,6 +379,8 @@ def _write(
                 helper.append_to(fh.buffer)
             if helpers and progress:
                 progress(written(), total)
+            # a damaged index reads short without an error: no file appears at `target` then
+            verify_read_count(conn, where, params, written())
         except BaseException:
             stop.set()
             raise

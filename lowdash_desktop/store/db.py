@@ -146,7 +146,7 @@ def _fully_checked_at_open(size: int) -> bool:
     return size <= QUICK_CHECK_AT_OPEN_MAX_BYTES and size <= FULL_CHECK_AT_OPEN_MAX_BYTES
 
 
-def _header_problem(path: Path, size: int) -> str | None:
+def _header_problem(path: Path, size: int, wal: bool = False) -> str | None:
     with path.open("rb") as fh:
         header = fh.read(100)
     if header[:16] != SQLITE_MAGIC:
@@ -156,8 +156,10 @@ def _header_problem(path: Path, size: int) -> str | None:
     if len(header) < 100 or page_size < 512 or page_size & (page_size - 1):
         return "its header is damaged"
     pages = int.from_bytes(header[28:32], "big")
-    # the declared size counts only when the change counter matches "version valid for"
-    if pages and header[24:28] == header[92:96] and size < pages * page_size:
+    # the declared size counts only when the change counter matches "version valid for", and
+    # only without a WAL: a checkpoint cut short (a full disk) leaves page 1 written but the
+    # file not yet grown, while the WAL still holds every page
+    if pages and not wal and header[24:28] == header[92:96] and size < pages * page_size:
         return "the file is shorter than its header says: it was cut off"
     return None
 
@@ -186,10 +188,10 @@ def _looks_corrupt(path: Path) -> str | None:
         size = path.stat().st_size
         if size == 0:
             return None  # an empty file is simply a new database
-        problem = _header_problem(path, size)
+        checked = cache_bytes(path)
+        problem = _header_problem(path, size, wal=checked > size)
         if problem:
             return problem
-        checked = cache_bytes(path)
     except OSError as exc:
         raise faults.disk_fault(exc, path) from exc
     try:

@@ -60,6 +60,7 @@ _TEXTS = (  # for errors without a result code
     ("disk i/o error", IO_ERROR),
     ("malformed", DAMAGED),
     ("not a database", DAMAGED),
+    ("could not decode to utf-8", DAMAGED),  # a stored text that is no longer text
     ("database is locked", BUSY),
     ("interrupted", INTERRUPTED),
 )
@@ -177,14 +178,21 @@ def note_damage(path: Path, reason: str) -> None:
     log.warning("cache %s is damaged: %s", path, reason)
 
 
+def _short(exc: BaseException) -> str:
+    text = str(exc)
+    if "decode to utf-8" in text.lower():
+        return "a stored text is not valid UTF-8"
+    return text if len(text) <= 100 else text[:99] + "…"
+
+
 def damaged(exc: BaseException, path: Path) -> CacheDamaged:
     """The CacheDamaged for an SQLite damage error met while using the cache; noted beside it."""
-    reason = f"SQLite cannot read it ({exc})"
+    reason = f"SQLite cannot read it ({_short(exc)})"
     note_damage(path, reason)
     return CacheDamaged(
         reason,
-        f"The local cache is damaged ({exc}). It will be moved aside and downloaded again "
-        "when Lowdash next opens it; your account on the platform is not affected.",
+        f"The local cache is damaged ({_short(exc)}). It will be moved aside and downloaded "
+        "again when Lowdash next opens it; your account on the platform is not affected.",
     )
 
 
