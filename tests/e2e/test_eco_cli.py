@@ -49,6 +49,17 @@ def test_eco_json_has_every_field_and_matches_the_module(synced, data_dir):
     assert doc["generations"] == report.generations
     assert doc["actual"]["energy_wh"]["value"] == pytest.approx(report.actual.energy_wh.value)
     assert doc["baseline_model"] == synced._settings["eco_baseline_model"]
+    # added fields: each metric judged on its own, within the ranges
+    for figure in ("energy_wh", "carbon_g"):
+        judged = doc["comparison"][figure]
+        assert set(judged) == {"verdict", "ranges_overlap", "difference", "percent"}
+        a, b = doc["actual"][figure], doc["baseline"][figure]
+        overlap = a["low"] <= b["high"] and b["low"] <= a["high"]
+        assert judged["ranges_overlap"] == overlap
+        assert judged["verdict"] == ("same" if overlap else
+                                     "less" if a["high"] < b["low"] else "more")
+    assert doc["scope"] == {}
+    json.loads(done.stdout, parse_constant=lambda c: pytest.fail(f"non-strict JSON: {c}"))
 
 
 def test_eco_baseline_both_ways_and_text_summary(synced, data_dir):
