@@ -81,7 +81,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     except ValueError:
         seconds = None
     if seconds is not None:
-        return max(0.0, seconds) if seconds == seconds and seconds != float("inf") else None
+        return seconds if 0.0 <= seconds < float("inf") else None  # NaN fails both tests
     from email.utils import parsedate_to_datetime
 
     try:
@@ -146,6 +146,49 @@ def _note_retry_at(exc: errors.RateLimited) -> None:
     same_day = _time.localtime()[:3] == local[:3]
     when = _time.strftime("%H:%M" if same_day else "%Y-%m-%d %H:%M", local)
     exc.message = f"{exc.message} The platform asked us to wait until {when}."
+
+
+# The encodings asked for: those inflated here with bounded memory (not br or zstd).
+ACCEPT_ENCODING = "gzip, deflate"
+
+
+class _BoundedDecoder:
+    """Content-Encoding undone piece by piece, never more than `room` bytes at a time."""
+
+    def __init__(self, encoding: str, path: str):
+        import zlib
+
+        self._zlib = zlib
+        self._path = path
+        name = encoding.strip().lower()
+        if name in ("", "identity"):
+            self._inflate = None
+        elif name in ("gzip", "x-gzip"):
+            self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif name == "deflate":
+            self._inflate = zlib.decompressobj(zlib.MAX_WBITS)
+        else:
+            raise errors.UnreadableBody(
+                f"The platform sent its answer for {path} in an encoding not asked for "
+                f"({_readable(encoding, 40)})."
+            )
+        self._first = True
+
+    def decode(self, data: bytes, room: int) -> Iterator[bytes]:
+        if self._inflate is None:
+            yield data
+            return
+        try:
+            out = self._inflate.decompress(data, max(room, 1))
+            yield out
+            while self._inflate.unconsumed_tail:
+                room -= len(out)
+                out = self._inflate.decompress(self._inflate.unconsumed_tail, max(room, 1))
+                yield out
+        except self._zlib.error as exc:
+            raise errors.UnreadableBody(
+                f"The platform sent a damaged compressed answer for {self._path}."
+            ) from exc
 
 
 _LIVE_CLIENTS: weakref.WeakSet[LowrouterClient] = weakref.WeakSet()
@@ -277,7 +320,10 @@ class LowrouterClient:
         loopback = is_loopback_host(urlsplit(self.base_url).hostname or "")
         self._http = httpx.Client(
             base_url=self.base_url + "/",
-            headers={"Authorization": f"Bearer {api_key}", "User-Agent": USER_AGENT},
+            headers={
+                "Authorization": f"Bearer {api_key}", "User-Agent": USER_AGENT,
+                "Accept-Encoding": ACCEPT_ENCODING,
+            },
             timeout=timeout,
             verify=verify,
             # None: the environment's proxy variables still apply (trust_env), except to loopback
@@ -368,15 +414,19 @@ class LowrouterClient:
             declared = response.headers.get("Content-Length", "")
             if declared.isdigit() and int(declared) > self._max_bytes:
                 raise errors.ResponseTooLarge(self._too_large(path))
+            decoder = _BoundedDecoder(response.headers.get("Content-Encoding", ""), path)
             chunks: list[bytes] = []
             size = 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > self._max_bytes:
-                    raise errors.ResponseTooLarge(self._too_large(path))
+            # raw bytes, decoded here: httpx's own decoder inflates a whole network chunk at
+            # once, and one 64 KB chunk of a gzip bomb is 64 MB
+            for raw in response.iter_raw():
+                for chunk in decoder.decode(raw, self._max_bytes - size + 1):
+                    size += len(chunk)
+                    if size > self._max_bytes:
+                        raise errors.ResponseTooLarge(self._too_large(path))
+                    chunks.append(chunk)
                 if deadline.is_set():
                     raise httpx.ReadTimeout("request deadline", request=request)
-                chunks.append(chunk)
             return response, b"".join(chunks)
         finally:
             response.close()

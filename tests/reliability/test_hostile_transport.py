@@ -1,0 +1,282 @@
+"""A hostile platform on a real socket: slow, huge, compressed, redirected, refusing, proxied.
+
+The server is tests/reliability/hostile_server.py (stdlib only, no code shared with the demo
+platform). Issue #17 classes 2-5: every answer here ends within its deadline with a clear
+message, memory stays bounded, only a 2xx answer is data, a refused key exits 3, and the key
+never travels anywhere but the platform.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sqlite3
+import time
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from lowdash_desktop import cli
+from lowdash_desktop.api import errors
+from lowdash_desktop.api.client import LowrouterClient, RetryPolicy, parse_retry_after
+from lowdash_desktop.store.cache import Cache
+from lowdash_desktop.sync.engine import SyncEngine, SyncError
+
+from .hostile_server import (
+    Answer,
+    HostileServer,
+    Request,
+    drip,
+    endless,
+    now_http_date,
+    page,
+    record,
+    reference_or,
+)
+
+KEY = "lr-live-" + "R3dT34m" * 6
+DEEP = ("[" * 10_000 + "]" * 10_000).encode()
+
+
+def client_for(server: HostileServer, **kw) -> LowrouterClient:
+    kw.setdefault("retry", RetryPolicy(attempts=2, base_delay=0))
+    return LowrouterClient(server.base_url, KEY, **kw)
+
+
+@pytest.fixture
+def store(tmp_path):
+    cache, _ = Cache.open(tmp_path / "cache.sqlite3")
+    yield cache
+    cache.close()
+
+
+def run_cli(argv: list[str], monkeypatch, capsys, data_dir: Path) -> tuple[int, str]:
+    monkeypatch.setenv("LOWDASH_API_KEY", KEY)
+    code = cli.main([*argv, "--data-dir", str(data_dir)])
+    out = capsys.readouterr()
+    text = out.out + out.err
+    assert "Traceback" not in text and KEY not in text
+    return code, text
+
+
+# -- class 2: a sync that never ends or grows without bound ------------------------------------
+def test_a_body_dripping_one_byte_at_a_time_ends_at_the_request_deadline():
+    body = json.dumps(page([record(1)], None, False)).encode()
+    feed = reference_or(lambda r: Answer(200, chunks=drip(body, 0.05), delay=0.05,
+                                         headers={"Content-Length": str(len(body))}))
+    with HostileServer(feed) as server, client_for(server, request_deadline=1.0) as client:
+        started = time.monotonic()
+        with pytest.raises(errors.TimeoutError_) as info:
+            client.generations_page()
+        took = time.monotonic() - started
+    assert took < 1.0 * 2 + 1.5  # two attempts, each cut at its deadline
+    assert "within 1 s" in info.value.message
+
+
+def test_an_answer_that_never_starts_ends_at_the_request_deadline():
+    def slow(request: Request) -> Answer:
+        time.sleep(3)
+        return Answer(200, page([], None, False))
+
+    with HostileServer(reference_or(slow)) as server:
+        with client_for(server, request_deadline=0.8,
+                        retry=RetryPolicy(attempts=1)) as client:
+            started = time.monotonic()
+            with pytest.raises(errors.TimeoutError_):
+                client.generations_page()
+            assert time.monotonic() - started < 2.5
+
+
+@pytest.mark.parametrize("declared", [True, False])
+def test_a_200_mb_answer_is_not_read(declared):
+    headers = {"Content-Length": str(200 * 2**20)} if declared else {}
+    chunk = b'{"data": [' + b" " * 65_000
+    feed = reference_or(lambda r: Answer(200, chunks=endless(chunk, 200 * 2**20),
+                                         headers=headers))
+    with HostileServer(feed) as server:
+        with client_for(server, max_response_bytes=4 * 2**20,
+                        retry=RetryPolicy(attempts=1)) as client:
+            tracemalloc.start()
+            try:
+                with pytest.raises(errors.ResponseTooLarge):
+                    client.generations_page()
+                _, peak = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+    assert peak < 16 * 2**20, f"reading a refused answer took {peak / 2**20:.0f} MB"
+
+
+def test_a_gzip_bomb_is_measured_after_decompression():
+    bomb = gzip.compress(b'{"data": [' + b" " * (64 * 2**20), compresslevel=9)
+    assert len(bomb) < 2**20
+    feed = reference_or(lambda r: Answer(200, bomb, headers={"Content-Encoding": "gzip"}))
+    with HostileServer(feed) as server:
+        with client_for(server, max_response_bytes=4 * 2**20,
+                        retry=RetryPolicy(attempts=1)) as client:
+            tracemalloc.start()
+            try:
+                with pytest.raises(errors.ResponseTooLarge):
+                    client.generations_page()
+                _, peak = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+    assert peak < 16 * 2**20
+
+
+@pytest.mark.parametrize("form", ["seconds", "http-date"])
+def test_retry_after_of_days_ends_the_sync_and_says_until_when(store, form):
+    value = "172800" if form == "seconds" else now_http_date(172800)
+    feed = reference_or(lambda r: Answer(429, {"error": {"code": "rate_limited",
+                                                         "message": "Slow down."}},
+                                         headers={"Retry-After": value}))
+    with HostileServer(feed) as server, client_for(server) as client:
+        with pytest.raises(SyncError) as info:
+            SyncEngine(client, store).run()
+        feed_requests = [r for r in server.requests if r.path == "generations"]
+    assert len(feed_requests) == 1, "asked again before the time the platform gave"
+    assert info.value.result.error_kind == "waiting"
+    assert "asked us to wait until" in info.value.message
+    assert abs(info.value.result.retry_at - (time.time() + 172800)) < 120
+
+
+def test_a_short_retry_after_in_either_form_is_waited_out():
+    waits: list[float] = []
+    state = {"n": 0}
+
+    def feed(request: Request) -> Answer:
+        state["n"] += 1
+        if state["n"] == 1:
+            return Answer(429, {}, headers={"Retry-After": now_http_date(5)})
+        return Answer(200, page([record(1)], None, False))
+
+    with HostileServer(reference_or(feed)) as server:
+        with client_for(server, sleep=waits.append) as client:
+            assert len(client.generations_page().data) == 1
+    assert len(waits) == 1 and 3.0 <= waits[0] <= 6.0
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("120", 120.0), ("0", 0.0), ("-5", None), ("soon", None), ("1e999", None), ("", None),
+    ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0), ("9" * 100, None),
+])
+def test_retry_after_parsing(value, expected):
+    assert parse_retry_after(value) == expected
+
+
+# -- class 3: malformed shapes ------------------------------------------------------------------
+@pytest.mark.parametrize("where", ["generations", "account"])
+def test_json_nested_10000_deep_is_a_malformed_answer(tmp_path, monkeypatch, capsys, where):
+    def route(request: Request) -> Answer:
+        if request.path == where:
+            return Answer(200, DEEP)
+        return reference_or(lambda r: Answer(200, page([], None, False)))(request)
+
+    with HostileServer(route) as server:
+        code, text = run_cli(["sync", "--base-url", server.base_url], monkeypatch, capsys,
+                             tmp_path)
+    assert code == 1 and "malformed" in text and "nested too deeply" in text
+
+
+@pytest.mark.parametrize("body", [DEEP, b"<html>nope</html>", b'{"error": "x"}', b"\xff\xfe",
+                                  json.dumps({"error": {"message": "<b>" + "x" * 5000}}).encode()])
+def test_a_refused_key_exits_3_whatever_its_body(tmp_path, monkeypatch, capsys, body):
+    with HostileServer(lambda r: Answer(401, body)) as server:
+        code, text = run_cli(["sync", "--base-url", server.base_url], monkeypatch, capsys,
+                             tmp_path)
+    assert code == 3
+    assert len(text) < 2000
+
+
+def test_a_key_refused_after_page_2_exits_3_and_says_what_was_kept(tmp_path, monkeypatch,
+                                                                  capsys):
+    def feed(request: Request) -> Answer:
+        cursor = request.query.get("cursor")
+        if cursor is None:
+            return Answer(200, page([record(i) for i in range(100)], "c1", True))
+        if cursor == "c1":
+            return Answer(200, page([record(i) for i in range(100, 200)], "c2", True))
+        return Answer(401, {"error": {"code": "invalid_key", "message": "Key revoked."}})
+
+    with HostileServer(reference_or(feed)) as server:
+        code, text = run_cli(["sync", "--base-url", server.base_url, "--page-limit", "100"],
+                             monkeypatch, capsys, tmp_path)
+    assert code == 3
+    assert "Nothing cached was changed" not in text and "200 records" in text
+    caches = list(tmp_path.glob("accounts/*/cache.sqlite3"))
+    with sqlite3.connect(caches[0]) as conn:
+        assert conn.execute("SELECT count(*) FROM generations").fetchone()[0] == 200
+
+
+# -- class 4: cursors ---------------------------------------------------------------------------
+def test_a_redirect_whose_body_looks_like_a_page_is_not_data(store):
+    with HostileServer(lambda r: Answer(200, page([record(9)], "evil", False))) as elsewhere:
+        def feed(request: Request) -> Answer:
+            return Answer(302, page([record(1)], "stolen", True),
+                          headers={"Location": elsewhere.base_url + "/generations"})
+
+        with HostileServer(reference_or(feed)) as server, client_for(server) as client:
+            with pytest.raises(SyncError) as info:
+                SyncEngine(client, store).run()
+        assert elsewhere.requests == [], "the key followed a redirect"
+    assert "redirect" in info.value.message
+    assert store.generation_count() == 0 and store.feed_cursor is None
+
+
+def test_a_200_kb_cursor_keeps_the_page_and_never_breaks_a_later_sync(store):
+    state = {"n": 0}
+
+    def feed(request: Request) -> Answer:
+        state["n"] += 1
+        assert len(request.query.get("cursor") or "") < 4096
+        if state["n"] == 1:
+            return Answer(200, page([record(1), record(2)], "c" * 200_000, True))
+        return Answer(200, page([record(3)], "c9", False))
+
+    with HostileServer(reference_or(feed)) as server, client_for(server) as client:
+        with pytest.raises(SyncError) as info:
+            SyncEngine(client, store).run()
+        assert "next_cursor" in info.value.message
+        assert store.generation_count() == 2 and store.feed_cursor is None
+        SyncEngine(client, store).run()  # the next sync starts over cleanly
+    assert store.generation_count() == 3
+
+
+def test_a_refused_saved_cursor_offers_a_full_resync_that_keeps_rows(tmp_path, monkeypatch,
+                                                                     capsys):
+    state = {"refuse": False}
+
+    def feed(request: Request) -> Answer:
+        cursor = request.query.get("cursor")
+        if cursor is None:
+            return Answer(200, page([record(i) for i in range(5)], "old", False))
+        if state["refuse"]:
+            return Answer(422, {"error": {"code": "invalid_request", "message": "bad cursor"}})
+        return Answer(200, page([], "old", False))
+
+    with HostileServer(reference_or(feed)) as server:
+        argv = ["sync", "--base-url", server.base_url]
+        assert run_cli(argv, monkeypatch, capsys, tmp_path)[0] == 0
+        state["refuse"] = True
+        code, text = run_cli(argv, monkeypatch, capsys, tmp_path)
+        assert code == 1 and "--full-resync" in text
+        code, text = run_cli([*argv, "--full-resync"], monkeypatch, capsys, tmp_path)
+        assert code == 0
+    caches = list(tmp_path.glob("accounts/*/cache.sqlite3"))
+    with sqlite3.connect(caches[0]) as conn:
+        assert conn.execute("SELECT count(*) FROM generations").fetchone()[0] == 5
+
+
+# -- class 5: secrets ---------------------------------------------------------------------------
+@pytest.mark.parametrize("variable", ["ALL_PROXY", "HTTP_PROXY", "all_proxy", "http_proxy"])
+def test_loopback_never_goes_through_a_proxy(tmp_path, monkeypatch, capsys, variable):
+    with HostileServer(lambda r: Answer(502, b"proxy")) as proxy:
+        monkeypatch.setenv(variable, proxy.base_url.removesuffix("/v1"))
+        feed = reference_or(lambda r: Answer(200, page([record(1)], None, False)))
+        with HostileServer(feed) as server:
+            code, _ = run_cli(["sync", "--base-url", server.base_url], monkeypatch, capsys,
+                              tmp_path)
+            assert code == 0
+            assert all(r.headers.get("Authorization") == f"Bearer {KEY}"
+                       for r in server.requests)
+        assert proxy.requests == [], "the key went through a proxy to loopback"
