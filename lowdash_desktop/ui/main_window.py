@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STATE_VERSION = LAYOUT_VERSION
+FRAME_ROOM = (16, 48)  # what a window manager's borders and title bar may take, in pixels
 
 
 # Imported after the first paint, off the UI thread (charts, the account menu, the client).
@@ -610,11 +611,36 @@ class MainWindow(DashboardMixin, QMainWindow):
         if isinstance(state, QByteArray):
             # checked once shown (_check_restored_layout): discarded if it no longer fits
             self._restored_layout = self.restoreState(state, STATE_VERSION)
+        self.fit_to_screen()
         header = settings.value("window/table_header")
         if isinstance(header, QByteArray):
             self.table.horizontalHeader().restoreState(header)
             hdr = self.table.horizontalHeader()
             self.table_model.sort(hdr.sortIndicatorSection(), hdr.sortIndicatorOrder())
+
+    def fit_to_screen(self) -> None:
+        """The whole window on the screen it opens on: a scale factor or a smaller screen
+        made 1280x820 (or a size saved elsewhere) bigger than the screen, the table and the
+        status bar beyond its edge."""
+        from PySide6.QtGui import QGuiApplication
+
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        avail = screen.availableGeometry()
+        # the frame is not known before the first show: room for borders and a title bar
+        room_w, room_h = avail.width() - FRAME_ROOM[0], avail.height() - FRAME_ROOM[1]
+        if self.minimumSizeHint().height() > room_h and not self.spend_dock.isFloating():
+            # too short for the charts one above the other: spend over time shares a slot
+            self.tabifyDockWidget(self.top_models_dock, self.spend_dock)
+            self.top_models_dock.raise_()
+        width, height = min(self.width(), room_w), min(self.height(), room_h)
+        if (width, height) != (self.width(), self.height()):
+            self.resize(width, height)
+        x = min(max(self.x(), avail.left()), avail.right() + 1 - FRAME_ROOM[0] - width)
+        y = min(max(self.y(), avail.top()), avail.bottom() + 1 - FRAME_ROOM[1] - height)
+        if (x, y) != (self.x(), self.y()):
+            self.move(max(x, avail.left()), max(y, avail.top()))
 
     def save_state(self) -> None:
         settings = QSettings()

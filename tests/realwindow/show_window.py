@@ -1,0 +1,54 @@
+"""Open the main window on a demo platform as the app would, print what the screen shows.
+
+Run by the real-window tests in a child process (a scale factor is chosen per process).
+Prints one JSON line: the screen's available geometry, the window's frame and the status bar's
+bottom edge, in logical pixels.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+
+def main() -> int:
+    from PySide6.QtCore import QEventLoop
+
+    from lowdash_desktop import accounts
+    from lowdash_desktop.api.connection import Connection
+    from lowdash_desktop.app import LowdashApp, open_session
+    from lowdash_desktop.demo import DemoPlatform
+    from lowdash_desktop.paths import data_dir
+
+    app = LowdashApp(sys.argv[:1])
+    platform = DemoPlatform(seed=3, generations=200)
+    platform.start()
+    try:
+        connection = Connection(platform.base_url, platform.api_key)
+        account = accounts.remember(data_dir(None), platform.base_url, "acc_demo", "ops@x")
+        from lowdash_desktop.ui.main_window import MainWindow
+
+        window = MainWindow(open_session(data_dir(None), connection, account))
+        window.show()
+        end = time.monotonic() + 3
+        while time.monotonic() < end:  # the window manager maps and places the window
+            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        avail = window.screen().availableGeometry()
+        frame = window.frameGeometry()
+        bar = window.statusBar()
+        bottom = bar.mapToGlobal(bar.rect().bottomLeft()).y()
+        print(json.dumps({
+            "available": avail.getRect(),
+            "frame": frame.getRect(),
+            "status_bottom": bottom,
+            "table_rows": window.table.height() // window.table.verticalHeader().defaultSectionSize(),
+        }))
+        window.shutdown()
+    finally:
+        platform.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""Under a real X server and window manager: the resize round trip and the screen's edges."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.gui.test_layout import close_enough, dock_rects, settle
+from tests.gui.test_main_window import make_window
+
+
+def wait_size(qtbot, window, width, height) -> None:
+    window.resize(width, height)
+    qtbot.waitUntil(lambda: (window.width(), window.height()) == (width, height), timeout=5_000)
+
+
+def test_resize_round_trip_with_a_window_manager(qtbot, data_dir, demo_platform):
+    window = make_window(qtbot, data_dir, demo_platform)
+    with qtbot.waitSignal(window.syncFinished, timeout=60_000):
+        window.sync_now()
+    wait_size(qtbot, window, 1280, 820)
+    settle(qtbot, window)
+    before = dock_rects(window)
+    wait_size(qtbot, window, 600, 900)
+    qtbot.waitUntil(lambda: window._narrow)
+    wait_size(qtbot, window, 1280, 820)
+    qtbot.waitUntil(lambda: close_enough(dock_rects(window), before), timeout=5_000)
+    settle(qtbot, window)
+    window.close()
+    # the next start: the same layout at the same size
+    window = make_window(qtbot, data_dir, demo_platform)
+    qtbot.waitUntil(lambda: window._layout_checked)
+    qtbot.waitUntil(lambda: close_enough(dock_rects(window), before), timeout=5_000)
+    window.close()
+
+
+def test_at_900x700_the_balance_is_whole(qtbot, data_dir, demo_platform):
+    window = make_window(qtbot, data_dir, demo_platform)
+    with qtbot.waitSignal(window.syncFinished, timeout=60_000):
+        window.sync_now()
+    wait_size(qtbot, window, 900, 700)
+    balance = window.credits_dock.balance
+    qtbot.waitUntil(lambda: balance.width() >= balance.sizeHint().width(), timeout=3_000)
+    window.close()
+
+
+def show_window(tmp_path: Path, **env: str) -> dict:
+    root = str(Path(__file__).resolve().parents[2])  # this checkout's lowdash_desktop
+    child_env = dict(os.environ, LOWDASH_DATA_DIR=str(tmp_path / "data"),
+                     HOME=str(tmp_path / "home"), PYTHONPATH=root, **env)
+    (tmp_path / "home").mkdir(exist_ok=True)
+    out = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("show_window.py"))],
+        env=child_env, capture_output=True, text=True, timeout=120, check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_at_scale_2_the_window_stays_on_the_screen(tmp_path):
+    shown = show_window(tmp_path, QT_SCALE_FACTOR="2")
+    ax, ay, aw, ah = shown["available"]
+    fx, fy, fw, fh = shown["frame"]
+    assert fw <= aw and fh <= ah, shown
+    assert ax <= fx and fx + fw <= ax + aw and ay <= fy and fy + fh <= ay + ah, shown
+    assert shown["status_bottom"] < ay + ah, "the status bar is on the screen"
