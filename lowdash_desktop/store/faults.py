@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -155,11 +156,28 @@ def describe(kind: str, path: Path, exc: BaseException | None = None) -> str:
     )
 
 
+def _read_only_folder(path: Path) -> bool:
+    """True when the folder holding `path` is on a file system mounted read-only."""
+    folder = Path(path)
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        return bool(os.statvfs(_folder(folder)).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):  # no statvfs (Windows)
+        return False
+
+
 def disk_fault(exc: BaseException, path: Path) -> DiskFault:
-    """The DiskFault for `exc` (which classify() puts in DISK_KINDS), logged without a trace."""
+    """The DiskFault for `exc` (which classify() puts in DISK_KINDS), logged without a trace.
+
+    SQLite says "unable to open" when a read-only folder stops it creating the WAL's index
+    beside the file: the folder's mount flags tell that case apart.
+    """
     kind = classify(exc) or IO_ERROR
+    if kind in (CANT_OPEN, IO_ERROR) and _read_only_folder(path):
+        kind = READ_ONLY
     fault = DiskFault(kind, describe(kind, path, exc))
-    log.warning("cache %s: %s (%s)", path, kind, exc)
+    log.info("cache %s: %s (%s)", path, kind, exc)
     return fault
 
 
