@@ -16,6 +16,7 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 
 from lowdash_desktop import cli
 from lowdash_desktop.api import errors
@@ -280,3 +281,59 @@ def test_loopback_never_goes_through_a_proxy(tmp_path, monkeypatch, capsys, vari
             assert all(r.headers.get("Authorization") == f"Bearer {KEY}"
                        for r in server.requests)
         assert proxy.requests == [], "the key went through a proxy to loopback"
+
+
+# -- the window: a hostile answer is a plain message in the banner, and the window stays usable
+@pytest.mark.parametrize("case", ["nested", "html 401", "cursor refused", "loop"])
+def test_the_window_shows_a_hostile_answer_in_the_banner(qtbot, tmp_path, case):
+    from lowdash_desktop import accounts
+    from lowdash_desktop.api.connection import Connection
+    from lowdash_desktop.app import open_session
+    from lowdash_desktop.ui.main_window import MainWindow
+
+    state = {"refuse": False}
+
+    def feed(request: Request) -> Answer:
+        cursor = request.query.get("cursor")
+        if case == "nested":
+            return Answer(200, DEEP)
+        if case == "loop":
+            return Answer(200, page([record(1)], "same", True))
+        if case == "cursor refused" and cursor == "old":
+            return Answer(422, {"error": {"code": "invalid_request", "message": "bad cursor"}})
+        return Answer(200, page([record(1), record(2)], "old", False))
+
+    def route(request: Request) -> Answer:
+        if case == "html 401":
+            return Answer(401, b"<html><img src='http://127.0.0.2/x'><b>Denied</b></html>",
+                          headers={"Content-Type": "text/html"})
+        return reference_or(feed)(request)
+
+    with HostileServer(route) as server:
+        account = accounts.remember(tmp_path, server.base_url, "acc_h", "ops@hostile.test")
+        session = open_session(tmp_path, Connection(server.base_url, KEY), account)
+        window = MainWindow(session)
+        qtbot.addWidget(window)
+        window.show()
+        ok = None
+        for _ in range(2 if case == "cursor refused" else 1):
+            with qtbot.waitSignal(window.syncFinished, timeout=60_000) as blocker:
+                assert window.sync_now()
+            ok = blocker.args[0]
+        assert ok is False
+        text = window.banner.label.text()
+        assert window.banner.isVisible() and text and "Traceback" not in text
+        assert window.banner.label.textFormat() == Qt.TextFormat.PlainText
+        if case == "cursor refused":
+            assert window.banner.button.text() == "Resync from the start"
+            state["refuse"] = False
+            with qtbot.waitSignal(window.syncFinished, timeout=60_000) as blocker:
+                window.banner.button.click()
+            assert blocker.args[0] is True
+            assert session.cache_path.exists()
+        if case == "html 401":
+            assert "Sign in with another key" in window.banner.button.text()
+        # the window stays usable: the table answers, a search filters
+        window.search.setText("gen_1")
+        assert window.table_model.rowCount() >= 0
+        window.close()
