@@ -467,7 +467,8 @@ class MainWindow(DashboardMixin, QMainWindow):
         )
 
     def _apply_search(self) -> None:
-        self._apply_filters()
+        if not getattr(self, "_shut", False):
+            self._apply_filters()
 
     def open_export_dialog(self):
         """File → Export CSV…: the history under the table's current filters, or everything."""
@@ -661,6 +662,7 @@ class MainWindow(DashboardMixin, QMainWindow):
                 dialog.done(QDialog.DialogCode.Rejected)
         self._ago_timer.stop()
         self._trim_timer.stop()
+        self._search_timer.stop()  # a search typed just before closing reads no closed cache
         for conn in self._work_conns:
             try:
                 conn.interrupt()  # an index build or a full check in flight stops at once

@@ -408,3 +408,30 @@ def test_revoking_or_rotating_the_apps_own_key_says_what_happens(
     assert confirm.buttons.button(QDialogButtonBox.StandardButton.Cancel).isDefault()
     confirm.close()
     dialog.close()
+
+
+def test_a_credit_limit_out_of_bounds_is_explained_as_it_is_typed(qtbot, demo_platform):
+    dialog = open_keys(qtbot, demo_platform)
+    staging = key_named(dialog, "Staging")
+    dialog.select_keys([staging.id])
+    form = dialog.edit_selected()
+    form.limit.setText("1e9")
+    assert "at most 1,000,000.00" in form.status.text, "said before Save is pressed"
+    assert "at most 1,000,000.00" in form.limit.toolTip()
+    form.ok_button.click()
+    assert not form.runner.busy
+    form.limit.setText("12.345")
+    assert "at most two decimals" in form.status.text
+    form.limit.setText("1000000")
+    assert form.status.text == "" and form.limit.toolTip() == ""
+    submit(qtbot, form)
+    assert platform_key(demo_platform, "Staging")["credit_limit"] == "1000000.00"
+    dialog.select_keys([staging.id])
+    bulk = dialog.bulk_edit()
+    bulk.set_action("set_limit")
+    bulk.limit.setText("1e9")
+    assert "at most 1,000,000.00" in bulk.status.text
+    bulk.ok_button.click()
+    assert not bulk.runner.busy
+    bulk.close()
+    dialog.close()

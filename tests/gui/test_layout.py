@@ -145,3 +145,31 @@ def test_a_new_window_fits_the_screen(qtbot, data_dir, demo_platform):
     status = window.statusBar().mapTo(window, window.statusBar().rect().bottomRight())
     assert window.geometry().top() + status.y() <= avail.bottom(), "the status bar shows"
     window.close()
+
+
+def test_from_after_to_is_explained_beside_the_dates_with_a_swap(qtbot, data_dir, demo_platform):
+    from datetime import date
+
+    window = make_window(qtbot, data_dir, demo_platform)
+    bar = window.filter_bar
+    assert not bar.dates_problem.isVisible()
+    bar.set_dates(date(2026, 12, 2), date(2025, 12, 2))
+    assert bar.dates_problem.isVisible() and bar.swap_button.isVisible()
+    assert bar.range_problem() == "From is after To: no day can match."
+    bar.swap_button.click()
+    assert bar.from_date.date().toPython() == date(2025, 12, 2)
+    assert bar.to_date.date().toPython() == date(2026, 12, 2)
+    assert not bar.dates_problem.isVisible()
+    window.close()
+
+
+def test_clear_filters_also_clears_the_search(qtbot, data_dir, demo_platform):
+    window = make_window(qtbot, data_dir, demo_platform)
+    bar = window.filter_bar
+    assert not bar.clear_button.isEnabled()
+    window.search.setText("gen_nothing_like_this")
+    assert bar.clear_button.isEnabled(), "a search alone is something to clear"
+    bar.clear_button.click()
+    assert window.search.text() == ""
+    assert not bar.clear_button.isEnabled()
+    window.close()

@@ -122,3 +122,15 @@ def test_insufficient_scope_from_the_platform(qtbot, demo_platform):
         dialog.submit()
     assert "HTTP 403" in dialog.status.text and "'manage' scope" in dialog.status.text
     dialog.close()
+
+
+def test_a_maximum_price_of_0_is_explained_and_blocks_saving(qtbot, demo_platform):
+    dialog = open_routing(qtbot, demo_platform)
+    dialog.default_editor.max_price.setText("0")
+    assert "A maximum price of 0 blocks every provider" in dialog.problems.text()
+    assert not dialog.ok_button.isEnabled()
+    dialog.submit()
+    assert not dialog.runner.busy
+    dialog.default_editor.max_price.setText("0.40")
+    assert dialog.ok_button.isEnabled()
+    dialog.close()

@@ -30,6 +30,7 @@ from .operation_dialog import (
     LockoutGuard,
     OperationDialog,
     error_text,
+    limit_problem,
     lockout_text,
     parse_money,
     reset_combo,
@@ -235,12 +236,9 @@ class BulkEditDialog(OperationDialog):
     def _problem(self) -> str | None:
         action = self.current_action
         if action == "set_limit":
-            try:
-                limit = parse_money(self.limit.text())
-            except ValueError:
-                return self.tr("The credit limit must be an amount such as 25.00, or empty.")
-            if limit is not None and limit < 0:
-                return self.tr("The credit limit cannot be negative.")
+            problem = limit_problem(self.limit.text())
+            if problem:
+                return problem
         if action == "set_scopes" and not any(b.isChecked() for b in self.scope_boxes.values()):
             return self.tr("Choose at least one scope.")
         if action == "revoke" and self.confirm.text().strip() != self.revoke_phrase:

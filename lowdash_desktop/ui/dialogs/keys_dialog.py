@@ -37,6 +37,7 @@ from .operation_dialog import (
     OperationStatus,
     current_key,
     error_text,
+    limit_problem,
     lockout_text,
     manage_reason,
     parse_money,
@@ -114,10 +115,21 @@ class KeyFormDialog(OperationDialog):
         self.guard = LockoutGuard(self)
         self.body.addWidget(self.guard)
         self.limit.textChanged.connect(self._update_guard)
+        self.limit.textChanged.connect(self._check_limit)
         for box in self.scope_boxes.values():
             box.toggled.connect(self._update_guard)
         self.ok_button.setText(self.tr("Save") if key else self.tr("Create key"))
         self.resize(560, self.sizeHint().height())
+
+    def _check_limit(self) -> None:
+        """Explain a credit limit that cannot be used as it is typed, not only on Save."""
+        problem = limit_problem(self.limit.text())
+        self.limit.setToolTip(problem or "")
+        self.limit.setStyleSheet("border: 1px solid #b71c1c;" if problem else "")
+        if problem:
+            self.status.fail(problem)
+        elif not self.runner.busy:
+            self.status.clear()
 
     def _update_guard(self) -> None:
         """Warn as soon as the form, as typed, would cut Lowdash's own access."""
@@ -166,12 +178,9 @@ class KeyFormDialog(OperationDialog):
             return self.tr("Give the key a name.")
         if not self.scopes():
             return self.tr("Choose at least one scope.")
-        try:
-            limit = parse_money(self.limit.text())
-        except ValueError:
-            return self.tr("The credit limit must be an amount such as 25.00, or empty.")
-        if limit is not None and limit < 0:
-            return self.tr("The credit limit cannot be negative.")
+        problem = limit_problem(self.limit.text())
+        if problem:
+            return problem
         if self.key is None and self.expires.isChecked():
             if self.expiry.dateTime().toSecsSinceEpoch() <= datetime.now(UTC).timestamp():
                 return self.tr("The expiry must be in the future.")

@@ -60,6 +60,27 @@ def parse_money(text: str) -> Decimal | None:
     return value
 
 
+# a key's credit limit: more than this is a typo (1e9 was taken as 1,000,000,000.00)
+MAX_CREDIT_LIMIT = Decimal("1000000")
+
+
+def limit_problem(text: str) -> str | None:
+    """Why a credit limit as typed cannot be used, in words, or None ('' is no limit)."""
+    try:
+        limit = parse_money(text)
+    except ValueError:
+        return _tr("The credit limit must be an amount such as 25.00, or empty.")
+    if limit is None:
+        return None
+    if limit < 0:
+        return _tr("The credit limit cannot be negative.")
+    if limit > MAX_CREDIT_LIMIT:
+        return _tr("The credit limit can be at most 1,000,000.00; leave it empty for no limit.")
+    if limit != limit.quantize(Decimal("0.01")):
+        return _tr("The credit limit has at most two decimals, such as 25.50.")
+    return None
+
+
 def current_key(keys: Iterable[Key], api_key: str) -> Key | None:
     """The key this app signs in with: the one whose prefix starts the secret (longest wins)."""
     matches = [k for k in keys if k.prefix and api_key.startswith(k.prefix)]

@@ -62,6 +62,11 @@ def rule_problems(
         problems.append(_tr("The maximum price must be an amount such as 2.50, or empty."))
     elif price is not None and price < 0:
         problems.append(_tr("The maximum price cannot be negative."))
+    elif price is not None and price == 0:
+        problems.append(_tr(
+            "A maximum price of 0 blocks every provider: no model is free. Leave it empty for "
+            "no maximum."
+        ))
     return problems
 
 

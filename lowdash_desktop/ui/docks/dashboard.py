@@ -64,6 +64,8 @@ class DashboardMixin:
         self.filter_bar.set_utc(self.utc_action.isChecked())
         self.filter_bar.restore_state(QSettings())
         self.filter_bar.filterChanged.connect(lambda _f: self._apply_filters())
+        self.filter_bar.cleared.connect(self.search.clear)
+        self.search.textChanged.connect(lambda t: self.filter_bar.set_search_active(bool(t)))
         self.usage_dock.modelClicked.connect(self._toggle_model)
         self.top_models_dock.modelClicked.connect(self._toggle_model)
         self.spend_dock.rangeChanged.connect(self.dashboard.set_spend_days)

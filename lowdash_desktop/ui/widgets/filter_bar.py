@@ -29,6 +29,7 @@ class FilterBar(QWidget):
     """Emits `filterChanged(HistoryFilter)` (without the id text) whenever a control changes."""
 
     filterChanged = Signal(object)
+    cleared = Signal()  # "Clear filters": the window clears its search too
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -82,8 +83,16 @@ class FilterBar(QWidget):
         self.clear_button = QPushButton(self.tr("Clear filters"), self)
         self.clear_button.setAccessibleName(self.tr("Clear all filters"))
         self.clear_button.clicked.connect(self.clear)
+        # From after To matches no day: said beside the dates, with a way out
+        self.dates_problem = QLabel(self.tr("From is after To: no day can match."), self)
+        self.dates_problem.setObjectName("dates_problem")
+        self.dates_problem.setStyleSheet("#dates_problem { color: #b71c1c; }")
+        self.dates_problem.setAccessibleName(self.tr("Date range problem"))
+        self.swap_button = QPushButton(self.tr("Swap dates"), self)
+        self.swap_button.setAccessibleName(self.tr("Swap the From and To dates"))
+        self.swap_button.clicked.connect(self.swap_dates)
         for widget in (self.dates_label, self.from_check, self.from_date, self.to_check,
-                       self.to_date):
+                       self.to_date, self.dates_problem, self.swap_button):
             dates_row.addWidget(widget)
         dates_row.addStretch(1)
         grid.addLayout(dates_row, 1, 0)
@@ -91,6 +100,7 @@ class FilterBar(QWidget):
         self.chips_row.addWidget(self.clear_button)
         grid.addLayout(self.chips_row, 2, 0)
         self.chips: dict[str, FilterChip] = {}
+        self._search_active = False
         self._update_dates_label()
         self._update_chips()
 
@@ -184,6 +194,22 @@ class FilterBar(QWidget):
             self._update_dates_label()
             self._changed()
 
+    def range_problem(self) -> str | None:
+        """Why the date range as set matches no day (From after To), or None."""
+        if self.from_check.isChecked() and self.to_check.isChecked():
+            if self.from_date.date() > self.to_date.date():
+                return self.dates_problem.text()
+        return None
+
+    def swap_dates(self) -> None:
+        first, last = self.from_date.date(), self.to_date.date()
+        self.set_dates(last.toPython(), first.toPython())
+
+    def set_search_active(self, active: bool) -> None:
+        """The window's id search holds text: "Clear filters" clears it too, so it is on."""
+        self._search_active = active
+        self._update_chips()
+
     def clear(self) -> None:
         self._quiet = True
         try:
@@ -194,6 +220,7 @@ class FilterBar(QWidget):
         finally:
             self._quiet = False
         self._changed()
+        self.cleared.emit()
 
     def clear_field(self, field: str) -> None:
         if field == "dates":
@@ -263,4 +290,7 @@ class FilterBar(QWidget):
                 self.chips_row.insertWidget(self.chips_row.count() - 2, chip)
                 chip.show()
                 self.chips[field] = chip
-        self.clear_button.setEnabled(bool(wanted))
+        self.clear_button.setEnabled(bool(wanted) or self._search_active)
+        problem = self.range_problem()
+        self.dates_problem.setVisible(problem is not None)
+        self.swap_button.setVisible(problem is not None)
