@@ -61,3 +61,43 @@ def test_refused_key_is_reported(qtbot, demo_platform):
         dialog.refresh()
     assert "HTTP 401" in dialog.status.text and "missing or invalid API key" in dialog.status.text
     dialog.close()
+
+
+def test_top_up_with_no_browser_says_so_and_offers_the_address(qtbot, demo_platform, monkeypatch):
+    from PySide6.QtGui import QGuiApplication
+
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: False)  # no browser here
+    dialog = CreditsDialog(Connection(demo_platform.base_url, demo_platform.read_only_key))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    with qtbot.waitSignal(dialog.loaded, timeout=20_000):
+        assert dialog.refresh()
+    assert not dialog.open_topup()
+    assert "opened in your browser" not in dialog.status.text
+    assert "No browser opened" in dialog.status.text
+    shown = dialog.copy_dialog
+    assert shown is not None and shown.isVisible()
+    assert shown.url.text() == demo_platform.credits["topup_url"]
+    shown.copy_button.click()
+    assert QGuiApplication.clipboard().text() == demo_platform.credits["topup_url"]
+    QGuiApplication.clipboard().clear()
+    shown.close()
+    dialog.close()
+
+
+def test_the_main_windows_top_up_with_no_browser_offers_the_address(
+    qtbot, data_dir, demo_platform, monkeypatch
+):
+    from tests.gui.test_main_window import make_window
+
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: False)
+    window = make_window(qtbot, data_dir, demo_platform)
+    with qtbot.waitSignal(window.syncFinished, timeout=60_000):
+        window.sync_now()
+    assert window.credits_dock.topup.isEnabled()
+    window.credits_dock.topup.click()
+    shown = window.credits_dock.copy_dialog
+    assert shown is not None and shown.isVisible(), "the click does something visible"
+    assert shown.url.text() == demo_platform.credits["topup_url"]
+    shown.close()
+    window.close()

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QTableWidgetItem,
     QVBoxLayout,
@@ -24,6 +25,52 @@ from ..widgets.list_table import list_table
 from .operation_dialog import CallRunner, OperationStatus, error_text
 
 STATUS_COLOURS = {"succeeded": "#1b5e20", "pending": "#8a4b00", "failed": "#b71c1c"}
+
+
+class CopyUrlDialog(QDialog):
+    """No browser opened an address: say so, and show it with a Copy button."""
+
+    def __init__(self, url: str, what: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("No browser opened"))
+        layout = QVBoxLayout(self)
+        self.text = QLabel(
+            self.tr("No web browser could be opened for {0}. Copy this address into a browser:")
+            .format(what),
+            self,
+        )
+        self.text.setWordWrap(True)
+        layout.addWidget(self.text)
+        row = QHBoxLayout()
+        self.url = QLineEdit(url, self)
+        self.url.setReadOnly(True)
+        self.url.setAccessibleName(self.tr("Address to open"))
+        self.copy_button = QPushButton(self.tr("Copy"), self)
+        self.copy_button.setAccessibleName(self.tr("Copy the address"))
+        self.copy_button.clicked.connect(self.copy)
+        row.addWidget(self.url, 1)
+        row.addWidget(self.copy_button)
+        layout.addLayout(row)
+        close = QPushButton(self.tr("Close"), self)
+        close.clicked.connect(self.accept)
+        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignRight)
+        self.resize(560, self.sizeHint().height())
+
+    def copy(self) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        QApplication.clipboard().setText(self.url.text())
+        self.copy_button.setText(self.tr("Copied"))
+
+
+def open_in_browser(url: QUrl, what: str, parent: QWidget | None) -> CopyUrlDialog | None:
+    """Open `url` in the browser: None when one opened, else the dialog showing it to copy."""
+    if QDesktopServices.openUrl(url):
+        return None
+    dialog = CopyUrlDialog(url.toString(), what, parent)
+    dialog.setWindowModality(Qt.WindowModality.WindowModal)
+    dialog.show()
+    return dialog
 
 
 def _safe_url(url: str | None) -> QUrl | None:
@@ -51,6 +98,7 @@ class CreditsDialog(QDialog):
         self.runner = CallRunner(connection, self)
         self.credits: Credits | None = None
         self.topups: list[Topup] = []
+        self.copy_dialog: CopyUrlDialog | None = None  # an address no browser opened
         layout = QVBoxLayout(self)
         head = QHBoxLayout()
         self.balance = QLabel(self)
@@ -183,8 +231,12 @@ class CreditsDialog(QDialog):
         url = _safe_url(self.credits.topup_url) if self.credits else None
         if url is None:
             return False
-        self.status.done(self.tr("The checkout opened in your browser; refresh when done."))
-        return QDesktopServices.openUrl(url)
+        self.copy_dialog = open_in_browser(url, self.tr("the checkout"), self)
+        if self.copy_dialog is None:
+            self.status.done(self.tr("The checkout opened in your browser; refresh when done."))
+            return True
+        self.status.fail(self.tr("No browser opened: the checkout address is shown to copy."))
+        return False
 
     def open_receipt(self, row: int | None = None) -> bool:
         row = self.table.currentRow() if row is None else row
@@ -194,7 +246,8 @@ class CreditsDialog(QDialog):
         if url is None:
             self.status.fail(self.tr("This top-up has no receipt."))
             return False
-        return QDesktopServices.openUrl(url)
+        self.copy_dialog = open_in_browser(url, self.tr("the receipt"), self)
+        return self.copy_dialog is None
 
     def receipt_rows(self) -> list[dict[str, Any]]:
         """The table as text (for accessibility checks and tests)."""

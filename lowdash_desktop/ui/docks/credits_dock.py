@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QDockWidget, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from .. import formatting
@@ -39,6 +38,7 @@ class CreditsDock(QDockWidget):
         layout.addStretch(1)
         self.setWidget(body)
         self._topup_url: str | None = None
+        self.copy_dialog = None  # the checkout address shown to copy when no browser opened
 
     def show_credits(self, credits: dict | None) -> None:
         if not credits:
@@ -64,4 +64,6 @@ class CreditsDock(QDockWidget):
         if self._topup_url:
             from PySide6.QtCore import QUrl  # its enums are built on first use: not at start
 
-            QDesktopServices.openUrl(QUrl(self._topup_url))
+            from ..dialogs.credits_dialog import open_in_browser
+
+            self.copy_dialog = open_in_browser(QUrl(self._topup_url), self.tr("the checkout"), self)
