@@ -86,3 +86,36 @@ def test_display_formats(qtbot, cache):
     header = model.headerData(col("created_at"), Qt.Orientation.Horizontal,
                               Qt.ItemDataRole.DisplayRole)
     assert header.startswith("Time (")
+
+
+def test_cells_show_small_carbon_and_the_locales_separators(qtbot, tmp_path):
+    """A carbon figure of 0.000412 g never reads '0.000'; counts and money use the locale."""
+    from PySide6.QtCore import QLocale
+
+    raw = {"id": "gen_eco", "created_at": T0.isoformat(), "model": "m", "resolved_model": "m",
+           "tokens": {"prompt": 7621, "completion": 121, "total": 7742},
+           "cost": {"amount": "1234.000428", "currency": "EUR"},
+           "eco": {"energy_wh": {"value": 0.001}, "carbon_g": {"value": 0.000412}}}
+    small = dict(raw, id="gen_tiny", eco={"energy_wh": {"value": 0.0},
+                                          "carbon_g": {"value": 1e-300}})
+    store, _ = Cache.open(tmp_path / "l.sqlite3")
+    store.apply_page([generation_row(Generation.model_validate(r)) for r in (raw, small)],
+                     [], "c")
+    previous = QLocale()
+    try:
+        model = TransactionTableModel(store.conn)
+        model.sort(col("created_at"))
+        by_id = {model.index(r, 0).data(ID_ROLE): r for r in range(2)}
+        cell = lambda gid, key: model.index(by_id[gid], col(key)).data()  # noqa: E731
+        assert cell("gen_eco", "carbon_g") == "0.000412"
+        assert len(cell("gen_tiny", "carbon_g")) <= 12  # bounded, whatever the figure
+        QLocale.setDefault(QLocale(QLocale.Language.German, QLocale.Country.Germany))
+        model = TransactionTableModel(store.conn)
+        model.sort(col("created_at"))
+        by_id = {model.index(r, 0).data(ID_ROLE): r for r in range(2)}
+        assert cell("gen_eco", "prompt_tokens") == "7.621"
+        assert cell("gen_eco", "cost") == "1.234,000428 EUR"
+        assert cell("gen_eco", "carbon_g") == "0,000412"
+    finally:
+        QLocale.setDefault(previous)
+        store.close()

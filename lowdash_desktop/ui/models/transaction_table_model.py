@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections import OrderedDict
-from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
+from ...eco import wording
 from ...store import queries
 from ...store.queries import HistoryFilter
 from .. import formatting
@@ -148,12 +148,12 @@ class TransactionTableModel(QAbstractTableModel):
             return "—"
         if key == "created_at":
             return formatting.local_time(value)
-        if key == "cost":
-            return f"{Decimal(value):.6f} {record[10]}"
-        if key == "carbon_g":
-            return f"{value:.3f}"
+        if key == "cost":  # six decimals keep the column aligned; the locale's separators
+            return formatting.money(value, record[10], places=6)
+        if key == "carbon_g":  # three significant digits: 0.000412, never a flat '0.000'
+            return formatting.number(value, min(wording.decimals_for(value), 9))
         if key.endswith("_tokens"):
-            return f"{value:,}"
+            return formatting.count(value)
         return str(value)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
