@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from .. import heap
 from ..store.cache import Cache
 from ..sync.worker import SyncController
-from . import formatting, qt_types
+from . import formatting, keyboard, qt_types
 from .background import BackgroundCall
 from .docks.credits_dock import CreditsDock
 from .docks.dashboard import LAYOUT_VERSION, DashboardMixin
@@ -109,6 +109,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         if lazy:
             self.dashboard.hold()
         self._init_dashboard()
+        self._init_keyboard()
         for note in session.notes:
             self.banner.show_message("info", note)
         self.scheduler = SyncScheduler(
@@ -350,6 +351,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
+        keyboard.tab_leaves(self.table)
         vheader = self.table.verticalHeader()
         vheader.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         vheader.setDefaultSectionSize(self.fontMetrics().height() + 8)
@@ -376,10 +378,13 @@ class MainWindow(DashboardMixin, QMainWindow):
         file_menu = self.menuBar().addMenu(self.tr("&File"))
         self.sync_action = QAction(self.tr("&Sync now"), self)
         self.sync_action.setShortcut(QKeySequence("Ctrl+R"))
+        # whatever has focus: a detail window, a dock, the search field (see keyboard.py)
+        self.sync_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         self.sync_action.triggered.connect(self.sync_now)
         file_menu.addAction(self.sync_action)
         self.export_action = QAction(self.tr("&Export CSV…"), self)
         self.export_action.setShortcut(QKeySequence("Ctrl+E"))
+        self.export_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         self.export_action.triggered.connect(self.open_export_dialog)
         file_menu.addAction(self.export_action)
         self.invoices_action = QAction(self.tr("&Invoices…"), self)
@@ -394,19 +399,34 @@ class MainWindow(DashboardMixin, QMainWindow):
         file_menu.addSeparator()
         quit_action = QAction(self.tr("&Quit"), self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         quit_action.triggered.connect(self.quit_app)
         file_menu.addAction(quit_action)
         self.view_menu = self.menuBar().addMenu(self.tr("&View"))
         for dock in self.docks:
             self.view_menu.addAction(dock.toggleViewAction())
-        find = QAction(self.tr("Find"), self)
+        self.view_menu.addSeparator()
+        find = QAction(self.tr("&Find generation id…"), self)
         find.setShortcut(QKeySequence.StandardKey.Find)
         find.triggered.connect(lambda: (self.search.setFocus(), self.search.selectAll()))
+        self.view_menu.addAction(find)
+        history = QAction(self.tr("Go to the &history table"), self)
+        history.setShortcut(QKeySequence("Ctrl+L"))
+        history.triggered.connect(lambda: self.table.setFocus(Qt.FocusReason.ShortcutFocusReason))
+        self.view_menu.addAction(history)
+        self.find_action, self.history_action = find, history
         self.addAction(find)
         settings_menu = self.menuBar().addMenu(self.tr("S&ettings"))
         self.eco_baseline_action = QAction(self.tr("&Eco baseline…"), self)
         self.eco_baseline_action.triggered.connect(self.open_eco_baseline)
         settings_menu.addAction(self.eco_baseline_action)
+
+    def _init_keyboard(self) -> None:
+        """Shortcuts work whatever has focus; the history table, not the search, has it first."""
+        actions = [a for a in self.findChildren(QAction) if not a.shortcut().isEmpty()]
+        fields = [self.search, self.filter_bar.from_date, self.filter_bar.to_date]
+        keyboard.keep_shortcuts(fields, actions, self)
+        self.table.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from ...api.connection import Connection
 from ...api.models import Key
-from .. import formatting
+from .. import formatting, keyboard
 from .operation_dialog import (
     LockoutGuard,
     OperationDialog,
@@ -120,6 +120,7 @@ class BulkEditDialog(OperationDialog):
         self.result_table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.result_table.horizontalHeader().resizeSection(0, 180)
         self.result_table.verticalHeader().hide()
+        keyboard.tab_leaves(self.result_table)
         self.result_table.hide()
         self.body.addWidget(self.result_table, 1)
         self.guard = LockoutGuard(self)

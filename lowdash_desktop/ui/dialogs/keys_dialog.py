@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from ...api.connection import Connection
 from ...api.models import Key, KeyWithSecret
 from ...store.cache import Cache
+from ..keyboard import tab_leaves
 from ..models.keys_table_model import KeyRole, KeysTableModel, SortRole, key_status
 from .key_secret_dialog import KeySecretDialog
 from .operation_dialog import (
@@ -281,6 +282,7 @@ class KeysDialog(QDialog):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
+        tab_leaves(self.table)
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)

@@ -28,7 +28,7 @@ from ...api import errors
 from ...api.client import RetryPolicy
 from ...api.connection import Connection
 from ...store.cache import Cache
-from .. import formatting
+from .. import formatting, keyboard
 from ..background import BackgroundCall
 
 # trace states, reported by `traceShown`
@@ -225,6 +225,7 @@ class TransactionDetail(QDialog):
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         table.verticalHeader().hide()
         table.setWordWrap(False)
+        keyboard.tab_leaves(table)
         table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         table.horizontalHeader().setStretchLastSection(True)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from ...store.cache import Cache
 from .. import formatting
 from ..background import BackgroundCall
+from ..keyboard import link_button
 from ..widgets.chart_style import ChartSlot, style_plot
 
 if TYPE_CHECKING:
@@ -106,18 +107,15 @@ class EcoDock(QDockWidget):
         self.confidence_label = QLabel(body)
         self.confidence_label.setObjectName("eco_confidence")
         self.confidence_label.setAccessibleName(self.tr("Confidence of the eco estimate"))
-        self.caveats_toggle = QLabel(body)
+        self.caveats_toggle = link_button("", body)
         self.caveats_toggle.setObjectName("eco_caveats_toggle")
-        self.caveats_toggle.setTextFormat(Qt.TextFormat.RichText)
-        self.caveats_toggle.linkActivated.connect(self._toggle_caveats)
-        self.baseline_link = QLabel(body)
+        self.caveats_toggle.clicked.connect(lambda _c=False: self._toggle_caveats())
+        self.caveats_toggle.hide()
+        self.caveats_toggle.setAccessibleName(self.tr("Show or hide the caveats"))
+        self.baseline_link = link_button(self.tr("Change baseline…"), body)
         self.baseline_link.setObjectName("eco_baseline_link")
-        self.baseline_link.setTextFormat(Qt.TextFormat.RichText)
-        self.baseline_link.setText(
-            f"<a href='baseline'>{self.tr('Change baseline…')}</a>"
-        )
         self.baseline_link.setAccessibleName(self.tr("Change the eco baseline model"))
-        self.baseline_link.linkActivated.connect(lambda _l: self.baselineRequested.emit())
+        self.baseline_link.clicked.connect(lambda _c=False: self.baselineRequested.emit())
         row.addWidget(self.confidence_label)
         row.addWidget(self.caveats_toggle)
         row.addStretch(1)
@@ -138,6 +136,7 @@ class EcoDock(QDockWidget):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # its links and chart are the stops
         self.body = body
         self.setWidget(scroll)
         self.actual_label.setText(self.tr("No eco figures yet: sync to fill the cache."))
@@ -259,13 +258,15 @@ class EcoDock(QDockWidget):
     def _update_toggle(self, count: int) -> None:
         if not count:
             self.caveats_toggle.setText("")
+            self.caveats_toggle.hide()
             self.caveats_label.hide()
             return
         text = (
             self.tr("Hide caveats") if self.caveats_label.isVisible()
             else self.tr("Show {0} caveats").format(count)
         )
-        self.caveats_toggle.setText(f"<a href='caveats'>{text}</a>")
+        self.caveats_toggle.setText(text)
+        self.caveats_toggle.show()
 
     def _toggle_caveats(self, _link: str = "") -> None:
         """Show or hide the caveats list inline."""

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from ...store.aggregates import DashboardFigures
 from ...store.rows import nanos_to_money
-from .. import formatting
+from .. import formatting, keyboard
 from ..widgets.model_name_delegate import ModelNameDelegate
 
 MODEL_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -77,6 +77,7 @@ class UsageDock(QDockWidget):
         self.table.verticalHeader().hide()
         self.table.setShowGrid(False)
         self.table.setWordWrap(False)
+        keyboard.tab_leaves(self.table)
         # model ids share long prefixes (meta-llama/llama-3.1-…, -3.3-…)
         self.table.setItemDelegateForColumn(0, ModelNameDelegate(self.table))
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
