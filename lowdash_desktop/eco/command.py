@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 
 from . import wording
@@ -84,10 +85,19 @@ def run_eco(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_USAGE
     path = entry.cache_path(root)
+    if not path.exists():
+        print(f"lowdash eco: no cache yet for {entry.label}; run `lowdash sync` first",
+              file=sys.stderr)
+        return EXIT_FAILED
     try:
-        cache, _report = Cache.open(path)
+        cache, opened = Cache.open(path)
     except CacheError as exc:
         print(f"lowdash eco: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if opened.moved_aside is not None:  # damaged, moved aside: an empty cache says nothing
+        cache.close()
+        print("lowdash eco: " + " ".join(opened.notes) + " Run `lowdash sync` first.",
+              file=sys.stderr)
         return EXIT_FAILED
     try:
         if args.baseline:
@@ -97,6 +107,11 @@ def run_eco(args: argparse.Namespace) -> int:
                       + ", ".join(sorted(known)), file=sys.stderr)
                 return EXIT_USAGE
         report = report_from_cache(cache, args.days, args.baseline)
+    except sqlite3.Error as exc:  # damage met while reading, or a disk fault
+        from ..store import faults
+
+        print(f"lowdash eco: {faults.translate(exc, path)}", file=sys.stderr)
+        return EXIT_FAILED
     finally:
         cache.close()
     doc = report.as_json()

@@ -77,3 +77,16 @@ def test_eco_unknown_baseline_and_no_cache(synced, data_dir, tmp_path):
     assert done.returncode == 2 and "unknown baseline model" in done.stderr
     empty = run_lowdash("eco", "--json", "--data-dir", str(tmp_path / "empty"))
     assert empty.returncode == 2 and "no cached account" in empty.stderr
+
+
+def test_eco_on_a_damaged_cache_fails_with_one_line(synced, data_dir):
+    """A damaged cache is moved aside at open: eco says so and exits 1, never an empty report."""
+    entry = accounts.find(data_dir, None)
+    path = entry.cache_path(data_dir)
+    with open(path, "r+b") as f:
+        f.write(b"this is no longer a SQLite file" * 4)
+    done = run_lowdash("eco", "--days", "30", "--json", "--data-dir", str(data_dir))
+    assert done.returncode == 1
+    assert done.stdout == "" and "Traceback" not in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("lowdash eco: ") and "moved aside" in last and "sync" in last
