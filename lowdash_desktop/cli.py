@@ -74,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .eco.command import add_eco_parser
 
     add_eco_parser(sub)
+    from .insight.command import add_report_parser
+
+    add_report_parser(sub)
     return parser
 
 
@@ -141,8 +144,16 @@ def cmd_sync(args: argparse.Namespace) -> int:
         except CacheError as exc:  # a full disk, a read-only folder, damage: one line, kept
             print(f"lowdash sync: {exc}", file=sys.stderr)
             return EXIT_FAILED
-        finally:
+        import sqlite3
+
+        try:
             total = cache.generation_count()
+        except sqlite3.Error as exc:  # damage met by the count itself
+            from .store import faults
+
+            print(f"lowdash sync: {faults.translate(exc, cache.path)}", file=sys.stderr)
+            return EXIT_FAILED
+        finally:
             cache.close()
     print(f"synced {info.email or info.id}: {result.summary()}; "
           f"{total} generations cached; {', '.join(result.snapshots)}")
@@ -230,6 +241,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .eco.command import run_eco
 
         return run_eco(args)
+    if args.command == "report":
+        from .insight.command import run_report
+
+        return run_report(args)
     if args.command == "export":
         from .export.commands import run_export
 
