@@ -9,11 +9,12 @@ pinned to the same snapshot (SQLite releases the GIL while it steps)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from ..store.db import pinned_readers, verify_read_count
 from ..store.queries import HistoryFilter, count
 from ..store.rows import to_ms
 from .atomic import atomic_output
+from .safe_text import CONTROL_CLASS, csv_text_cell, is_decimal
 
 CSV_COLUMNS: tuple[str, ...] = (
     "id",
@@ -80,39 +82,74 @@ TEXT_COLUMNS = frozenset(
         "methodology_version",
     }
 )
-REAL_COLUMNS = frozenset({"energy_wh", "carbon_g"})
-# RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled
-_NEEDS_QUOTES = "'*[\",' || char(10) || char(13) || ']*'"
+# Numbers stay numbers (a negative cost or figure is not a formula); `cost` is a number when it
+# is a plain decimal string, as the cache stores it. Any other text in any column is a platform
+# string: safe_text.csv_text_cell makes it visible, never a formula, quoted.
+NUMBER_COLUMNS = frozenset(
+    {"latency_ms", "prompt_tokens", "completion_tokens", "total_tokens", "energy_wh", "carbon_g",
+     "revision"}
+)
 
 
-def _field_sql(column: str) -> str:
-    """SQL that renders one column as its CSV field text (SQLite does the formatting)."""
-    if column == "created_at":
-        # RFC 3339 UTC with milliseconds, from integer ms (exact, no float rounding)
-        return (
-            "strftime('%Y-%m-%dT%H:%M:%S', created_at / 1000, 'unixepoch') || '.' || "
-            "substr('00' || (created_at % 1000), -3) || 'Z'"
-        )
-    if column in TEXT_COLUMNS:
-        return (
-            f"CASE WHEN {column} IS NULL THEN '' WHEN {column} GLOB {_NEEDS_QUOTES} "
-            f"THEN '\"' || replace({column}, '\"', '\"\"') || '\"' ELSE {column} END"
-        )
-    if column in REAL_COLUMNS:
-        return f"ifnull(CAST({column} AS TEXT), '')"
-    return f"ifnull({column}, '')"
+def _time_cell(ms: object) -> str:
+    """RFC 3339 UTC with milliseconds from integer ms; floor division keeps times before 1970
+    on their own side of the epoch (-500 ms is 1969-12-31T23:59:59.500Z)."""
+    if not isinstance(ms, int):
+        return csv_text_cell("" if ms is None else str(ms))
+    seconds, milli = divmod(ms, 1000)
+    try:
+        m = _EPOCH + timedelta(seconds=seconds)
+    except OverflowError:  # outside years 1-9999: not a time any record can have
+        return str(ms)
+    return (f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:"
+            f"{m.second:02d}.{milli:03d}Z")
 
 
-LINE_SQL = " || ',' || ".join(f"({_field_sql(c)})" for c in CSV_COLUMNS)
+def _cell(column: str, kind: str, raw: bytes | None) -> str:
+    if raw is None or kind == "null":
+        return ""
+    text = raw.decode("utf-8", "replace")
+    if kind in ("integer", "real") and column in NUMBER_COLUMNS:
+        return text  # as SQLite prints it, the same text as the fast line's printf()
+    if column == "cost" and is_decimal(text):
+        return text
+    return csv_text_cell(text)
+
+
+# the careful rendering: every value as bytes (NUL and all), judged and quoted in Python
+_CAREFUL_SELECT = ", ".join(
+    "g.created_at" if c == "created_at" else f"typeof(g.{c}), CAST(g.{c} AS BLOB)"
+    for c in CSV_COLUMNS
+)
+
+
+def _careful_line(row: tuple) -> str:
+    cells: list[str] = []
+    i = 0
+    for column in CSV_COLUMNS:
+        if column == "created_at":
+            cells.append(_time_cell(row[i]))
+            i += 1
+        else:
+            cells.append(_cell(column, row[i], row[i + 1]))
+            i += 2
+    return ",".join(cells)
 
 
 # -- the fast line: one printf() per row -------------------------------------------------------
 _DAYS = "temp.lowdash_csv_days"  # (day INTEGER PRIMARY KEY, day_text 'YYYY-MM-DD')
 _FIELDS = len(CSV_COLUMNS)
+_MIN_MS = -62135596800000  # 0001-01-01T00:00:00.000Z
 _MAX_MS = 253402300799999  # 9999-12-31T23:59:59.999Z
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_DAY_MS = 86_400_000
+_MAX_DAY_SPAN = 40_000  # about 110 years of day strings, made in ~40 ms
 
 
-def _fast_line_sql() -> str:
+def _fast_line_sql(before_1970: bool = False) -> str:
+    # SQLite's integer / and % truncate towards zero: before 1970 the time of day is taken
+    # from the millisecond of the day counted from the floor (the day table's key likewise)
+    tod = f"((g.created_at % {_DAY_MS}) + {_DAY_MS}) % {_DAY_MS}" if before_1970 else "g.created_at"
     formats: list[str] = []
     args: list[str] = []
     for column in CSV_COLUMNS:
@@ -120,10 +157,10 @@ def _fast_line_sql() -> str:
             formats.append("%sT%02d:%02d:%02d.%03dZ")
             args += [
                 "d.day_text",
-                "(g.created_at / 3600000) % 24",
-                "(g.created_at / 60000) % 60",
-                "(g.created_at / 1000) % 60",
-                "g.created_at % 1000",
+                f"({tod} / 3600000) % 24",
+                f"({tod} / 60000) % 60",
+                f"({tod} / 1000) % 60",
+                f"{tod} % 1000",
             ]
         else:
             formats.append("%s")  # NULL prints as an empty field; REAL as CAST(... AS TEXT)
@@ -132,37 +169,66 @@ def _fast_line_sql() -> str:
 
 
 FAST_LINE_SQL = _fast_line_sql()
-_FAST_FROM = f" FROM generations g CROSS JOIN {_DAYS} d ON d.day = g.created_at / 86400000"
+_FAST_FROM = f" FROM generations g CROSS JOIN {_DAYS} d ON d.day = g.created_at / {_DAY_MS}"
+_FAST_FROM_BEFORE_1970 = (
+    f" FROM generations g CROSS JOIN {_DAYS} d ON d.day = (g.created_at - "
+    f"((g.created_at % {_DAY_MS}) + {_DAY_MS}) % {_DAY_MS}) / {_DAY_MS}"
+)
+FastSql = tuple[str, str]  # the line and the FROM clause
+_FAST: FastSql = (FAST_LINE_SQL, _FAST_FROM)
+_FAST_BEFORE_1970: FastSql = (_fast_line_sql(before_1970=True), _FAST_FROM_BEFORE_1970)
+# printf() stops a text at its first NUL: a row holding one is rendered carefully instead
+_NUL_SQL = " + ".join(
+    f"ifnull(instr(g.{c}, char(0)), 0)" for c in CSV_COLUMNS if c in TEXT_COLUMNS
+)
+# what a plain chunk may hold besides CRLF: printable ASCII without quote, `;` and formula starts
+_PLAIN_ASCII = bytes(c for c in range(32, 127) if chr(c) not in '";=+@') + b"\r\n"
+_SUSPECT = re.compile(f'[{CONTROL_CLASS}";=+@\uff0b\uff0d\uff1d\uff20]')
 
 
 def _plain(text: str, lines: int) -> bool:
-    """True when `lines` fast lines joined by CRLF need no quoting at all."""
-    return (
-        '"' not in text
-        and text.count(",") == (_FIELDS - 1) * lines
-        and text.count("\n") == lines - 1
-        and text.count("\r") == lines - 1
-    )
+    """True when `lines` fast lines joined by CRLF need no quoting, no neutralising and no
+    replaced character at all (else the chunk is rendered carefully)."""
+    if (
+        text.count(",") != (_FIELDS - 1) * lines
+        or text.count("\n") != lines - 1
+        or text.count("\r") != lines - 1
+        or text.startswith("-")
+        or ",-" in text
+        or "\n-" in text
+    ):
+        return False
+    if text.isascii():
+        return not text.encode("ascii").translate(None, _PLAIN_ASCII)
+    return _SUSPECT.search(text) is None
 
 
-def _fill_days(conn: sqlite3.Connection, where: str, params: list) -> bool:
-    """Create the day-string table for the filtered range; False when the fast path can't serve."""
+def _fill_days(conn: sqlite3.Connection, where: str, params: list) -> FastSql | None:
+    """Create the day-string table for the filtered range; returns the fast line's SQL, or
+    None when the fast path can't serve."""
     low, high = conn.execute(
         f"SELECT min(created_at), max(created_at) FROM generations{where}", params
     ).fetchone()
     if low is None:
-        return False
-    if low < 0 or high > _MAX_MS:  # integer division and % assume 0000-9999 CE, after 1970
-        return False
-    first, last = low // 86_400_000, high // 86_400_000
+        return None
+    if low < _MIN_MS or high > _MAX_MS:  # the day strings cover 0001-9999 CE
+        return None
+    first, last = low // _DAY_MS, high // _DAY_MS
+    if last - first < _MAX_DAY_SPAN:
+        days: Iterable[int] = range(first, last + 1)
+    else:  # a record in year 1 and one in 9999: only the days that hold rows, not 3.6M
+        floor = f"(created_at - ((created_at % {_DAY_MS}) + {_DAY_MS}) % {_DAY_MS}) / {_DAY_MS}"
+        days = [d for (d,) in conn.execute(
+            f"SELECT DISTINCT {floor} FROM generations{where}", params
+        )]
     epoch = date(1970, 1, 1).toordinal()
     conn.execute(f"CREATE TABLE IF NOT EXISTS {_DAYS}(day INTEGER PRIMARY KEY, day_text TEXT)")
     conn.execute(f"DELETE FROM {_DAYS}")
     conn.executemany(
         f"INSERT INTO {_DAYS} VALUES (?, ?)",
-        ((d, date.fromordinal(epoch + d).isoformat()) for d in range(first, last + 1)),
+        ((d, date.fromordinal(epoch + d).isoformat()) for d in days),
     )
-    return True
+    return _FAST if low >= 0 else _FAST_BEFORE_1970
 
 
 def _drop_days(conn: sqlite3.Connection) -> None:
@@ -206,7 +272,7 @@ class _Part:
         where: str,
         params: list,
         chunk_rows: int,
-        fast: bool,
+        fast: FastSql | None,
         low: Key | None = None,
         high: Key | None = None,
     ):
@@ -237,21 +303,20 @@ class _Part:
             low, low_op = tuple(last), ">"
 
     def _render(self, where: str, params: list) -> tuple[str, int]:
-        if self.fast:
-            text, rows = self.conn.execute(
-                f"SELECT group_concat(line, char(13, 10)), count(*) FROM "
-                f"(SELECT {FAST_LINE_SQL} AS line{_FAST_FROM}{where}{_ORDER})",
+        if self.fast is not None:
+            line_sql, from_sql = self.fast
+            text, rows, nul = self.conn.execute(
+                f"SELECT group_concat(line, char(13, 10)), count(*), max(nul) FROM "
+                f"(SELECT {line_sql} AS line, {_NUL_SQL} AS nul{from_sql}{where}{_ORDER})",
                 params,
             ).fetchone()
-            if not rows or _plain(text, rows):
+            if not rows or (not nul and _plain(text, rows)):
                 return text or "", rows
-        # field-by-field quoting for this chunk (or for every chunk off the fast path)
-        text, rows = self.conn.execute(
-            f"SELECT group_concat(line, char(13, 10)), count(*) FROM "
-            f"(SELECT {LINE_SQL} AS line FROM generations g{where}{_ORDER})",
-            params,
-        ).fetchone()
-        return text or "", rows
+        # cell by cell for this chunk (or for every chunk off the fast path)
+        rows = self.conn.execute(
+            f"SELECT {_CAREFUL_SELECT} FROM generations g{where}{_ORDER}", params
+        ).fetchall()
+        return "\r\n".join(map(_careful_line, rows)), len(rows)
 
 
 def _ranges(
@@ -327,10 +392,10 @@ def _write(
 ) -> int:
     where, params = flt.where()
     total = count(conn, flt)
-    fast = total > 0 and _fill_days(conn, where, params)
+    fast = _fill_days(conn, where, params) if total > 0 else None
     for reader in readers:
-        if fast and not _fill_days(reader, where, params):
-            fast = False
+        if fast is not None and _fill_days(reader, where, params) is None:
+            fast = None
     ranges = _ranges(conn, where, params, total, len(readers) + 1) if readers else [(None, None)]
     stop = threading.Event()
     with atomic_output(target, "x", encoding="utf-8", newline="") as fh:

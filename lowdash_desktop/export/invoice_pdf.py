@@ -24,6 +24,7 @@ from PySide6.QtGui import (
 
 from ..api.models import Invoice, Party
 from .atomic import discard, temp_path_for
+from .safe_text import visible
 
 PAGE_SIZES: dict[str, QPageSize.PageSizeId] = {
     "A4": QPageSize.PageSizeId.A4,
@@ -417,9 +418,24 @@ def _footer(layout: _Layout, painter: QPainter, number: int, total: int) -> None
     painter.drawText(rect, int(Qt.AlignmentFlag.AlignRight), page)
 
 
+def _visible_strings(value: Any) -> Any:
+    """Every string in a JSON value with its control and bidi characters replaced (U+FFFD);
+    line breaks stay line breaks (an address may be one string of lines)."""
+    if isinstance(value, str):
+        return "\n".join(visible(part) for part in value.replace("\r\n", "\n").split("\n"))
+    if isinstance(value, dict):
+        return {k: _visible_strings(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_visible_strings(v) for v in value]
+    return value
+
+
 def parse_invoice(body: dict[str, Any] | Invoice) -> Invoice:
-    """An Invoice from a cached JSON body (or one already parsed)."""
-    return body if isinstance(body, Invoice) else Invoice.model_validate(body)
+    """An Invoice from a cached JSON body (or one already parsed), its platform strings
+    made visible: a control or bidi character never reaches the PDF raw."""
+    if isinstance(body, Invoice):
+        body = body.model_dump()
+    return Invoice.model_validate(_visible_strings(body))
 
 
 def render_invoice_pdf(
