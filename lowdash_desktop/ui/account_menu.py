@@ -24,15 +24,21 @@ class AccountMenu(QObject):
         self.window = window
         self.keystore = keystore or KeyStore()
         self.dialogs: dict[str, QDialog] = {}
-        menu = window.menuBar().addMenu(self.tr("&Account"))
+        # the window built the menu's entries before its first paint, wired to this menu's
+        # slots by name (MainWindow.ACCOUNT_ENTRIES); a window without them gets new ones
+        self._entries = getattr(window, "account_actions", {})
+        menu = getattr(window, "account_qmenu", None) or window.menuBar().addMenu(
+            self.tr("&Account"))
         self.menu = menu
-        self.keys_action = self._action(self.tr("&Keys…"), self.open_keys)
-        self.credits_action = self._action(self.tr("&Credits && receipts…"), self.open_credits)
-        self.routing_action = self._action(self.tr("Auto-&routing…"), self.open_routing)
-        self.settings_action = self._action(self.tr("&Settings…"), self.open_settings)
-        menu.addSeparator()
-        self.sign_in_action = self._action(self.tr("Sign &in…"), self.sign_in)
-        self.sign_out_action = self._action(self.tr("Sign &out"), self.sign_out)
+        self.keys_action = self._action("keys", self.tr("&Keys…"), self.open_keys)
+        self.credits_action = self._action(
+            "credits", self.tr("&Credits && receipts…"), self.open_credits)
+        self.routing_action = self._action("routing", self.tr("Auto-&routing…"), self.open_routing)
+        self.settings_action = self._action("settings", self.tr("&Settings…"), self.open_settings)
+        if not self._entries:
+            menu.addSeparator()
+        self.sign_in_action = self._action("sign_in", self.tr("Sign &in…"), self.sign_in)
+        self.sign_out_action = self._action("sign_out", self.tr("Sign &out"), self.sign_out)
         self.badge = QLabel(window)
         self.badge.setObjectName("alert_badge")
         self.badge.setAccessibleName(self.tr("Warnings"))
@@ -52,7 +58,9 @@ class AccountMenu(QObject):
         self._update_actions()  # the keys snapshot tells what this key may do
         self.watcher.check()
 
-    def _action(self, text: str, slot) -> QAction:
+    def _action(self, name: str, text: str, slot) -> QAction:
+        if name in self._entries:
+            return self._entries[name]  # already wired to `slot` by the window
         action = QAction(text, self.window)
         action.triggered.connect(lambda _=False: slot())
         self.menu.addAction(action)

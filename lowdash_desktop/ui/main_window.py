@@ -6,7 +6,7 @@ import logging
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -108,6 +108,12 @@ class MainWindow(DashboardMixin, QMainWindow):
         self._show_cached_state()
         if lazy:
             self.dashboard.hold()
+        # an empty cache that a first sync is about to fill: the docks say so, not "0 tokens"
+        self._first_load = self.cache.last_sync_ms is None and (
+            (session.sync_on_open and session.connection is not None) or bool(session.keyring_url)
+        ) and self.cache.generation_count() == 0
+        if self._first_load:
+            self._show_loading()
         self._init_dashboard()
         self._init_keyboard()
         for note in session.notes:
@@ -148,7 +154,8 @@ class MainWindow(DashboardMixin, QMainWindow):
         if self.session.sync_on_open and self.session.connection is not None:
             self.sync_now()  # its thread's imports would otherwise compete with the first paint
         self._figures_day = _days_now()
-        self.eco_dock.refresh(self.session.cache_path)
+        if not self._first_load:
+            self.eco_dock.refresh(self.session.cache_path)
         self.dashboard.release()
         self.tray.refresh()
         watch_network(self.scheduler)
@@ -222,6 +229,7 @@ class MainWindow(DashboardMixin, QMainWindow):
             self.sync_now()
             return
         self.sync_label.setText(self.tr("Not signed in: showing the cached history only."))
+        self._end_first_load()
         self.storedKeyRead.emit(False)
         if self.session.connection is None:
             self._when_started(lambda: self.account_menu.sign_in())
@@ -312,7 +320,6 @@ class MainWindow(DashboardMixin, QMainWindow):
 
         # keys, credits, routing, settings; sync alerts
         self.account_menu = AccountMenu(self, getattr(self, "_keystore", None))
-        self._build_help_menu()
         self.startupFinished.emit()
 
     def _title(self) -> str:
@@ -362,8 +369,28 @@ class MainWindow(DashboardMixin, QMainWindow):
         for column, width in enumerate((190, 220, 100, 90, 120, 95, 115, 95, 130, 120)):
             header.resizeSection(column, width)
         self._default_widths = [header.sectionSize(c) for c in range(header.count())]
+        self._build_no_match(self.table)
         layout.addWidget(self.table, 1)
         self.setCentralWidget(central)
+
+    def _build_no_match(self, table: QTableView) -> None:
+        """Over the empty table when the filters or the search match nothing, a way out."""
+        from PySide6.QtWidgets import QPushButton
+
+        self.no_match = QWidget(table.viewport())
+        self.no_match.setObjectName("no_match")
+        box = QVBoxLayout(self.no_match)
+        self.no_match_label = QLabel(self.tr("No generations match"), self.no_match)
+        self.no_match_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.no_match_label.setAccessibleName(self.tr("No generations match the filters"))
+        self.no_match_clear = QPushButton(self.tr("Clear filters"), self.no_match)
+        self.no_match_clear.setAccessibleName(self.tr("Clear the filters and the search"))
+        self.no_match_clear.clicked.connect(lambda _c=False: self.filter_bar.clear())
+        box.addWidget(self.no_match_label)
+        box.addWidget(self.no_match_clear, 0, Qt.AlignmentFlag.AlignHCenter)
+        over = QVBoxLayout(table.viewport())  # centred in whatever room the table has
+        over.addWidget(self.no_match, 0, Qt.AlignmentFlag.AlignCenter)
+        self.no_match.hide()
 
     def _build_docks(self) -> None:
         self.credits_dock = CreditsDock(self)
@@ -420,6 +447,41 @@ class MainWindow(DashboardMixin, QMainWindow):
         self.eco_baseline_action = QAction(self.tr("&Eco baseline…"), self)
         self.eco_baseline_action.triggered.connect(self.open_eco_baseline)
         settings_menu.addAction(self.eco_baseline_action)
+        self._build_account_entries()
+        self._build_help_menu()
+
+    # the Account menu's entries: (name, text, AccountMenu's slot). The account menu itself
+    # (dialogs, alerts) loads after the first paint; its entries are there from the start
+    ACCOUNT_ENTRIES = (
+        ("keys", QT_TRANSLATE_NOOP("AccountMenu", "&Keys…"), "open_keys"),
+        ("credits", QT_TRANSLATE_NOOP("AccountMenu", "&Credits && receipts…"), "open_credits"),
+        ("routing", QT_TRANSLATE_NOOP("AccountMenu", "Auto-&routing…"), "open_routing"),
+        ("settings", QT_TRANSLATE_NOOP("AccountMenu", "&Settings…"), "open_settings"),
+        None,
+        ("sign_in", QT_TRANSLATE_NOOP("AccountMenu", "Sign &in…"), "sign_in"),
+        ("sign_out", QT_TRANSLATE_NOOP("AccountMenu", "Sign &out"), "sign_out"),
+    )
+
+    def _build_account_entries(self) -> None:
+        """Account menu entries at the first paint; a choice made before the account menu has
+        loaded runs once it has (a few seconds at most)."""
+        from PySide6.QtCore import QCoreApplication
+
+        self.account_qmenu = self.menuBar().addMenu(self.tr("&Account"))
+        self.account_actions: dict[str, QAction] = {}
+        for entry in self.ACCOUNT_ENTRIES:
+            if entry is None:
+                self.account_qmenu.addSeparator()
+                continue
+            name, text, slot = entry
+            action = self.account_qmenu.addAction(QCoreApplication.translate("AccountMenu", text))
+            action.triggered.connect(
+                lambda _c=False, s=slot: self._when_started(lambda: getattr(self.account_menu, s)())
+            )
+            self.account_actions[name] = action
+        signed_in = self.session.connection is not None
+        self.account_actions["sign_in"].setVisible(not signed_in)
+        self.account_actions["sign_out"].setVisible(signed_in)
 
     def _init_keyboard(self) -> None:
         """Shortcuts work whatever has focus; the history table, not the search, has it first."""
@@ -477,6 +539,7 @@ class MainWindow(DashboardMixin, QMainWindow):
             text = self.tr("{0} of {1} generations").format(
                 formatting.count(count), formatting.count(total))
         self.count_label.setText(text)
+        self.no_match.setVisible(count == 0 and not unfiltered)
         self.count_label.setToolTip(self.tr(
             "Generations in the local cache. A sync counts feed entries, which also carry "
             "updates to generations already received."))
@@ -521,6 +584,10 @@ class MainWindow(DashboardMixin, QMainWindow):
         return self.sync.sync_now(self.session.connection)
 
     def _on_sync_started(self) -> None:
+        if not self._first_load and self.cache.last_sync_ms is None and (
+                self.cache.generation_count() == 0):
+            self._first_load = True  # a first sync (after a sign-in): the docks say loading
+            self._show_loading()
         self._generations_before = self.cache.generation_count()  # to tell new from updated
         self.sync_action.setEnabled(False)
         self.sync_label.setText(self.tr("Syncing…"))
@@ -539,7 +606,22 @@ class MainWindow(DashboardMixin, QMainWindow):
                     formatting.count(progress.received))
             )
 
+    def _show_loading(self) -> None:
+        loading = self.tr("Loading…")
+        self.usage_dock.show_loading()
+        self.top_models_dock.caption.setText(loading)
+        self.spend_dock.caption.setText(loading)
+        self.eco_dock.actual_label.setText(
+            self.tr("Loading… the eco figures follow the first sync."))
+
+    def _end_first_load(self) -> None:
+        """The first sync has ended (or none will run): the docks show what the cache holds."""
+        if self._first_load:
+            self._first_load = False
+            self._refresh_figures()
+
     def _sync_done(self, result: SyncResult) -> None:
+        first, self._first_load = self._first_load, False  # the docks said "Loading…"
         self.sync_action.setEnabled(True)
         self.progress.hide()
         self._update_last_sync_label()
@@ -549,7 +631,8 @@ class MainWindow(DashboardMixin, QMainWindow):
         # the docks and the eco panel read the whole window of history (seconds of background
         # work at a million rows): only again when the sync brought something, or a new day
         # moved their windows; an offline retry or a quiet account changes nothing
-        if result.changed or result.snapshots_changed or self._figures_day != _days_now():
+        if (first or result.changed or result.snapshots_changed
+                or self._figures_day != _days_now()):
             self._refresh_figures()
 
     def _refresh_figures(self) -> None:

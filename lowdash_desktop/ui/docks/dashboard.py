@@ -264,6 +264,8 @@ class DashboardMixin:
         self.dashboard.refresh_choices()
 
     def _show_figures(self, figures: DashboardFigures) -> None:
+        if getattr(self, "_first_load", False):
+            return  # an empty cache before its first sync: the docks say "Loading…"
         self.usage_dock.show_figures(figures)
         self.top_models_dock.show_figures(figures)
         self.spend_dock.show_figures(figures)

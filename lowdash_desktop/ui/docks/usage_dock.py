@@ -123,6 +123,11 @@ class UsageDock(QDockWidget):
             self.table.setItem(0, 0, item)
         self.set_active_model(self._active)
 
+    def show_loading(self) -> None:
+        """Before the first sync has brought anything: say so (not "0 tokens · 0.00")."""
+        self.totals.setText(self.tr("Loading…"))
+        self.table.setRowCount(0)
+
     def set_active_model(self, model: str | None) -> None:
         """Highlight the model the window is filtered to (nothing when None)."""
         self._active = model
