@@ -7,8 +7,10 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from . import __version__
+from .cliargs import Parser, float_in, int_in, path_text, url_text
 
 API_KEY_ENV = "LOWDASH_API_KEY"
 
@@ -21,23 +23,24 @@ EXIT_OFFLINE = 4
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--data-dir", help="folder for caches and logs (default: $LOWDASH_DATA_DIR or the "
-        "platform's user data folder)",
+        "--data-dir", type=path_text, help="folder for caches and logs (default: "
+        "$LOWDASH_DATA_DIR or the platform's user data folder)",
     )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="lowdash", description="Lowdash Desktop: balance, usage and eco impact on lowrouter."
     )
     parser.add_argument("--version", action="version", version=f"lowdash {__version__}")
     _add_common(parser)
     parser.add_argument("--demo", action="store_true", help="run on the built-in demo platform")
-    parser.add_argument("--generations", type=int, default=3000,
+    parser.add_argument("--generations", type=DEMO_SIZE, default=3000,
                         help="demo size (100 to 1,000,000 generations; default 3000)")
     parser.add_argument("--seed", type=int, default=7, help="demo data seed (default 7)")
-    parser.add_argument("--base-url", help="platform address, e.g. https://api.lowrouter.example/v1")
-    parser.add_argument("--screenshot", metavar="PNG",
+    parser.add_argument("--base-url", type=url_text,
+                        help="platform address, e.g. https://api.lowrouter.example/v1")
+    parser.add_argument("--screenshot", metavar="PNG", type=path_text,
                         help="after the first sync, save a PNG of the window and exit")
     parser.add_argument("--minimized", action="store_true",
                         help="start in the tray (or minimised where there is no tray)")
@@ -45,27 +48,32 @@ def build_parser() -> argparse.ArgumentParser:
 
     sync = sub.add_parser("sync", help="sync the local cache headlessly (key from $LOWDASH_API_KEY)")
     _add_common(sync)
-    sync.add_argument("--base-url", required=True, help="platform address")
-    sync.add_argument("--page-limit", type=int, default=500, help="records per page (1..1000)")
+    sync.add_argument("--base-url", required=True, type=url_text, help="platform address")
+    sync.add_argument("--page-limit", type=int_in(1, 1000), default=500,
+                      help="records per page (1..1000)")
     sync.add_argument("--quiet", action="store_true", help="print only the summary")
     sync.add_argument("--full-resync", action="store_true",
                       help="read the feed again from its start (keeps every cached row)")
-    sync.add_argument("--ca-bundle", metavar="PEM",
+    sync.add_argument("--ca-bundle", metavar="PEM", type=path_text,
                       help="extra CA certificates to trust (verification always stays on)")
 
     demo = sub.add_parser("demo-server", help="serve the demo platform over HTTP on loopback")
-    demo.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    demo.add_argument("--port", type=int_in(0, 65535), default=0,
+                      help="port (default: a free one)")
     demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--generations", type=int, default=3000)
-    demo.add_argument("--fault-rate", type=float, default=0.0,
+    demo.add_argument("--generations", type=DEMO_SIZE, default=3000,
+                      help="100 to 1,000,000 (default 3000)")
+    demo.add_argument("--fault-rate", type=float_in(0.0, 1.0), default=0.0,
                       help="share of requests that misbehave, 0..1 (default 0: none)")
-    demo.add_argument("--faults", default="all", metavar="KINDS",
+    demo.add_argument("--faults", default="all", metavar="KINDS", type=_fault_kinds,
                       help="comma-separated fault kinds: drop,truncate,500,502,503,429,stall,"
                       "replay,extra-fields,malformed,revision-bump (default: all)")
     demo.add_argument("--fault-seed", type=int, default=0, help="seed of the fault draws")
-    demo.add_argument("--fault-stall", type=float, default=30.0, metavar="SECONDS",
+    demo.add_argument("--fault-stall", type=float_in(0.0, 3600.0), default=30.0,
+                      metavar="SECONDS",
                       help="how long a stalled request hangs before the connection drops")
-    demo.add_argument("--fault-retry-after", type=float, default=1.0, metavar="SECONDS",
+    demo.add_argument("--fault-retry-after", type=float_in(0.0, 86400.0), default=1.0,
+                      metavar="SECONDS",
                       help="Retry-After sent with injected 429 answers")
 
     from .export.commands import add_export_parser
@@ -80,9 +88,106 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+DEMO_SIZE = int_in(100, 1_000_000)
+
+
+def _fault_kinds(text: str) -> str:
+    """--faults: known kinds only, whatever the rate (checked where it is read)."""
+    from .demo.faults import parse_kinds
+
+    try:
+        parse_kinds(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def _validate_size(value: int) -> None:
-    if not 100 <= value <= 1_000_000:
-        raise SystemExit("lowdash: --generations must be between 100 and 1,000,000")
+    if not 100 <= value <= 1_000_000:  # the parser checks it too; a caller may build args
+        raise UsageError("--generations must be between 100 and 1,000,000")
+
+
+class UsageError(Exception):
+    """A command line that cannot work: one line on stderr, exit 2."""
+
+
+def _data_dir_problem(args: argparse.Namespace) -> str | None:
+    """Why the data folder (--data-dir, else $LOWDASH_DATA_DIR) cannot serve, or None.
+
+    It must be a folder or creatable as one; `sync` also needs to write in it (a read-only
+    mount is refused here, in one line, before anything is opened)."""
+    from .export.safe_text import visible
+    from .paths import DATA_DIR_ENV
+
+    text, source = getattr(args, "data_dir", None), "--data-dir"
+    if not text:
+        text, source = os.environ.get(DATA_DIR_ENV) or None, DATA_DIR_ENV
+    if text is None:
+        return None
+    if "\x00" in text:
+        return f"{source} holds a NUL character"
+    path = Path(text)
+    shown = visible(str(path))
+    try:
+        probe = path
+        while not probe.exists() and probe.parent != probe:
+            probe = probe.parent
+        if probe.exists() and not probe.is_dir():
+            if probe == path:
+                return f"{source} {shown} is a file, not a folder"
+            return f"{source} {shown} is under a file ({visible(str(probe))})"
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"cannot create the data folder {shown} ({source}): {exc.strerror or exc}"
+    if getattr(args, "command", None) == "sync" and not os.access(path, os.W_OK):
+        return f"the data folder {shown} ({source}) is read-only"
+    return None
+
+
+def _base_url_problem(url: str) -> str | None:
+    """Why `url` is no address at all (unparsable, port out of range), or None; what the
+    connection refuses besides (plain http to a remote host...) it says itself."""
+    from urllib.parse import urlsplit
+
+    import httpx
+
+    try:
+        urlsplit(url).port  # noqa: B018 - raises on a bad IPv6 literal or port
+        httpx.URL(url)
+    except (ValueError, httpx.InvalidURL) as exc:
+        return f"not a valid platform address: {url!r} ({exc}). Use https://host/v1."
+    return None
+
+
+_CA_BUNDLE_MAX = 16 << 20
+
+
+def _ca_bundle_problem(text: str | None) -> str | None:
+    """Why --ca-bundle cannot be used (missing, a folder, not PEM certificates), or None."""
+    if text is None:
+        return None
+    import ssl
+
+    from .export.safe_text import visible
+
+    path = Path(text)
+    shown = visible(str(path))
+    try:
+        if not path.exists():
+            return f"CA bundle not found: {shown}"
+        if path.is_dir():
+            return f"--ca-bundle {shown} is a folder, not a PEM file"
+        if not path.is_file():
+            return f"--ca-bundle {shown} is not a regular file"
+        if path.stat().st_size > _CA_BUNDLE_MAX:
+            return f"--ca-bundle {shown} is too large for a CA bundle"
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.load_verify_locations(cafile=str(path))
+    except ssl.SSLError:
+        return f"--ca-bundle {shown} holds no PEM certificate"
+    except (OSError, ValueError) as exc:
+        return f"cannot read --ca-bundle {shown}: {getattr(exc, 'strerror', None) or exc}"
+    return None
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
