@@ -279,9 +279,8 @@ def cmd_demo_server(args: argparse.Namespace) -> int:
                 stall_s=args.fault_stall, retry_after=args.fault_retry_after,
             )
         except ValueError as exc:
-            raise SystemExit(f"lowdash demo-server: {exc}") from exc
-    serve_forever_cli(args.port, args.seed, args.generations, faults)
-    return EXIT_OK
+            raise UsageError(str(exc)) from exc
+    return serve_forever_cli(args.port, args.seed, args.generations, faults)
 
 
 def _setup_log_file() -> None:
@@ -328,7 +327,29 @@ def _run_gui(args) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or one line saying what is wrong (exit 2)
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    try:
+        return _main(parser, args)
+    except UsageError as exc:
+        from .export.safe_text import visible
+
+        command = " ".join(
+            part for part in ("lowdash", args.command, getattr(args, "export_kind", None))
+            if part
+        )
+        print(f"{command}: {visible(str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    problem = _data_dir_problem(args)
+    if problem is None and args.command == "sync":
+        problem = _base_url_problem(args.base_url) or _ca_bundle_problem(args.ca_bundle)
+    if problem is not None:
+        raise UsageError(problem)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     from .logsetup import register_secret
 

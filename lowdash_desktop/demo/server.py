@@ -922,12 +922,21 @@ def _make_handler(platform: DemoPlatform) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def serve_forever_cli(port: int, seed: int, generations: int, faults: Any = None) -> None:
-    """Start a demo platform, print its base URL and API key, block until Ctrl+C/SIGTERM."""
+def serve_forever_cli(port: int, seed: int, generations: int, faults: Any = None) -> int:
+    """Start a demo platform, print its base URL and API key, block until Ctrl+C/SIGTERM;
+    returns the exit code (2, in one line, when the port cannot be had)."""
+    if not 0 <= port <= 65535:
+        print(f"lowdash demo-server: --port must be from 0 to 65535, not {port}", file=sys.stderr)
+        return 2
     platform = DemoPlatform(seed=seed, generations=generations)
     if faults is not None:
         faults.attach(platform)
-    base_url = platform.start(port)
+    try:
+        base_url = platform.start(port)
+    except OSError as exc:  # in use, or privileged
+        print(f"lowdash demo-server: cannot listen on 127.0.0.1 port {port}: "
+              f"{exc.strerror or exc}", file=sys.stderr)
+        return 2
     print(base_url, flush=True)
     print(platform.api_key, flush=True)
     stop = threading.Event()
@@ -952,3 +961,4 @@ def serve_forever_cli(port: int, seed: int, generations: int, faults: Any = None
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         sys.stdout.flush()
+    return 0

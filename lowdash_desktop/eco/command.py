@@ -7,22 +7,26 @@ import json
 import sqlite3
 import sys
 
+from ..cliargs import int_in, path_text, url_text
 from . import wording
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+MAX_DAYS = 3660  # ten years and leap days: the window's first day stays a real date
 
 
 def add_eco_parser(sub: argparse._SubParsersAction) -> None:
     """Register the `eco` subcommand."""
     eco = sub.add_parser("eco", help="energy and carbon of recent usage vs a baseline, from the "
                          "cache (no network)")
-    eco.add_argument("--data-dir", help="folder for caches and logs")
-    eco.add_argument("--days", type=int, default=30, help="window in days (default 30)")
+    eco.add_argument("--data-dir", type=path_text, help="folder for caches and logs")
+    eco.add_argument("--days", type=int_in(1, MAX_DAYS), default=30,
+                     help=f"window in days, 1 to {MAX_DAYS:,} (default 30)")
     eco.add_argument("--baseline", metavar="MODEL",
                      help="baseline model id (default: the one chosen in Settings)")
-    eco.add_argument("--base-url", help="the account's platform (default: the most recent)")
+    eco.add_argument("--base-url", type=url_text,
+                     help="the account's platform (default: the most recent)")
     eco.add_argument("--json", action="store_true", help="print JSON")
 
 

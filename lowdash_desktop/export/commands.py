@@ -8,6 +8,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from ..cliargs import non_empty, path_text, url_text
+from .safe_text import visible
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -26,31 +29,69 @@ def add_export_parser(sub: Any) -> argparse.ArgumentParser:
     kinds = export.add_subparsers(dest="export_kind", required=True)
 
     csv_cmd = kinds.add_parser("csv", help="the generation history as CSV (streamed)")
-    csv_cmd.add_argument("--out", required=True, help="the CSV file to write")
+    csv_cmd.add_argument("--out", required=True, type=path_text, help="the CSV file to write")
     csv_cmd.add_argument("--from", dest="from_day", type=_day, help="first UTC day (YYYY-MM-DD)")
     csv_cmd.add_argument("--to", dest="to_day", type=_day, help="last UTC day, inclusive")
-    csv_cmd.add_argument("--model", help="only this (resolved) model, e.g. mistral/mistral-small-3")
-    csv_cmd.add_argument("--provider", help="only this provider")
+    csv_cmd.add_argument("--model", type=non_empty,
+                         help="only this (resolved) model, e.g. mistral/mistral-small-3")
+    csv_cmd.add_argument("--provider", type=non_empty, help="only this provider")
 
     inv = kinds.add_parser("invoice", help="an invoice as a PDF rendered locally")
     inv.add_argument("invoice_id", metavar="INVOICE_ID", help="the invoice id (or its number)")
-    inv.add_argument("--out", required=True, help="the PDF file to write")
+    inv.add_argument("--out", required=True, type=path_text, help="the PDF file to write")
     inv.add_argument("--page-size", choices=("A4", "Letter"), default="A4")
 
     for cmd in (csv_cmd, inv):
         # SUPPRESS keeps a value given before the subcommand (`lowdash --data-dir D export ...`)
-        cmd.add_argument("--data-dir", default=argparse.SUPPRESS, help="folder for caches")
+        cmd.add_argument("--data-dir", default=argparse.SUPPRESS, type=path_text,
+                         help="folder for caches")
         cmd.add_argument(
             "--base-url",
             default=argparse.SUPPRESS,
+            type=url_text,
             help="the account's platform (default: the most recent account)",
         )
     return export
 
 
 def _fail(kind: str, message: str, code: int = EXIT_FAILED) -> int:
-    print(f"lowdash export {kind}: {message}", file=sys.stderr)
+    print(f"lowdash export {kind}: {visible(message)}", file=sys.stderr)
     return code
+
+
+def _out_problem(text: str) -> str | None:
+    """Why --out cannot be written (a folder, in a missing folder, a device...), or None."""
+    import os
+
+    out = Path(text)
+    try:
+        if text.endswith(("/", os.sep, os.altsep or "/")) or out.is_dir():
+            return f"--out {out} is a folder; give a file name"
+        if not out.parent.exists():
+            return f"folder does not exist: {out.parent}"
+        if not out.parent.is_dir():
+            return f"{out.parent} is not a folder"
+        if out.exists() and not out.is_file():  # /dev/null: never renamed over
+            return f"--out {out} is not a regular file"
+    except OSError as exc:
+        return f"cannot use --out {out}: {exc.strerror or exc}"
+    return None
+
+
+def _unknown_value(cache, column: str, value: str | None) -> str | None:
+    """`--model`/`--provider` naming nothing in the cache: the message, with known values."""
+    if value is None:
+        return None
+    conn = cache.conn
+    if conn.execute(f"SELECT 1 FROM generations WHERE {column} = ? LIMIT 1", (value,)).fetchone():
+        return None
+    known = [v for (v,) in conn.execute(
+        f"SELECT DISTINCT {column} FROM generations WHERE {column} IS NOT NULL "
+        f"ORDER BY 1 LIMIT 21"
+    )]
+    listed = ", ".join(known[:20]) + (", ..." if len(known) > 20 else "")
+    option = "--model" if column == "resolved_model" else "--provider"
+    return f"no generation with {option} {value!r} in the cache (known: {listed or 'none'})"
 
 
 def _open_cache(args: argparse.Namespace):
@@ -100,11 +141,21 @@ def run_csv(args: argparse.Namespace) -> int:
     if args.from_day and args.to_day and args.from_day > args.to_day:
         return _fail("csv", "--from is after --to", EXIT_USAGE)
     out = Path(args.out)
-    if not out.parent.is_dir():
-        return _fail("csv", f"folder does not exist: {out.parent}", EXIT_USAGE)
+    problem = _out_problem(args.out)
+    if problem is not None:
+        return _fail("csv", problem, EXIT_USAGE)
     cache, error = _open_cache(args)
     if cache is None:
         return _fail("csv", error)
+    try:
+        unknown = (_unknown_value(cache, "resolved_model", args.model)
+                   or _unknown_value(cache, "provider", args.provider))
+    except Exception:
+        cache.close()
+        raise
+    if unknown is not None:
+        cache.close()
+        return _fail("csv", unknown, EXIT_USAGE)
     flt = day_filter(args.from_day, args.to_day, args.model, args.provider)
     try:
         count = export_csv(cache.conn, out, flt)
@@ -117,15 +168,16 @@ def run_csv(args: argparse.Namespace) -> int:
         return _fail("csv", f"{problem} Nothing was written to {out}.")
     finally:
         cache.close()
-    print(f"wrote {count} generations to {out}")
+    print(visible(f"wrote {count} generations to {out}"))
     return EXIT_OK
 
 
 def run_invoice(args: argparse.Namespace) -> int:
     """Render one cached invoice to --out as a PDF."""
     out = Path(args.out)
-    if not out.parent.is_dir():
-        return _fail("invoice", f"folder does not exist: {out.parent}", EXIT_USAGE)
+    problem = _out_problem(args.out)
+    if problem is not None:
+        return _fail("invoice", problem, EXIT_USAGE)
     cache, error = _open_cache(args)
     if cache is None:
         return _fail("invoice", error)
@@ -141,15 +193,19 @@ def run_invoice(args: argparse.Namespace) -> int:
     wanted = args.invoice_id
     body = next((i for i in invoices if wanted in (i.get("id"), i.get("number"))), None)
     if body is None:
-        known = ", ".join(i.get("id", "?") for i in invoices) or "none cached"
+        ids = [str(i.get("id", "?")) for i in invoices]
+        known = ", ".join(ids[:20]) + (", ..." if len(ids) > 20 else "") or "none cached"
         return _fail("invoice", f"no invoice {wanted!r} in the cache (known: {known})")
     from .invoice_pdf import render_invoice_pdf
 
     try:
         pages = render_invoice_pdf(body, out, args.page_size)
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
         return _fail("invoice", f"could not write {out}: {exc}")
-    print(f"wrote invoice {body.get('number', wanted)} ({pages} pages) to {out}")
+    except ValueError as exc:  # a cached body that is not an invoice: its first lines, joined
+        reason = " ".join(line.strip() for line in str(exc).splitlines()[:3])
+        return _fail("invoice", f"cannot render invoice {wanted!r}: {reason}")
+    print(visible(f"wrote invoice {body.get('number', wanted)} ({pages} pages) to {out}"))
     return EXIT_OK
 
 

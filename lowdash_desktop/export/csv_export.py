@@ -63,7 +63,7 @@ def day_filter(
     """A filter over whole UTC days, `end` inclusive."""
     start_ms = to_ms(datetime(start.year, start.month, start.day, tzinfo=UTC)) if start else None
     end_ms = None
-    if end is not None:
+    if end is not None and end < date.max:  # up to 9999-12-31 inclusive: no upper bound
         after = datetime(end.year, end.month, end.day, tzinfo=UTC) + timedelta(days=1)
         end_ms = to_ms(after)
     return HistoryFilter(start_ms=start_ms, end_ms=end_ms, model=model, provider=provider)

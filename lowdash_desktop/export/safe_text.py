@@ -17,7 +17,8 @@ import re
 
 REPLACEMENT = "\ufffd"
 # one character class, shared by the CSV export's checks
-CONTROL_CLASS = "\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069"
+# (and lone surrogates: a file name's undecodable bytes, which no terminal can print)
+CONTROL_CLASS = "\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff"
 _CONTROL = re.compile(f"[{CONTROL_CLASS}]")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 # a CSV field with one of these is quoted (RFC 4180; `;` for spreadsheets set to split on it)
