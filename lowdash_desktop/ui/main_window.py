@@ -343,8 +343,8 @@ class MainWindow(DashboardMixin, QMainWindow):
         self._search_timer = QTimer(self, singleShot=True, interval=250)
         self._search_timer.timeout.connect(self._apply_search)
         self.search.textChanged.connect(lambda _t: self._search_timer.start())
-        layout.addWidget(self.search)
         self._build_filter_bar(central, layout)
+        self.filter_bar.add_search(self.search)  # beside the dates: one row less above the table
         self.table_model = TransactionTableModel(
             self.cache.conn, self, count=self.session.take_count()
         )
@@ -366,8 +366,14 @@ class MainWindow(DashboardMixin, QMainWindow):
         header = self.table.horizontalHeader()
         header.setSectionsMovable(True)
         header.setStretchLastSection(True)
-        for column, width in enumerate((190, 220, 100, 90, 120, 95, 115, 95, 130, 120)):
-            header.resizeSection(column, width)
+        # the default columns fit a 1280 px window without scrolling sideways (Carbon was
+        # beyond the edge): the time as wide as its text, no column narrower than its title
+        metrics = header.fontMetrics()
+        widths = (metrics.horizontalAdvance("2026-12-02 04:39:00") + 16, 210, 90, 80, 120, 85,
+                  105, 85, 115, 110)
+        for column, width in enumerate(widths):
+            title = str(self.table_model.headerData(column, Qt.Orientation.Horizontal))
+            header.resizeSection(column, max(width, metrics.horizontalAdvance(title) + 24))
         self._default_widths = [header.sectionSize(c) for c in range(header.count())]
         self._build_no_match(self.table)
         layout.addWidget(self.table, 1)

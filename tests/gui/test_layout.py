@@ -173,3 +173,19 @@ def test_clear_filters_also_clears_the_search(qtbot, data_dir, demo_platform):
     assert window.search.text() == ""
     assert not bar.clear_button.isEnabled()
     window.close()
+
+
+def test_model_names_stay_apart_in_a_narrow_column(qapp):
+    from PySide6.QtGui import QFont, QFontMetrics
+
+    from lowdash_desktop.ui.widgets.model_name_delegate import fit_model_name
+
+    metrics = QFontMetrics(QFont())
+    names = ["meta-llama/llama-3.1-8b-instruct", "meta-llama/llama-3.3-70b-instruct",
+             "meta-llama/llama-3.2-3b-instruct", "meta-llama/llama-3.1-405b-instruct",
+             "mistral/mistral-small-3", "mistral/ministral-3b"]
+    width = metrics.horizontalAdvance("llama-3.1-405b") + 2  # Usage today's column at 1280
+    shown = [fit_model_name(n, metrics, width) for n in names]
+    assert len(set(shown)) == len(shown), shown
+    assert shown[0] == "llama-3.1-8b" and shown[3] == "llama-3.1-405b", shown
+    assert all(metrics.horizontalAdvance(s) <= width for s in shown)

@@ -102,7 +102,8 @@ class DashboardMixin:
             self.splitDockWidget(left, right, Qt.Orientation.Horizontal)
         for dock in self.docks:
             dock.setVisible(shown[dock])
-        self.resizeDocks([row[0], self.spend_dock], [300, 200], Qt.Orientation.Vertical)
+        # heights that leave the history table ten rows at 1280x820
+        self.resizeDocks([row[0], self.spend_dock], [265, 160], Qt.Orientation.Vertical)
         widths = {self.credits_dock: 220, self.usage_dock: 380, self.top_models_dock: 360,
                   self.eco_dock: 440}
         self.resizeDocks(row, [widths.get(d, 300) for d in row], Qt.Orientation.Horizontal)

@@ -48,7 +48,7 @@ class SpendDock(QDockWidget):
         controls.addWidget(self.range_combo)
         controls.addWidget(self.mode_combo)
         layout.addLayout(controls)
-        self.chart_slot = chart_style.ChartSlot(body, self._build_plot, 120)
+        self.chart_slot = chart_style.ChartSlot(body, self._build_plot, 90)
         layout.addWidget(self.chart_slot, 1)
         self.legend = QLabel(body)
         self.legend.setObjectName("spend_legend")

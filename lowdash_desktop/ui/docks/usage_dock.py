@@ -97,6 +97,9 @@ class UsageDock(QDockWidget):
             self.tr("Today, {0} ({1})").format(figures.today.isoformat(), day_mode_text(self, utc))
         )
         currency = figures.currency
+        # the currency once, in the header: the cost column stays narrow, the names get the room
+        self.table.setHorizontalHeaderItem(3, QTableWidgetItem(
+            self.tr("Cost ({0})").format(currency) if currency else self.tr("Cost")))
         self.totals.setText(self.tr("{0} tokens · {1}").format(
             formatting.tokens(figures.today_tokens),
             formatting.money(figures.today_cost, currency),
@@ -105,7 +108,8 @@ class UsageDock(QDockWidget):
         for row, usage in enumerate(figures.usage_today):
             cells = [
                 usage.model, f"{usage.requests:,}", formatting.tokens(usage.tokens),
-                formatting.money(nanos_to_money(usage.cost_nanos), currency),
+                formatting.money(nanos_to_money(usage.cost_nanos), currency)
+                .removesuffix(currency).rstrip("\u00a0 "),
             ]
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)

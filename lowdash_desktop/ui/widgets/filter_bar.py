@@ -95,14 +95,22 @@ class FilterBar(QWidget):
                        self.to_date, self.dates_problem, self.swap_button):
             dates_row.addWidget(widget)
         dates_row.addStretch(1)
+        self.dates_row = dates_row
+        # Clear filters at the end of the dates row; the chips' row takes room only with chips
+        dates_row.addWidget(self.clear_button)
         grid.addLayout(dates_row, 1, 0)
         self.chips_row.addStretch(1)
-        self.chips_row.addWidget(self.clear_button)
         grid.addLayout(self.chips_row, 2, 0)
         self.chips: dict[str, FilterChip] = {}
         self._search_active = False
         self._update_dates_label()
         self._update_chips()
+
+    def add_search(self, search: QWidget) -> None:
+        """The window's id search on the dates row, before Clear filters."""
+        search.setParent(self)
+        search.setMinimumWidth(160)
+        self.dates_row.insertWidget(self.dates_row.indexOf(self.clear_button), search, 2)
 
     def set_compact(self, compact: bool) -> None:
         """Two rows of two filter combos (narrow windows) instead of one row of four."""
@@ -287,7 +295,7 @@ class FilterBar(QWidget):
             if field not in self.chips:
                 chip = FilterChip(field, self._captions[field], value, self)
                 chip.cleared.connect(self.clear_field)
-                self.chips_row.insertWidget(self.chips_row.count() - 2, chip)
+                self.chips_row.insertWidget(self.chips_row.count() - 1, chip)
                 chip.show()
                 self.chips[field] = chip
         self.clear_button.setEnabled(bool(wanted) or self._search_active)

@@ -6,6 +6,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QStyledItemDelegate
 
+NOISE_SUFFIXES = ("-instruct", "-chat", "-it", "-preview", "-latest")
+
 
 def fit_model_name(name: str, metrics: QFontMetrics, width: int) -> str:
     """`name` as it fits in `width` pixels.
@@ -18,6 +20,14 @@ def fit_model_name(name: str, metrics: QFontMetrics, width: int) -> str:
         return name
     _vendor, slash, model = name.partition("/")
     short = model if slash and model else name
+    if metrics.horizontalAdvance(short) <= width:
+        return short
+    # then the suffix most variants share ('-instruct'): 'llama-…struct' three times told
+    # nothing; 'llama-3.1-8b' and 'llama-3.3-70b' are what sets them apart
+    for suffix in NOISE_SUFFIXES:
+        if short.endswith(suffix) and len(short) > len(suffix):
+            short = short[: -len(suffix)]
+            break
     return metrics.elidedText(short, Qt.TextElideMode.ElideMiddle, width)
 
 

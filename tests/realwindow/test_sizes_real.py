@@ -1,0 +1,42 @@
+"""At the default size under a real X server and window manager: what the operator reads."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QStyleOptionViewItem
+
+from tests.gui.test_main_window import make_window
+from tests.realwindow.test_real_window import wait_size
+
+
+def shown_names(table) -> list[str]:
+    """The model names as the Usage today delegate draws them."""
+    delegate = table.itemDelegateForColumn(0)
+    names = []
+    for row in range(table.rowCount()):
+        index = table.model().index(row, 0)
+        option = QStyleOptionViewItem()
+        option.initFrom(table)
+        option.rect = table.visualRect(index)
+        delegate.initStyleOption(option, index)
+        names.append(option.text)
+    return names
+
+
+def test_at_1280x820_names_rows_and_columns_fit(qtbot, data_dir, demo_platform):
+    window = make_window(qtbot, data_dir, demo_platform)
+    with qtbot.waitSignal(window.syncFinished, timeout=60_000):
+        window.sync_now()
+    wait_size(qtbot, window, 1280, 820)
+    usage = window.usage_dock.table
+    qtbot.waitUntil(lambda: usage.rowCount() > 3, timeout=10_000)
+    qtbot.waitUntil(lambda: not window._remember_timer.isActive(), timeout=5_000)
+    names = shown_names(usage)
+    assert len(set(names)) == len(names), f"model names told apart: {names}"
+    assert not any(n.endswith("truct") and "…" in n for n in names), names
+    table = window.table
+    rows = table.viewport().height() // table.verticalHeader().defaultSectionSize()
+    assert rows >= 10, f"{rows} history rows show"
+    assert not table.horizontalScrollBar().isVisible(), "the default columns fit"
+    header = table.horizontalHeader()
+    assert header.length() <= table.viewport().width()
+    window.close()
