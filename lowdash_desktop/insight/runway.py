@@ -193,3 +193,9 @@ def runway_from_cache(conn: sqlite3.Connection, now_ms: int) -> Runway:
         now_ms, balance, history, daily_spends(conn, now_ms),
         spend_between(conn, now_ms - MONTH_DAYS * DAY_MS, now_ms), low_balance_threshold(conn),
     )
+
+
+def below_days(r: Runway, threshold_days: float) -> bool:
+    """The runway alert: the balance lasts less than `threshold_days` at this week's pace
+    (never from a history too short to project)."""
+    return r.days is not None and threshold_days > 0 and r.days.value < threshold_days

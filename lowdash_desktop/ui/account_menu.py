@@ -53,6 +53,13 @@ class AccountMenu(QObject):
         window.syncFinished.connect(self._after_sync)
         self._update_actions()
         self.watcher.check()
+        from .runway_watcher import RunwayWatcher
+
+        self.runway = RunwayWatcher(window.cache, window.tray.notify, self)
+        self.runway.runwayReady.connect(window.credits_dock.show_runway)
+        self.runway.runwayReady.connect(window.tray.show_runway)
+        window.syncFinished.connect(lambda _ok: self.runway.refresh())
+        self.runway.refresh()
 
     def _after_sync(self, _ok: bool) -> None:
         self._update_actions()  # the keys snapshot tells what this key may do

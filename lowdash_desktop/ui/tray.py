@@ -68,6 +68,7 @@ class TrayIcon(QSystemTrayIcon):
         super().__init__(window)
         self.window = window
         self._alert: str | None = None
+        self.runway_line: str | None = None  # "Runway: about 23 days (18–31)", from the watcher
         self._totals: dict[str, tuple[Decimal, int, int]] | None = None
         self._summing = False
         self._sum_again = False
@@ -201,7 +202,18 @@ class TrayIcon(QSystemTrayIcon):
 
     def tooltip_text(self, figures: TrayFigures) -> str:
         """The tooltip: the app name and the figure lines."""
-        return "\n".join(["Lowdash", *self.menu_lines(figures)])
+        lines = self.menu_lines(figures)
+        if self.runway_line:
+            lines.insert(1, self.runway_line)
+        return "\n".join(["Lowdash", *lines])
+
+    def show_runway(self, runway) -> None:
+        """The runway's line in the tooltip (none while nothing is projected)."""
+        from .runway_watcher import days_text
+
+        text = days_text(runway)
+        self.runway_line = None if text is None else self.tr("Runway: {0}").format(text)
+        self.redraw()
 
     def refresh(self, *_args: object) -> None:
         """Redraw the tooltip and menu now, and sum today's rows again in the background."""

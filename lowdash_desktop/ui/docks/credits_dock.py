@@ -33,7 +33,13 @@ class CreditsDock(QDockWidget):
         self.topup.setEnabled(False)
         self.topup.clicked.connect(self._open_topup)
         layout.addWidget(self.balance)
+        self.runway = QLabel(body)
+        self.runway.setObjectName("runway")
+        self.runway.setAccessibleName(self.tr("Credit runway"))
+        self.runway.setWordWrap(True)
+        self.runway.hide()  # until the first runway is computed
         layout.addWidget(self.spent)
+        layout.addWidget(self.runway)
         layout.addWidget(self.topup, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addStretch(1)
         self.setWidget(body)
@@ -59,6 +65,29 @@ class CreditsDock(QDockWidget):
         )
         self._topup_url = credits.get("topup_url")
         self.topup.setEnabled(bool(self._topup_url))
+
+    def show_runway(self, runway) -> None:
+        """How long the balance lasts at this week's pace, as a range (insight.runway)."""
+        from ..runway_watcher import days_text
+
+        text = days_text(runway)
+        if text is not None:
+            line = self.tr("Lasts {0} at this week's pace").format(text)
+        elif runway.balance is not None and runway.history_days < 7:
+            line = self.tr("Runway: {0} days of history; a projection needs 7.").format(
+                formatting.number(runway.history_days, 1))
+        elif runway.note:
+            line = runway.note
+        else:
+            line = ""
+        if runway.below_threshold:
+            line += "\n" + self.tr("At or below the low-balance threshold.")
+        self.runway.setText(line.strip())
+        self.runway.setToolTip(self.tr(
+            "This week's spend per day (generations' costs; a top-up is not spend). The range "
+            "runs from the lower to the higher of the 30-day pace and this week's pace give or "
+            "take two standard errors of its daily spends."))
+        self.runway.setVisible(bool(line.strip()))
 
     def _open_topup(self) -> None:
         if self._topup_url:
