@@ -153,7 +153,7 @@ def _short_burn(daily: Sequence[int], basis: float) -> Span | None:
     if basis <= 0:
         return None
     recent = list(daily)[-max(1, math.ceil(basis)):]
-    value = sum(recent) / basis
+    value = sum(recent) / max(basis, 1.0)  # less than a day of history: its spend, per day
     if len(recent) < 2:
         return Span(value, 0.0, 2 * value)
     _mean, sd = _mean_sd([float(v) for v in recent])
