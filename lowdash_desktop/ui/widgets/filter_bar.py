@@ -109,14 +109,26 @@ class FilterBar(QWidget):
     def add_search(self, search: QWidget) -> None:
         """The window's id search on the dates row, before Clear filters."""
         search.setParent(self)
-        search.setMinimumWidth(160)
-        self.dates_row.insertWidget(self.dates_row.indexOf(self.clear_button), search, 2)
+        search.setMinimumWidth(60)  # the wide window can still shrink to the narrow layout
+        self.search = search
+        self._place_search()
+
+    def _place_search(self) -> None:
+        """Wide: search and Clear filters end the dates row; narrow: they end the chips' row."""
+        search = getattr(self, "search", None)
+        row = self.chips_row if self.compact else self.dates_row
+        for widget in (search, self.clear_button):
+            if widget is not None:
+                self.dates_row.removeWidget(widget)
+                self.chips_row.removeWidget(widget)
+                row.addWidget(widget, 2 if widget is search else 0)
 
     def set_compact(self, compact: bool) -> None:
         """Two rows of two filter combos (narrow windows) instead of one row of four."""
         if compact != self.compact:
             self.compact = compact
             self._place_combos()
+            self._place_search()
 
     def _place_combos(self) -> None:
         per_row = 2 if self.compact else len(self._pairs)
@@ -295,7 +307,7 @@ class FilterBar(QWidget):
             if field not in self.chips:
                 chip = FilterChip(field, self._captions[field], value, self)
                 chip.cleared.connect(self.clear_field)
-                self.chips_row.insertWidget(self.chips_row.count() - 1, chip)
+                self.chips_row.insertWidget(len(self.chips), chip)  # before the stretch
                 chip.show()
                 self.chips[field] = chip
         self.clear_button.setEnabled(bool(wanted) or self._search_active)
