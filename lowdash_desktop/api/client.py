@@ -95,6 +95,12 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - (_time.time() if now is None else now))
 
 
+def _sane(value: Any, low: float, high: float) -> bool:
+    """A JSON number within [low, high] (NaN and Infinity are not)."""
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and low <= value <= high)
+
+
 def _readable(text: Any, limit: int = 300) -> str | None:
     """A platform's error message fit for one line: printable, bounded."""
     if not isinstance(text, str) or not text.strip():
@@ -561,10 +567,47 @@ class LowrouterClient:
         return page.data
 
     def models(self) -> list[ModelInfo]:
-        return self._get(Page[ModelInfo], "models", "model list").data
+        """The model list; an entry the contract does not allow is left out on its own."""
+        page = self._get(Page[Any], "models", "model list")
+        models = []
+        for item in page.data:
+            try:
+                models.append(ModelInfo.model_validate(item))
+            except (ValidationError, RecursionError):
+                name = item.get("id") if isinstance(item, dict) else None
+                log.warning("left out a malformed model list entry %s", _readable(name, 80))
+        return models
 
     def eco_methodology(self) -> EcoMethodology:
-        return self._get(EcoMethodology, "eco/methodology", "eco methodology")
+        """The methodology; a provider or region entry that is not a sane number is left out
+        on its own (one NaN PUE must not cost every other provider its figure)."""
+        data = self._get_raw("eco/methodology")
+        if isinstance(data, dict):
+            data = dict(data)
+            providers = data.get("providers")
+            if isinstance(providers, dict):
+                data["providers"] = {
+                    k: v for k, v in providers.items()
+                    if isinstance(v, dict) and _sane(v.get("pue"), 1.0, 10.0)
+                }
+            grid = data.get("grid_intensity")
+            if isinstance(grid, dict):
+                data["grid_intensity"] = {
+                    k: v for k, v in grid.items() if _sane(v, 0.0, 1e5)
+                }
+        return self._validate(EcoMethodology, data, "eco methodology")
+
+    def _get_raw(self, path: str) -> Any:
+        """The decoded JSON of a GET, with the same retries as `_get`."""
+        attempt = 0
+        while True:
+            try:
+                return self._json("GET", path)
+            except errors.UnreadableBody as exc:
+                if attempt + 1 >= self._retry.attempts:
+                    raise
+                self._sleep(self._retry.delay(attempt, exc))
+                attempt += 1
 
     # -- keys -------------------------------------------------------------------------------
     def keys(self) -> list[Key]:

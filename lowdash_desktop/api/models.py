@@ -13,6 +13,7 @@ from pydantic import (
     ConfigDict,
     Field,
     NonNegativeInt,
+    model_validator,
 )
 
 # Bounds on a decimal amount, checked before anything expands it: `1e-99999999` is a short
@@ -125,16 +126,31 @@ class Cost(ApiModel):
     currency: Name
 
 
+# An energy (Wh) or carbon (g) figure of one generation: a terawatt-hour is not one.
+MAX_FIGURE = 1e12
+
+
 class Range(ApiModel):
-    value: float = Field(ge=0)
-    low: float | None = Field(default=None, ge=0)
-    high: float | None = Field(default=None, ge=0)
+    value: float = Field(ge=0, le=MAX_FIGURE)
+    low: float | None = Field(default=None, ge=0, le=MAX_FIGURE)
+    high: float | None = Field(default=None, ge=0, le=MAX_FIGURE)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        """A range whose ends do not hold its value (low 2, value 1, high 0.5) says nothing
+        about the uncertainty: the estimate is kept without it."""
+        low = self.value if self.low is None else self.low
+        high = self.value if self.high is None else self.high
+        if not low <= self.value <= high:
+            object.__setattr__(self, "low", None)
+            object.__setattr__(self, "high", None)
+        return self
 
 
 class Eco(ApiModel):
     energy_wh: Range
     carbon_g: Range
-    grid_intensity_g_per_kwh: float | None = None
+    grid_intensity_g_per_kwh: float | None = Field(default=None, ge=0, le=1e5)
     methodology_version: Name = ""
     confidence: Name = "estimated"
     caveats: list[str] = Field(default_factory=list)

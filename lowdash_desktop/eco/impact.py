@@ -123,7 +123,15 @@ def _param_or_none(value: Any) -> Params | None:
     except (ValueError, TypeError, KeyError):
         return None
     bounds = parsed if isinstance(parsed, tuple) else (parsed,)
-    return parsed if all(math.isfinite(b) and b >= 0 for b in bounds) else None
+    # a count of billions of parameters: positive, finite, below 100 trillion, min <= max
+    if not all(math.isfinite(b) and 0 < b <= MAX_PARAMS_B for b in bounds):
+        return None
+    if isinstance(parsed, tuple) and parsed[0] > parsed[1]:
+        return None
+    return parsed
+
+
+MAX_PARAMS_B = 100_000.0
 
 
 @dataclass(slots=True)
@@ -180,9 +188,15 @@ class Verdict:
                 "percent": _finite_or_none(self.percent)}
 
 
+# Two figures this close (relative) are the same figure: floating-point sums in another order
+# differ by about 1e-15, and a verdict must never be made of that noise.
+SAME_RELATIVE = 1e-9
+
+
 def ranges_overlap(a: Range, b: Range) -> bool:
     """True when two ranges share at least one value (two equal exact values do)."""
-    return a.low <= b.high and b.low <= a.high
+    slack = SAME_RELATIVE * max(abs(a.high), abs(b.high), abs(a.low), abs(b.low))
+    return a.low <= b.high + slack and b.low <= a.high + slack
 
 
 def judge(actual: Range, baseline: Range) -> Verdict | None:
@@ -704,6 +718,8 @@ def compute(
         actual.add((e or 0.0, el or 0.0, eh or 0.0), (c or 0.0, cl or 0.0, ch or 0.0))
         pair_actual_wh[(m, p)] += e or 0.0
         grid = grid_of[(m, p, r)] / 1000.0
+        own_e = (e or 0.0, el or 0.0, eh or 0.0)
+        own_c = (c or 0.0, cl or 0.0, ch or 0.0)
         if n_null and missing is not None:
             recomputed += n_null
             add_e = _scale(missing, t_null)
@@ -711,8 +727,16 @@ def compute(
             pair_null_tokens[(m, p)] += t_null
             pair_added_wh[(m, p)] += add_e[0]
             pair_actual_wh[(m, p)] += add_e[0]
+            own_e = (own_e[0] + add_e[0], own_e[1] + add_e[1], own_e[2] + add_e[2])
+            own_c = tuple(o + a * grid for o, a in zip(own_c, add_e, strict=True))
         per = base_per.get(key)
-        if per is not None and t > 0:
+        if base is not None and m == base.id and t > 0:
+            # the baseline model's own generations: re-pricing them is the identity, so the
+            # baseline takes their own figures (re-pricing at a bin's mean latency would
+            # differ by rounding, and a verdict must not be made of that)
+            baseline.add(own_e, own_c)
+            pair_base_wh[(m, p)] += own_e[0]
+        elif per is not None and t > 0:
             add_e = _scale(per, t)
             baseline.add(add_e, _scale(add_e, grid))
             pair_base_wh[(m, p)] += add_e[0]
@@ -828,9 +852,10 @@ def compute(
         )
     if non_finite:
         caveats.append(
-            f"{non_finite:,} generations ({non_finite_tokens:,} tokens) have eco figures that are "
-            "not finite numbers (Infinity or NaN in the cache); they are left out of both the "
-            "actual and the baseline totals."
+            f"{non_finite:,} generations ({non_finite_tokens:,} tokens) are in groups whose eco "
+            "figures cannot be added up (a figure that is not a finite number, or one so large "
+            "that the sum overflows); those groups are left out of both the actual and the "
+            "baseline totals."
         )
     if platform_low:
         caveats.append(

@@ -58,7 +58,21 @@ def quantity(
     if value is None or not math.isfinite(value):
         return UNKNOWN
     shown, unit = scaled(value, units)
+    if shown and not 1e-4 <= abs(shown) < 1e6:
+        # past the units' reach: a power of ten keeps three significant digits readable
+        # ('5.00×10⁻¹² Wh', never twelve zeros or a 300-digit number)
+        return f"{power_of_ten(shown, significant, number)} {unit}"
     return f"{number(shown, decimals_for(shown, significant))} {unit}"
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def power_of_ten(value: float, significant: int, number: NumberWriter) -> str:
+    """'5.00×10⁻¹²': the mantissa with `significant` digits, written by `number`."""
+    mantissa_text, _, exponent_text = f"{value:.{significant - 1}e}".partition("e")
+    mantissa, exponent = float(mantissa_text), int(exponent_text)  # subnormals too
+    return f"{number(mantissa, significant - 1)}×10{str(exponent).translate(_SUPERSCRIPT)}"
 
 
 def ranged(
@@ -85,6 +99,10 @@ def ranged(
 def percent(value: float, number: NumberWriter) -> str:
     """'23%', '4.2%', '0.31%': two significant digits below 10 %."""
     value = abs(value)
+    if 0 < value < 0.01:
+        return f"<{number(0.01, 2)}%"  # noise-sized differences never read as a figure
+    if value >= 1e6:
+        return f"{power_of_ten(value, 3, number)}%"
     decimals = 0 if value >= 10 else decimals_for(value, 2)
     return f"{number(value, decimals)}%"
 

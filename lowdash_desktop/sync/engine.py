@@ -98,9 +98,12 @@ def _scrub(record: Any, depth: int = 0) -> Any:
     if isinstance(record, dict | list) and depth >= _ASIDE_DEPTH:
         return "…"
     if isinstance(record, dict):
+        # a content-named field is dropped when it could hold text (tokens.prompt, a count,
+        # stays: it is what tells why a record was set aside)
         return {
             str(k)[:200]: _scrub(v, depth + 1)
-            for k, v in record.items() if k not in _CONTENT_FIELDS
+            for k, v in record.items()
+            if k not in _CONTENT_FIELDS or isinstance(v, int | float | bool) or v is None
         }
     if isinstance(record, list):
         return [_scrub(v, depth + 1) for v in record]

@@ -325,3 +325,64 @@ def test_a_sync_past_its_deadline_stops_resumably(store):
     assert "minutes" in info.value.message and "saved" in info.value.message
     stored = store.generation_count()
     assert stored >= 1 and store.feed_cursor == f"c{stored}"
+
+
+def test_reference_lists_leave_out_only_their_bad_entries(store):
+    """One Infinity in /models or one NaN PUE must not cost every other entry its figure."""
+    body = {
+        "models": ('{"data": [{"id": "good", "params_active_b": 8, "params_total_b": 8},'
+                   ' {"id": "bad", "params_active_b": Infinity}, 7,'
+                   ' {"id": "also-good", "params_active_b": {"min": 1, "max": 2}}]}'),
+        "eco/methodology": ('{"version": "v", "providers": {"ok": {"pue": 1.2},'
+                            ' "nan": {"pue": NaN}, "low": {"pue": 0.5}, "odd": 3},'
+                            ' "grid_intensity": {"fr": 50, "inf": Infinity, "neg": -1,'
+                            ' "huge": 1e308}}'),
+    }
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path.removeprefix("/v1/")
+        if path in body:
+            return httpx.Response(200, content=body[path].encode())
+        if path == "generations":
+            return httpx.Response(200, json={"data": [], "next_cursor": None,
+                                             "has_more": False})
+        fixed = {"account": ACCOUNT, "credits": CREDITS, "keys": {"data": []},
+                 "invoices": {"data": []}, "settings": {}, "routing": {"default": {}}}
+        return httpx.Response(200, json=fixed.get(path, {}))
+
+    client = LowrouterClient("http://127.0.0.1:9/v1", KEY, transport=httpx.MockTransport(handler),
+                             retry=RetryPolicy(attempts=1), sleep=lambda s: None)
+    with client:
+        result = SyncEngine(client, store).run()
+    assert "models" in result.snapshots and "methodology" in result.snapshots
+    models, _ = store.snapshot("models")
+    assert [m["id"] for m in models] == ["good", "also-good"]
+    method, _ = store.snapshot("methodology")
+    assert set(method["providers"]) == {"ok"} and set(method["grid_intensity"]) == {"fr"}
+
+
+def test_an_unordered_eco_range_keeps_the_record_without_its_range(store):
+    rec = {"id": "gen_r", "created_at": "2026-11-24T13:05:07Z", "model": "m",
+           "cost": {"amount": "0.001", "currency": "EUR"},
+           "tokens": {"prompt": 5, "completion": 9, "total": 14},
+           "eco": {"energy_wh": {"value": 1, "low": 2, "high": 0.5},
+                   "carbon_g": {"value": 0.3, "low": 0.2, "high": 0.4}}}
+    client, _ = serve([([("ok", rec, None)], "none")])
+    with client:
+        SyncEngine(client, store).run()
+    got = store.conn.execute("SELECT energy_wh, energy_wh_low, energy_wh_high, carbon_g_low "
+                             "FROM generations").fetchone()
+    assert got == (1.0, None, None, 0.2)
+
+
+def test_a_record_set_aside_keeps_its_token_counts_but_no_text(store):
+    bad = {"id": "gen_b", "created_at": "2026-11-24T13:05:07", "model": "m",
+           "cost": {"amount": "0.001", "currency": "EUR"}, "prompt": "the user's words",
+           "tokens": {"prompt": 5, "completion": 9, "total": 14}}
+    client, _ = serve([([("bad", bad, "t")], "none")])
+    with client:
+        SyncEngine(client, store).run()
+    (record,) = store.conn.execute("SELECT record FROM quarantine").fetchone()
+    kept = json.loads(record)
+    assert kept["tokens"] == {"prompt": 5, "completion": 9, "total": 14}
+    assert "prompt" not in kept and "the user's words" not in record

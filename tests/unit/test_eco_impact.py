@@ -521,7 +521,7 @@ def test_infinity_and_overflow_in_the_cache_never_reach_totals_or_json(cache) ->
     assert report.actual.finite() and report.baseline.finite()
     assert all(math.isfinite(v) for v in report.actual_per_day_wh + report.baseline_per_day_wh)
     assert report.generations == 120
-    assert any("not finite numbers" in c and "3 generations" in c for c in report.caveats)
+    assert any("cannot be added up" in c and "3 generations" in c for c in report.caveats)
     json.dumps(report.as_json(), allow_nan=False)
     assert report.actual.energy_wh.value == pytest.approx(
         sum(r[cols["energy_wh"]] for r in good))
@@ -566,3 +566,36 @@ def test_scope_limits_the_figures_to_the_page_filter(cache) -> None:
     assert both.generations == sum(1 for r in picked if r[cols["provider"]] == "prov")
     assert small.as_json()["scope"] == {"model": "small"} and whole.as_json()["scope"] == {}
     assert sum(small.actual_per_day_wh) == pytest.approx(small.actual.energy_wh.value)
+
+
+def test_the_baseline_model_itself_is_judged_the_same_not_by_rounding_noise(cache) -> None:
+    """Usage of the baseline model, at latencies that differ per generation and across
+    regions: the comparison says 'same' for both metrics, never a 1e-14 % 'more'."""
+    from lowdash_desktop.eco.command import summary_text
+
+    rows = [row(i, model="big", region="eu" if i % 3 else "us", tokens=100 + 37 * i,
+                latency_ms=900 + 1733 * i) for i in range(40)]
+    fill(cache, rows)
+    report = impact.report_from_cache(cache, days=30, baseline="big", now_ms=NOW)
+    doc = report.as_json()
+    for metric in ("energy_wh", "carbon_g"):
+        assert doc["comparison"][metric]["verdict"] == "same", doc["comparison"]
+        assert doc["comparison"][metric]["ranges_overlap"] is True
+    assert report.baseline.energy_wh.value == pytest.approx(report.actual.energy_wh.value,
+                                                             rel=1e-12)
+    text = summary_text(doc, report).lower()
+    assert "more energy" not in text and "less energy" not in text and "saved" not in text
+
+
+@pytest.mark.parametrize("params", [{"min": 180, "max": 70}, 0, -5, 1e12, "x", "Infinity"])
+def test_a_nonsensical_parameter_count_is_no_parameter_count(cache, params) -> None:
+    """/models with min > max, zero, negative, absurd or non-finite parameters: no crash, the
+    model is treated as having no parameter count (a caveat), whichever side it is on."""
+    models = [*MODELS, {"id": "odd", "name": "Odd", "params_active_b": params,
+                        "params_total_b": params, "params_status": "estimated"}]
+    cache.save_snapshot("models", models)
+    fill(cache, [row(i, model="odd" if i % 2 else "small") for i in range(20)])
+    for baseline in ("odd", "big"):
+        report = impact.report_from_cache(cache, days=30, baseline=baseline, now_ms=NOW)
+        json.dumps(report.as_json(), allow_nan=False)
+        assert any("parameter count" in c for c in report.caveats)
