@@ -47,10 +47,15 @@ def keep_shortcuts(widgets: list[QWidget], actions: list[QAction], parent: QObje
         widget.installEventFilter(keeper)
 
 
-def tab_leaves(view: QAbstractItemView) -> None:
-    """Tab moves focus out of the table (arrows move within); the focused table shows it."""
+def tab_leaves(view: QAbstractItemView, styled: bool = True) -> None:
+    """Tab moves focus out of the table (arrows move within); the focused table shows it.
+
+    `styled=False`: the caller sets TABLE_FOCUS_STYLE later (a style sheet costs start-up
+    time: the main window's table gets it right after the first paint).
+    """
     view.setTabKeyNavigation(False)
-    view.setStyleSheet(TABLE_FOCUS_STYLE)
+    if styled:
+        view.setStyleSheet(TABLE_FOCUS_STYLE)
 
 
 

@@ -115,7 +115,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         if self._first_load:
             self._show_loading()
         self._init_dashboard()
-        self._init_keyboard()
+        self._init_keyboard(lazy)
         for note in session.notes:
             self.banner.show_message("info", note)
         self.scheduler = SyncScheduler(
@@ -294,6 +294,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         if getattr(self, "_shut", False):
             return
         self.firstPainted.emit()
+        self.table.setStyleSheet(keyboard.TABLE_FOCUS_STYLE)
         self._start_background_work()
         # the big imports run on a worker thread; the UI thread keeps answering meanwhile.
         # First every Qt class they touch is created here, a slice per turn of the event loop:
@@ -358,7 +359,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
-        keyboard.tab_leaves(self.table)
+        keyboard.tab_leaves(self.table, styled=False)  # its focus frame: after the first paint
         vheader = self.table.verticalHeader()
         vheader.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         vheader.setDefaultSectionSize(self.fontMetrics().height() + 8)
@@ -489,12 +490,14 @@ class MainWindow(DashboardMixin, QMainWindow):
         self.account_actions["sign_in"].setVisible(not signed_in)
         self.account_actions["sign_out"].setVisible(signed_in)
 
-    def _init_keyboard(self) -> None:
+    def _init_keyboard(self, lazy: bool) -> None:
         """Shortcuts work whatever has focus; the history table, not the search, has it first."""
         actions = [a for a in self.findChildren(QAction) if not a.shortcut().isEmpty()]
         fields = [self.search, self.filter_bar.from_date, self.filter_bar.to_date]
         keyboard.keep_shortcuts(fields, actions, self)
         self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+        if not lazy:  # no first paint to wait for
+            self.table.setStyleSheet(keyboard.TABLE_FOCUS_STYLE)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
