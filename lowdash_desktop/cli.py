@@ -159,6 +159,14 @@ def _base_url_problem(url: str) -> str | None:
     return None
 
 
+def _api_key_problem(key: str) -> str | None:
+    """An API key is printable ASCII without spaces (it travels in an HTTP header)."""
+    if key and not all("!" <= c <= "~" for c in key):
+        return (f"{API_KEY_ENV} holds characters no API key has (a space, a control or a "
+                "non-ASCII character)")
+    return None
+
+
 _CA_BUNDLE_MAX = 16 << 20
 
 
@@ -347,7 +355,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     problem = _data_dir_problem(args)
     if problem is None and args.command == "sync":
-        problem = _base_url_problem(args.base_url) or _ca_bundle_problem(args.ca_bundle)
+        problem = (_base_url_problem(args.base_url) or _ca_bundle_problem(args.ca_bundle)
+                   or _api_key_problem(os.environ.get(API_KEY_ENV, "").strip()))
     if problem is not None:
         raise UsageError(problem)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

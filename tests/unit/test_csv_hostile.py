@@ -108,7 +108,8 @@ def _expected_text(value: str | None) -> str:
 CASES = {"examples": 0, "rows": 0}
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(rows())
 def test_hostile_rows_export_as_inert_visible_text_with_exact_times(generated):
     CASES["examples"] += 1
@@ -153,6 +154,11 @@ def test_hostile_rows_export_as_inert_visible_text_with_exact_times(generated):
                 assert record[name] == ""
             else:  # SQLite prints a REAL with 15 significant digits
                 assert math.isclose(float(record[name]), value, rel_tol=1e-14, abs_tol=1e-300)
+
+
+def test_hostile_rows_counts():
+    """Runs after the property above (file order): what it generated, for the docs."""
+    print(f"csv: {CASES['examples']} generated exports, {CASES['rows']} hostile rows")
 
 
 def test_a_time_before_1970_keeps_its_sign(cache, tmp_path):
