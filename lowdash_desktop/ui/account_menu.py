@@ -181,9 +181,16 @@ class AccountMenu(QObject):
         dialog = SettingsDialog(self.connection, self.window.cache, self.window)
         dialog.saved.connect(lambda _s: self.window.sync_now())
         dialog.accountDeleted.connect(self.sign_out)
+        dialog.alertsSaved.connect(self._alert_settings_saved)
         if self.connection is not None:
             dialog.load()
         return self._show("settings", dialog)
+
+    def _alert_settings_saved(self) -> None:
+        self.runway.refresh()
+        insight = getattr(self.window, "insight_menu", None)
+        if insight is not None:
+            insight.watcher.refresh()
 
     # -- sign in / out -------------------------------------------------------------------------
     def sign_out(self) -> None:

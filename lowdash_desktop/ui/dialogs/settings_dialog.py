@@ -6,7 +6,7 @@ import importlib
 import inspect
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -60,6 +60,7 @@ class SettingsDialog(QDialog):
     loaded = Signal()
     saved = Signal(object)
     accountDeleted = Signal()
+    alertsSaved = Signal()  # the runway warning's days or the spike minimum changed (local)
 
     def __init__(
         self,
@@ -86,6 +87,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(self._profile_box())
         layout.addWidget(self._eco_box())
         layout.addWidget(self._notifications_box())
+        layout.addWidget(self._local_alerts_box())
         layout.addWidget(self._danger_box())
         self.status = OperationStatus(self)
         layout.addWidget(self.status)
@@ -155,6 +157,60 @@ class SettingsDialog(QDialog):
         self.save_button.clicked.connect(lambda _=False: self.save_notifications())
         form.addRow("", self.save_button)
         return box
+
+    def _local_alerts_box(self) -> QGroupBox:
+        """The app's own warnings, kept on this computer (QSettings): they work offline."""
+        from ..insight_watcher import DEFAULT_SPIKE_MIN, SPIKE_MIN_KEY
+        from ..runway_watcher import alert_days
+
+        box = QGroupBox(self.tr("Alerts on this computer"), self)
+        box.setObjectName("local_alerts")
+        form = QFormLayout(box)
+        self.runway_days = QSpinBox(box)
+        self.runway_days.setRange(0, 365)
+        self.runway_days.setSpecialValueText(self.tr("Off"))
+        self.runway_days.setSuffix(self.tr(" days"))
+        self.runway_days.setValue(min(alert_days(), 365))
+        self.runway_days.setAccessibleName(self.tr("Runway warning, in days"))
+        form.addRow(self.tr("Warn when the balance lasts under"), self.runway_days)
+        self.spike_min = QLineEdit(box)
+        self.spike_min.setText(str(QSettings().value(SPIKE_MIN_KEY, DEFAULT_SPIKE_MIN)
+                                   or DEFAULT_SPIKE_MIN))
+        self.spike_min.setAccessibleName(self.tr("Smallest hourly spend that can be a spike"))
+        self.spike_min.setToolTip(self.tr(
+            "A spend spike is an hour whose spend, per key or per model, is far above the same "
+            "key's or model's recent hours and at least this amount."))
+        form.addRow(self.tr("Spike: an hour spending at least"), self.spike_min)
+        self.alerts_status = QLabel(box)
+        self.alerts_status.setWordWrap(True)
+        self.alerts_status.setAccessibleName(self.tr("Alert settings status"))
+        self.save_alerts_button = QPushButton(self.tr("Save alert settings"), box)
+        self.save_alerts_button.setAccessibleName(self.tr("Save the alert settings"))
+        self.save_alerts_button.clicked.connect(lambda _=False: self.save_local_alerts())
+        form.addRow(self.alerts_status, self.save_alerts_button)
+        return box
+
+    def save_local_alerts(self) -> bool:
+        """Keep the runway days and the spike minimum (an amount such as 1.00, at least 0)."""
+        from ...insight.command import parse_amount
+        from ..insight_watcher import SPIKE_MIN_KEY
+        from ..runway_watcher import ALERT_DAYS_KEY
+
+        text = self.spike_min.text().strip()
+        try:
+            parse_amount(text)
+        except ValueError:
+            self.alerts_status.setStyleSheet(ERROR_STYLE)
+            self.alerts_status.setText(self.tr(
+                "The spike minimum must be an amount such as 1.00 (0 or more)."))
+            return False
+        settings = QSettings()
+        settings.setValue(ALERT_DAYS_KEY, self.runway_days.value())
+        settings.setValue(SPIKE_MIN_KEY, text)
+        self.alerts_status.setStyleSheet("")
+        self.alerts_status.setText(self.tr("Saved."))
+        self.alertsSaved.emit()
+        return True
 
     def _danger_box(self) -> QGroupBox:
         box = QGroupBox(self.tr("Delete account"), self)

@@ -86,6 +86,9 @@ class DashboardMixin:
         self.reset_layout_action = QAction(self.tr("&Reset layout"), self)
         self.reset_layout_action.triggered.connect(lambda _c=False: self.reset_layout())
         self.view_menu.addAction(self.reset_layout_action)
+        from ..insight_menu import InsightMenu  # Alerts, Spend by key, Periods, saved views
+
+        self.insight_menu = InsightMenu(self)
         self._apply_filters()
         self._refresh_dashboard()
 
@@ -312,6 +315,7 @@ class DashboardMixin:
 
     def _shutdown_dashboard(self) -> None:
         self.dashboard.close()
+        self.insight_menu.close()
         for dialog in list(self.details.values()):
             dialog.close()
 

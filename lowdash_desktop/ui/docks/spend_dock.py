@@ -1,4 +1,7 @@
-"""Spend over time: daily cost over 7/30/90 days, stacked or split by model; hover for figures."""
+"""Spend over time: daily cost over 7/30/90 days, stacked or split by model; hover for figures.
+
+Days holding a spend spike (insight.spikes) of the page's key or model (of any, unfiltered)
+carry a red triangle above their bar; hovering the day names the spikes."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QDockWidget, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from ...store.aggregates import DailySpend, DashboardFigures
+from ...store.aggregates import DailySpend, DashboardFigures, day_of
 from ...store.rows import nanos_to_money
 from .. import formatting
 from ..widgets import chart_style
@@ -65,6 +68,40 @@ class SpendDock(QDockWidget):
         self.currency = ""
         self._utc = False
         self._cursor: pg.InfiniteLine | None = None
+        self.scope = None  # the page's HistoryFilter the figures were made for
+        self.spikes: list = []  # insight.spikes.Spike of the window
+        self.spike_marks = None  # the chart's triangles (a pyqtgraph ScatterPlotItem) if any
+        self._spike_label = lambda spike: spike.id  # how a spike is named (set with the spikes)
+
+    def show_spikes(self, spikes: list, label=None) -> None:
+        """Mark the days of these spikes (insight.spikes.Spike); `label(spike)` says one."""
+        self.spikes = list(spikes)
+        if label is not None:
+            self._spike_label = label
+        self._draw()
+
+    def spike_days(self) -> dict[int, list]:
+        """Chart day index -> the spikes that start on that day and belong to the page's
+        scope: its key or model when it has one; every spike when it has no filter; none
+        when only a provider or region is chosen (a key's or model's spike is not theirs)."""
+        spend = self.spend
+        if spend is None or not self.spikes:
+            return {}
+        scope = self.scope
+        wanted = None
+        if scope is not None and (scope.key_id or scope.model):
+            wanted = {("key", scope.key_id), ("model", scope.model)}
+        elif scope is not None and (scope.provider or scope.region):
+            return {}
+        index = {day: i for i, day in enumerate(spend.days)}
+        out: dict[int, list] = {}
+        for spike in self.spikes:
+            if wanted is not None and (spike.scope, spike.id) not in wanted:
+                continue
+            i = index.get(day_of(spike.start_ms, self._utc))
+            if i is not None:
+                out.setdefault(i, []).append(spike)
+        return out
 
     @property
     def plot(self) -> pg.PlotWidget:
@@ -89,6 +126,7 @@ class SpendDock(QDockWidget):
     def show_figures(self, figures: DashboardFigures) -> None:
         self.spend = figures.spend
         self.currency = figures.currency
+        self.scope = figures.query.scope
         self._utc = figures.query.utc
         self.caption.setText(self.tr("Daily cost in {0} ({1})").format(
             figures.currency or "—", day_mode_text(self, self._utc)
@@ -109,7 +147,17 @@ class SpendDock(QDockWidget):
             formatting.money(nanos_to_money(spend.day_total_nanos(index)), self.currency),
             formatting.tokens(spend.tokens[index]), f"{spend.requests[index]:,}",
         )
-        return head + (" — " + "; ".join(parts) if parts else "")
+        text = head + (" — " + "; ".join(parts) if parts else "")
+        spikes = self.spike_days().get(index, [])
+        if spikes:
+            text += "\n" + self.tr("Spend spike: {0}").format("; ".join(
+                self.tr("{0} {1}–{2}, {3} (expected {4})").format(
+                    self._spike_label(s), formatting.local_time(s.start_ms)[-5:],
+                    formatting.local_time(s.end_ms)[-5:],
+                    formatting.money(nanos_to_money(s.spend), self.currency),
+                    formatting.money(nanos_to_money(s.expected), self.currency))
+                for s in spikes))
+        return text
 
     def show_day(self, index: int) -> None:
         text = self.hover_text(index)
@@ -127,6 +175,7 @@ class SpendDock(QDockWidget):
 
         item = self.plot.getPlotItem()
         item.clear()
+        self.spike_marks = None
         spend = self.spend
         if spend is None:
             return
@@ -156,8 +205,22 @@ class SpendDock(QDockWidget):
         top = max(base) if self.mode == "stacked" else max(
             (v / 1e9 for values in spend.series.values() for v in values), default=0
         )
+        marks = self.spike_days()
+        if marks:
+            heights = base if self.mode == "stacked" else [
+                max((v[i] / 1e9 for v in spend.series.values()), default=0) for i in xs]
+            lift = (top or 1e-6) * 0.04
+            spikes = pg.ScatterPlotItem(
+                x=sorted(marks), y=[heights[i] + lift for i in sorted(marks)], symbol="t",
+                size=11, brush=pg.mkBrush("#d32f2f"), pen=pg.mkPen("#7f0000", width=1))
+            spikes.setZValue(20)
+            item.addItem(spikes)
+            self.spike_marks = spikes
+            legend.append('<span style="color:#d32f2f">▼</span>&nbsp;' + escape(
+                self.tr("spend spike (hover the day)")))
+            self.legend.setText("&nbsp;&nbsp; ".join(legend))
         item.setXRange(-0.6, len(xs) - 0.4, padding=0)
-        item.setYRange(0, (top or 1e-6) * 1.1, padding=0)
+        item.setYRange(0, (top or 1e-6) * 1.16 if marks else (top or 1e-6) * 1.1, padding=0)
 
     def _on_mouse_moved(self, pos) -> None:
         if self.spend is None or not self.plot.getPlotItem().sceneBoundingRect().contains(pos):

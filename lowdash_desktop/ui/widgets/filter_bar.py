@@ -36,9 +36,11 @@ class FilterBar(QWidget):
         self.setObjectName("filter_bar")
         self._utc = False
         self._quiet = False
+        self._span: tuple[int, int, str] | None = None  # hours picked in a view (set_span)
         self._captions = {
             "model": self.tr("Model"), "provider": self.tr("Provider"),
             "region": self.tr("Region"), "key_id": self.tr("Key"), "dates": self.tr("Dates"),
+            "span": self.tr("Hours"),
         }
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
@@ -75,6 +77,7 @@ class FilterBar(QWidget):
         self.to_check.setAccessibleName(self.tr("Filter up to a date"))
         self.to_date = self._date_edit(self.tr("Last day shown"))
         for check, edit in ((self.from_check, self.from_date), (self.to_check, self.to_date)):
+            check.toggled.connect(self._drop_span)  # dates set by hand replace picked hours
             check.toggled.connect(edit.setEnabled)
             check.toggled.connect(self._changed)
             edit.setEnabled(False)
@@ -162,6 +165,8 @@ class FilterBar(QWidget):
         if self.to_check.isChecked():
             last: date = self.to_date.date().toPython()
             end = day_start_ms(last + timedelta(days=1), self._utc)
+        if self._span is not None:
+            start, end = self._span[0], self._span[1]
         return HistoryFilter(start_ms=start, end_ms=end, **values)
 
     def set_value(self, field: str, value: str | None) -> None:
@@ -175,6 +180,32 @@ class FilterBar(QWidget):
 
     def set_model(self, model: str | None) -> None:
         self.set_value("model", model)
+
+    def set_span(self, start_ms: int | None, end_ms: int | None = None, label: str = "",
+                 **values: str | None) -> None:
+        """Limit the page to the hours [start_ms, end_ms) (a spike's, say), shown as a chip
+        with `label`, and set the given combos (`key_id=...`), in one change. The dates are
+        unticked; ticking one, the chip's x or Clear filters ends the span."""
+        self._quiet = True
+        try:
+            for field, value in values.items():
+                self.set_value(field, value)
+            if start_ms is not None and end_ms is not None:
+                self.from_check.setChecked(False)
+                self.to_check.setChecked(False)
+                self._span = (int(start_ms), int(end_ms), label)
+            else:
+                self._span = None
+        finally:
+            self._quiet = False
+        self._changed()
+
+    def span(self) -> tuple[int, int, str] | None:
+        return self._span
+
+    def _drop_span(self, *_args) -> None:
+        if not self._quiet:
+            self._span = None
 
     def set_dates(self, first: date | None, last: date | None) -> None:
         self._quiet = True
@@ -232,6 +263,7 @@ class FilterBar(QWidget):
 
     def clear(self) -> None:
         self._quiet = True
+        self._span = None
         try:
             for combo in self.combos.values():
                 combo.setCurrentIndex(0)
@@ -243,7 +275,10 @@ class FilterBar(QWidget):
         self.cleared.emit()
 
     def clear_field(self, field: str) -> None:
-        if field == "dates":
+        if field == "span":
+            self._span = None
+            self._changed()
+        elif field == "dates":
             self.set_dates(None, None)
         else:
             self.set_value(field, None)
@@ -298,6 +333,8 @@ class FilterBar(QWidget):
             last = self.to_date.date().toString("yyyy-MM-dd") if self.to_check.isChecked() \
                 else "…"
             wanted["dates"] = f"{first} – {last}"
+        if self._span is not None:
+            wanted["span"] = self._span[2] or "…"
         for field in list(self.chips):
             if wanted.get(field) != self.chips[field].value:
                 chip = self.chips.pop(field)
