@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -249,40 +250,75 @@ def start_demo_server(n: int) -> tuple[subprocess.Popen, str, str]:
     return proc, base_url, key
 
 
-def bench_sync(n: int, repeats: int) -> list[Figure]:
+def start_fast_server(n: int, order: str) -> tuple[subprocess.Popen, str, str]:
+    """The fast demo platform (every feed page rendered before the first is served) in a
+    process of its own, so serving costs the client next to nothing and shares no GIL."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.fast_server", str(n), order],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    base_url = proc.stdout.readline().strip()
+    key = proc.stdout.readline().strip()
+    entries, seconds = proc.stdout.readline().split()
+    print(f"fast platform: {n:,} generations, {int(entries):,} feed entries, {order} order, "
+          f"rendered in {float(seconds):.0f} s", flush=True)
+    return proc, base_url, key
+
+
+def raw_download(base_url: str, key: str) -> int:
+    """The floor: the whole feed over httpx at limit=1000, each page through json.loads."""
     import httpx
 
+    records = 0
+    with httpx.Client(headers={"Authorization": f"Bearer {key}"}) as client:
+        cursor = None
+        while True:
+            params = {"limit": 1000, **({"cursor": cursor} if cursor else {})}
+            page = json.loads(client.get(f"{base_url}/generations", params=params).content)
+            records += len(page["data"])
+            cursor = page["next_cursor"]
+            if not page["has_more"]:
+                return records
+
+
+def sync_once(base_url: str, key: str) -> float:
+    """One full `lowdash sync` (the engine, as the command runs it) into a new cache."""
     from lowdash_desktop.api.connection import Connection
     from lowdash_desktop.store.cache import Cache
     from lowdash_desktop.sync.engine import SyncEngine
 
-    figure = Figure(f"sync {n:,} generations over loopback", "s",
-                    "<= 1.5x httpx + json.loads of the same pages", lambda o, b: o <= 1.5 * b)
-    proc, base_url, key = start_demo_server(n)
-    try:
-        for _ in range(repeats):
-            def baseline() -> None:
-                with httpx.Client(headers={"Authorization": f"Bearer {key}"}) as client:
-                    cursor = None
-                    while True:
-                        params = {"limit": 1000, **({"cursor": cursor} if cursor else {})}
-                        page = json.loads(client.get(f"{base_url}/generations",
-                                                     params=params).content)
-                        cursor = page["next_cursor"]
-                        if not page["has_more"]:
-                            break
+    with tempfile.TemporaryDirectory() as tmp:
+        cache, _ = Cache.open(Path(tmp) / "c.sqlite3")
+        try:
+            with Connection(base_url, key).client() as client:
+                engine = SyncEngine(client, cache, page_limit=1000)
+                return timed(engine.run)
+        finally:
+            cache.close()
 
-            figure.base.append(timed(baseline))
-            with tempfile.TemporaryDirectory() as tmp:
-                cache, _ = Cache.open(Path(tmp) / "c.sqlite3")
-                with Connection(base_url, key).client() as client:
-                    engine = SyncEngine(client, cache, page_limit=1000)
-                    figure.ours.append(timed(engine.run))
-                cache.close()
-    finally:
-        proc.terminate()
-        proc.wait()
-    return [figure]
+
+SYNC_ORDERS = ("time", "shuffled")
+
+
+def bench_sync(n: int, repeats: int, orders: tuple[str, ...] = SYNC_ORDERS) -> list[Figure]:
+    """The sync of n generations from the fast demo platform (realistic data), in each feed
+    order, against the raw floor: httpx + json.loads of the same pages from the same server."""
+    figures = []
+    for order in orders:
+        figure = Figure(f"sync {n:,}, {order} order", "s",
+                        "<= 1.5x httpx + json.loads of the same pages", lambda o, b: o <= 1.5 * b)
+        proc, base_url, key = start_fast_server(n, order)
+        try:
+            raw_download(base_url, key)  # warm: the server's first answers, the imports
+            for _ in range(repeats):
+                figure.base.append(timed(partial(raw_download, base_url, key)))
+                figure.ours.append(sync_once(base_url, key))
+                print(f"  {order}: sync {figure.ours[-1]:.2f} s, raw {figure.base[-1]:.2f} s",
+                      flush=True)
+        finally:
+            proc.stdin.close()
+            proc.wait()
+        figures.append(figure)
+    return figures
 
 
 def _responsiveness_round(n: int, base_url: str, key: str, startup: Figure,
@@ -416,11 +452,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-n", type=int, help="cache size (default 1,000,000)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--only", help="comma list: start,instr,table,sync,ui,csv,eco")
+    parser.add_argument("--size", default="100k",
+                        help="generations the sync figures fetch: 100k (default) or 1m")
     args = parser.parse_args(argv)
     n = args.n or (100_000 if args.quick else 1_000_000)
     only = (set(args.only.split(",")) if args.only
             else {"start", "instr", "table", "sync", "ui", "csv", "eco"})
-    cache = bench_cache(n)
+    # the sync and UI figures bring their own platform: no cache to build for them alone
+    cache = bench_cache(n) if only - {"sync", "ui"} else None
     figures: list[Figure] = []
     if "start" in only:
         figures += bench_start_and_memory(cache, args.repeats)
@@ -429,7 +468,10 @@ def main(argv: list[str] | None = None) -> int:
     if "table" in only:
         figures += bench_table(cache, args.repeats + 2)
     if "sync" in only:
-        figures += bench_sync(100_000 if n >= 100_000 else n, args.repeats)
+        sync_n = {"100k": 100_000, "1m": 1_000_000}.get(args.size.lower())
+        if sync_n is None:
+            parser.error("--size is 100k or 1m")
+        figures += bench_sync(sync_n if n >= 100_000 else n, args.repeats)
     if "ui" in only:
         figures += bench_responsiveness(100_000 if n >= 100_000 else n, args.repeats)
     if "csv" in only:
