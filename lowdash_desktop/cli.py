@@ -85,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .insight.command import add_report_parser
 
     add_report_parser(sub)
+    from .insight.metrics import add_metrics_parser
+
+    add_metrics_parser(sub)
     return parser
 
 
@@ -380,6 +383,10 @@ def _main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         from .insight.command import run_report
 
         return run_report(args)
+    if args.command == "metrics":
+        from .insight.metrics import run_metrics
+
+        return run_metrics(args)
     if args.command == "export":
         from .export.commands import run_export
 
