@@ -58,13 +58,19 @@ def _compute(path: Path, now_ms: int, min_nanos: int):
         cache.close()
 
 
+def hours_text(start_ms: int, end_ms: int) -> str:
+    """'2026-12-02 14:00–16:00' (local time; the end's date too when it is another day)."""
+    start, end = formatting.local_time(start_ms), formatting.local_time(end_ms)
+    same_day = start[:10] == end[:10] or end[11:19] == "00:00:00" and end_ms - start_ms <= 86_400_000
+    return f"{start[:16]}–{end[11:16] if same_day else end[:16]}"
+
+
 def spike_text(ins, spike) -> str:
     """'key “batch” 14:00–16:00: 12.40 EUR (expected 0.35 EUR)', in the user's locale."""
     from ..store.rows import nanos_to_money
 
     scope = _tr("key") if spike.scope == "key" else _tr("model")
-    when = _tr("{0} to {1}").format(formatting.local_time(spike.start_ms),
-                                    formatting.local_time(spike.end_ms))
+    when = hours_text(spike.start_ms, spike.end_ms)
     return _tr("{0} “{1}”, {2}: {3} (expected {4})").format(
         scope, ins.spike_name(spike), when,
         formatting.money(nanos_to_money(spike.spend), ins.currency),

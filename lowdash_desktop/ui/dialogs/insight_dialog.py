@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from ...store.rows import nanos_to_money
 from .. import formatting
+from ..insight_watcher import hours_text
 from ..widgets.list_table import list_table
 
 TABS = ("alerts", "keys", "periods")
@@ -150,8 +151,7 @@ class InsightDialog(QDialog):
         rows = []
         for s in ins.spikes:
             name = ins.spike_name(s)
-            when = self.tr("{0} to {1}").format(formatting.local_time(s.start_ms),
-                                                formatting.local_time(s.end_ms)[-5:])
+            when = hours_text(s.start_ms, s.end_ms)
             field = "key_id" if s.scope == "key" else "model"
             target = {"field": field, "value": s.id, "span": (s.start_ms, s.end_ms),
                       "label": when, "toggle": False}

@@ -152,8 +152,8 @@ class SpendDock(QDockWidget):
         if spikes:
             text += "\n" + self.tr("Spend spike: {0}").format("; ".join(
                 self.tr("{0} {1}–{2}, {3} (expected {4})").format(
-                    self._spike_label(s), formatting.local_time(s.start_ms)[-5:],
-                    formatting.local_time(s.end_ms)[-5:],
+                    self._spike_label(s), formatting.local_time(s.start_ms)[11:16],
+                    formatting.local_time(s.end_ms)[11:16],
                     formatting.money(nanos_to_money(s.spend), self.currency),
                     formatting.money(nanos_to_money(s.expected), self.currency))
                 for s in spikes))
