@@ -349,6 +349,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         self.table_model = TransactionTableModel(
             self.cache.conn, self, count=self.session.take_count()
         )
+        self._update_key_labels()
         self.table = QTableView(central)
         self.table.setObjectName("transactions")
         self.table.setAccessibleName(self.tr("Transactions"))
@@ -540,6 +541,16 @@ class MainWindow(DashboardMixin, QMainWindow):
         error = self.cache.get_meta("last_sync_error")
         self.sync_label.setText(error or self.tr("Ready"))
 
+    def _update_key_labels(self) -> None:
+        """Keys by name in the table, rebuilt only when the cached key list has changed."""
+        from .key_labels import KeyLabels
+
+        snap = self.cache.snapshot("keys")
+        current = self.table_model.key_labels
+        if snap is not None and snap[1] == current.fetched_at:
+            return
+        self.table_model.set_key_labels(KeyLabels.from_snapshot(snap))
+
     def _update_count(self, count: int) -> None:
         unfiltered = not self.table_model.history_filter.where()[0]
         total = count if unfiltered else self.cache.generation_count()
@@ -636,6 +647,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         self._update_last_sync_label()
         snap = self.cache.snapshot("credits")
         self.credits_dock.show_credits(snap[0] if snap else None)
+        self._update_key_labels()
         self._update_quarantine()
         # the docks and the eco panel read the whole window of history (seconds of background
         # work at a million rows): only again when the sync brought something, or a new day

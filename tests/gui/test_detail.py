@@ -119,3 +119,27 @@ def test_trace_offline_from_cache_or_clear_note(qtbot, data_dir, demo_platform):
     cached.close()
     never.close()
     window.close()
+
+
+def test_keys_by_name_in_the_table_and_the_detail(qtbot, data_dir, demo_platform):
+    """Issue 19 item 8: the names the Keys dialog shows, not 'key_mPH3TjZ3S…'."""
+    from lowdash_desktop.ui.models.transaction_table_model import KEY_COLUMN
+
+    window = synced_window(qtbot, data_dir, demo_platform)
+    keys = {k["id"]: k for k in window.cache.snapshot("keys")[0]}
+    model = window.table_model
+    shown = [(model.index(r, KEY_COLUMN).data(Qt.ItemDataRole.UserRole + 2),
+              model.index(r, KEY_COLUMN).data()) for r in range(50)]
+    named = [(kid, text) for kid, text in shown if kid in keys]
+    assert named, "the demo's generations are made with listed keys"
+    for kid, text in named:
+        assert text == keys[kid]["name"] and not text.startswith("key_")
+    row = next(r for r in range(50) if shown[r][0] in keys)
+    tip = model.index(row, KEY_COLUMN).data(Qt.ItemDataRole.ToolTipRole)
+    assert shown[row][0] in tip and keys[shown[row][0]]["prefix"] in tip
+    dialog = window.open_detail(model.generation_id(row))
+    key = keys[shown[row][0]]
+    assert dialog.key_label.text() == f"{key['name']} ({key['prefix']}…)"
+    assert key["id"] in dialog.key_label.toolTip()
+    dialog.close()
+    window.close()

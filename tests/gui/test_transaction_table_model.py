@@ -119,3 +119,40 @@ def test_cells_show_small_carbon_and_the_locales_separators(qtbot, tmp_path):
     finally:
         QLocale.setDefault(previous)
         store.close()
+
+
+def test_keys_show_by_name_with_id_and_prefix_on_hover_and_still_sort(qtbot, tmp_path):
+    from lowdash_desktop.ui.key_labels import KeyLabels
+
+    cache, _ = Cache.open(tmp_path / "k.sqlite3")
+    rows = []
+    for i, key in enumerate(["key_zz", "key_aa", "key_gone"] * 4):
+        rows.append(generation_row(Generation.model_validate({
+            "id": f"gen_{i:03d}", "revision": 1,
+            "created_at": (T0 + timedelta(seconds=i)).isoformat(), "model": "m",
+            "key_id": key, "tokens": {"prompt": 1, "completion": 1, "total": 2},
+            "cost": {"amount": "0.1", "currency": "EUR"},
+        })))
+    cache.apply_page(rows, [], "c")
+    cache.save_snapshot("keys", [
+        {"id": "key_zz", "name": "Production", "prefix": "lr_live_8f3a"},
+        {"id": "key_aa", "name": "Staging", "prefix": "lr_live_01bc"},
+    ])
+    model = TransactionTableModel(cache.conn)
+    key = col("key_id")
+    assert model.index(0, key).data() == "key_gone", "ids until the key list is given"
+    with qtbot.waitSignal(model.dataChanged):
+        model.set_key_labels(KeyLabels.from_snapshot(cache.snapshot("keys")))
+    shown = {model.index(r, key).data(ID_ROLE): model.index(r, key).data() for r in range(12)}
+    assert shown["gen_009"] == "Production" and shown["gen_010"] == "Staging"
+    by_id = {model.index(r, key).data(Qt.ItemDataRole.UserRole + 2): model.index(r, key).data()
+             for r in range(12)}
+    assert by_id == {"key_zz": "Production", "key_aa": "Staging", "key_gone": "key_gone"}
+    tips = {model.index(r, key).data(): model.index(r, key).data(Qt.ItemDataRole.ToolTipRole)
+            for r in range(12)}
+    assert "key_zz" in tips["Production"] and "lr_live_8f3a" in tips["Production"]
+    assert "revoked" in tips["key_gone"]
+    model.sort(key, Qt.SortOrder.AscendingOrder)  # grouped by key, in SQL, as before
+    order = [model.index(r, key).data() for r in range(12)]
+    assert order == ["Staging"] * 4 + ["key_gone"] * 4 + ["Production"] * 4
+    cache.close()

@@ -30,6 +30,7 @@ from ...api.connection import Connection
 from ...store.cache import Cache
 from .. import formatting, keyboard
 from ..background import BackgroundCall
+from ..key_labels import KeyLabels
 
 # trace states, reported by `traceShown`
 CACHED, FETCHED, FETCHING, NEVER_FETCHED, NO_TRACE, FAILED = (
@@ -72,6 +73,7 @@ class TransactionDetail(QDialog):
         cache = Cache.open_reader(cache_path)
         try:
             self.record = cache.generation(gen_id)
+            self.key_labels = KeyLabels.from_snapshot(cache.snapshot("keys"))
         finally:
             cache.close()
         outer = QVBoxLayout(self)
@@ -128,6 +130,9 @@ class TransactionDetail(QDialog):
             label.setWordWrap(True)
             label.setAccessibleName(caption)
             form.addRow(caption + ":", label)
+            if caption == self.tr("Key") and self.record and self.record.get("key_id"):
+                self.key_label = label  # name and prefix; the id on hover
+                label.setToolTip(self.key_labels.tooltip(self.record["key_id"]))
         self.body_layout.addWidget(box)
         return box
 
@@ -140,7 +145,7 @@ class TransactionDetail(QDialog):
         streamed = r.get("streamed")
         self._form(self.tr("Request"), [
             (self.tr("Time"), formatting.local_time(r["created_at"], with_zone=True)),
-            (self.tr("Key"), text(r.get("key_id"))),
+            (self.tr("Key"), self.key_labels.label(r.get("key_id"))),
             (self.tr("Requested model"), text(r.get("model"))),
             (self.tr("Resolved model"), text(r.get("resolved_model"))),
             (self.tr("Provider"), text(r.get("provider"))),

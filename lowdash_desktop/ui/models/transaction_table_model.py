@@ -12,6 +12,7 @@ from ...eco import wording
 from ...store import queries
 from ...store.queries import HistoryFilter
 from .. import formatting
+from ..key_labels import KeyLabels
 
 PAGE_SIZE = 256
 MAX_PAGES = 64
@@ -40,6 +41,7 @@ _ID = int(ID_ROLE)
 _SORT = int(SORT_ROLE)
 _ROLES = frozenset({_DISPLAY, _ALIGN, _TOOLTIP, _ID, _SORT})
 _RIGHT = int((Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value)
+KEY_COLUMN = next(i for i, c in enumerate(COLUMNS) if c[0] == "key_id")
 
 
 class TransactionTableModel(QAbstractTableModel):
@@ -57,6 +59,7 @@ class TransactionTableModel(QAbstractTableModel):
         self._count = 0
         self._pages: OrderedDict[int, list[tuple]] = OrderedDict()
         self._zone = formatting.local_zone_name()
+        self._keys = KeyLabels()  # names of the cached key list; ids until it is read
         self.reload(count)
 
     # -- state ----------------------------------------------------------------------------
@@ -74,6 +77,18 @@ class TransactionTableModel(QAbstractTableModel):
         column = next(i for i, c in enumerate(COLUMNS) if c[0] == self._sort_key)
         order = Qt.SortOrder.DescendingOrder if self._descending else Qt.SortOrder.AscendingOrder
         return column, order
+
+    def set_key_labels(self, labels: KeyLabels) -> None:
+        """Show keys by the names of the cached key list (built once per change of it)."""
+        self._keys = labels
+        if self._count:
+            self.dataChanged.emit(self.index(0, KEY_COLUMN),
+                                  self.index(self._count - 1, KEY_COLUMN),
+                                  [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole])
+
+    @property
+    def key_labels(self) -> KeyLabels:
+        return self._keys
 
     def reload(self, count: int | None = None) -> None:
         """Re-count and drop cached windows (after a sync or a filter change)."""
@@ -133,6 +148,8 @@ class TransactionTableModel(QAbstractTableModel):
             return None
         value = record[column[1]]
         if role == _DISPLAY:
+            if column[0] == "key_id":  # by name (one dict read); the id if not in the list
+                return "—" if value is None else self._keys.name(value)
             return self._display(column[0], value, record)
         if role == _ID:
             return record[0]
@@ -140,6 +157,8 @@ class TransactionTableModel(QAbstractTableModel):
             return value
         if column[0] == "created_at":  # the tooltip
             return f"{record[0]}\n{formatting.local_time(value, with_zone=True)}"
+        if column[0] == "key_id":  # name, id and prefix
+            return self._keys.tooltip(value)
         return None
 
     @staticmethod
