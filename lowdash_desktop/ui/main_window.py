@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QProgressBar,
+    QSizePolicy,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -42,6 +43,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STATE_VERSION = LAYOUT_VERSION
+# the balance is called current for this long after it was fetched (twice the default sync
+# interval); older, or after a failed sync, it says "as of <time>"
+BALANCE_FRESH_MS = 10 * 60_000
 FRAME_ROOM = (16, 48)  # what a window manager's borders and title bar may take, in pixels
 
 
@@ -129,6 +133,7 @@ class MainWindow(DashboardMixin, QMainWindow):
             self.tray.show()
         self._ago_timer = QTimer(self)
         self._ago_timer.timeout.connect(self._update_last_sync_label)
+        self._ago_timer.timeout.connect(lambda: self._update_balance_age())
         self._ago_timer.timeout.connect(self.tray.refresh)
         self._ago_timer.start(30_000)
         self.scheduler.start()
@@ -334,9 +339,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         central = QWidget(self)
         layout = QVBoxLayout(central)
         layout.setContentsMargins(6, 6, 6, 0)
-        self.banner = Banner(central)
-        self.banner.actionClicked.connect(self.sync_now)
-        layout.addWidget(self.banner)
+        self._build_banner_bar()
         self.search = QLineEdit(central)
         self.search.setPlaceholderText(self.tr("Search generation id…"))
         self.search.setClearButtonEnabled(True)
@@ -380,6 +383,39 @@ class MainWindow(DashboardMixin, QMainWindow):
         self._build_no_match(self.table)
         layout.addWidget(self.table, 1)
         self.setCentralWidget(central)
+
+    def _build_banner_bar(self) -> None:
+        """The offline and error banner across the top of the window, above the docks (it
+        sat between the charts and the table): a fixed bar shown only while it has news."""
+        from PySide6.QtWidgets import QToolBar
+
+        bar = QToolBar(self.tr("Status"), self)
+        bar.setObjectName("banner_bar")
+        bar.setMovable(False)
+        bar.setFloatable(False)
+        bar.setAllowedAreas(Qt.ToolBarArea.TopToolBarArea)
+        bar.toggleViewAction().setVisible(False)  # not a choice in the docks' context menu
+        bar.setStyleSheet("QToolBar#banner_bar { border: none; padding: 2px 6px 0 6px; }")
+        holder = QWidget(bar)
+        holder.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        box = QVBoxLayout(holder)
+        box.setContentsMargins(0, 0, 0, 0)
+        self.banner = Banner(holder)
+        self.banner.actionClicked.connect(self.sync_now)
+        box.addWidget(self.banner)
+        bar.addWidget(holder)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        self.banner_bar = bar
+        self.banner.shownChanged.connect(bar.setVisible)
+        bar.hide()
+
+    def restoreState(self, state, version: int = 0) -> bool:  # noqa: N802 (Qt API)
+        """A saved layout holds the banner bar as it was then: it follows the banner now."""
+        restored = super().restoreState(state, version)
+        bar = getattr(self, "banner_bar", None)
+        if bar is not None:
+            bar.setVisible(not self.banner.isHidden())
+        return restored
 
     def _build_no_match(self, table: QTableView) -> None:
         """Over the empty table when the filters or the search match nothing, a way out."""
@@ -537,9 +573,38 @@ class MainWindow(DashboardMixin, QMainWindow):
     def _show_cached_state(self) -> None:
         snap = self.cache.snapshot("credits")
         self.credits_dock.show_credits(snap[0] if snap else None)
+        self._update_balance_age(snap)
         self._update_last_sync_label()
         error = self.cache.get_meta("last_sync_error")
         self.sync_label.setText(error or self.tr("Ready"))
+
+    def _update_balance_age(self, snap=None) -> None:
+        """'as of 14:05' under the balance when it is the cached one and the last sync is not
+        fresh (it failed, or none succeeded for BALANCE_FRESH_MS)."""
+        from ..store.cache import now_ms
+
+        snap = snap if snap is not None else self.cache.snapshot("credits")
+        if not snap:
+            self.credits_dock.show_as_of(None)
+            return
+        fetched = snap[1]
+        failed = bool(self.cache.get_meta("last_sync_error"))
+        if not failed and now_ms() - fetched < BALANCE_FRESH_MS:
+            self.credits_dock.show_as_of(None)
+            return
+        moment = datetime.fromtimestamp(fetched / 1000, UTC).astimezone()
+        if moment.date() == datetime.now().astimezone().date():
+            from PySide6.QtCore import QLocale, QTime
+
+            when = QLocale().toString(QTime(moment.hour, moment.minute),
+                                      QLocale.FormatType.ShortFormat)
+        else:
+            when = formatting.local_time(fetched)
+        self.credits_dock.show_as_of(when, self.tr(
+            "The balance from the local cache, fetched {0}: the last sync did not reach the "
+            "platform.").format(formatting.local_time(fetched, with_zone=True)) if failed
+            else self.tr("The balance from the local cache, fetched {0}.").format(
+                formatting.local_time(fetched, with_zone=True)))
 
     def _update_key_labels(self) -> None:
         """Keys by name in the table, rebuilt only when the cached key list has changed."""
@@ -647,6 +712,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         self._update_last_sync_label()
         snap = self.cache.snapshot("credits")
         self.credits_dock.show_credits(snap[0] if snap else None)
+        self._update_balance_age(snap)
         self._update_key_labels()
         self._update_quarantine()
         # the docks and the eco panel read the whole window of history (seconds of background

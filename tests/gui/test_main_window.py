@@ -158,3 +158,35 @@ def test_a_refused_key_offers_sign_in_with_another_key(qtbot, data_dir, demo_pla
     assert blocker.args == [True]
     assert not window.banner.isVisible()
     window.close()
+
+
+def test_offline_banner_is_at_the_top_and_the_balance_says_as_of(qtbot, data_dir, demo_platform):
+    """Issue 19 item 9: the banner above every dock (not between the chart and the table);
+    the cached balance says when it was fetched; a layout saved with the banner shown does
+    not bring back an empty bar."""
+    window = make_window(qtbot, data_dir, demo_platform)
+    with qtbot.waitSignal(window.syncFinished, timeout=60_000):
+        window.sync_now()
+    assert not window.credits_dock.as_of.isVisible(), "just synced: the balance is current"
+    assert not window.banner_bar.isVisible()
+    window.close()
+    demo_platform.stop()
+    window = make_window(qtbot, data_dir, demo_platform)
+    with qtbot.waitSignal(window.syncFinished, timeout=60_000) as blocker:
+        window.sync_now()
+    assert blocker.args == [False] and window.banner.isVisible()
+    banner_bottom = window.banner.mapTo(window, window.banner.rect().bottomLeft()).y()
+    for widget in [*[d for d in window.docks if d.isVisible()], window.table]:
+        assert banner_bottom <= widget.mapTo(window, widget.rect().topLeft()).y(), widget
+    assert window.menuBar().geometry().bottom() <= window.banner.mapTo(window, window.banner.rect().topLeft()).y()
+    as_of = window.credits_dock.as_of
+    assert as_of.isVisible() and as_of.text().startswith("as of ")
+    assert "did not reach the platform" in as_of.toolTip()
+    window.close()  # saved with the banner shown
+    window = make_window(qtbot, data_dir, demo_platform)
+    assert not window.banner_bar.isVisible(), "no news yet: no empty bar from the saved layout"
+    window.banner.show_message("info", "news")
+    assert window.banner_bar.isVisible()
+    window.banner.hide()
+    assert not window.banner_bar.isVisible()
+    window.close()

@@ -33,6 +33,13 @@ class CreditsDock(QDockWidget):
         self.topup.setEnabled(False)
         self.topup.clicked.connect(self._open_topup)
         layout.addWidget(self.balance)
+        # "as of 14:05" under the balance when it is the cached one and no sync is fresh
+        self.as_of = QLabel(body)
+        self.as_of.setObjectName("balance_as_of")
+        self.as_of.setAccessibleName(self.tr("Balance as of"))
+        self.as_of.setWordWrap(True)
+        self.as_of.hide()
+        layout.addWidget(self.as_of)
         self.runway = QLabel(body)
         self.runway.setObjectName("runway")
         self.runway.setAccessibleName(self.tr("Credit runway"))
@@ -65,6 +72,12 @@ class CreditsDock(QDockWidget):
         )
         self._topup_url = credits.get("topup_url")
         self.topup.setEnabled(bool(self._topup_url))
+
+    def show_as_of(self, when: str | None, why: str = "") -> None:
+        """Say when the balance shown was fetched ('as of 14:05'); None: it is current."""
+        self.as_of.setText(self.tr("as of {0}").format(when) if when else "")
+        self.as_of.setToolTip(why)
+        self.as_of.setVisible(bool(when))
 
     def show_runway(self, runway) -> None:
         """How long the balance lasts at this week's pace, as a range (insight.runway)."""

@@ -10,6 +10,7 @@ class Banner(QFrame):
     """One line of plain words with an optional action; hidden until there is news."""
 
     actionClicked = Signal()
+    shownChanged = Signal(bool)  # shown or hidden (its bar at the top follows it)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -35,6 +36,12 @@ class Banner(QFrame):
         layout.addWidget(close)
         self.kind = ""
         self.hide()
+
+    def setVisible(self, visible: bool) -> None:  # noqa: N802 (Qt API)
+        was = not self.isHidden()
+        super().setVisible(visible)
+        if was != visible:
+            self.shownChanged.emit(visible)
 
     def _clicked(self) -> None:
         if self.handler is not None:
