@@ -179,6 +179,12 @@ MAX_CURSOR_VISITS = 12
 MAX_STEPS_BACK = 200
 # one sync ends (resumably: every page is saved with its cursor) after this long
 SYNC_DEADLINE_S = 3600.0
+# Pages are stored in batches: one transaction (the pages' rows and the cursor after the last
+# of them) once this many records wait, or this long after the last commit, and always before
+# the sync ends, however it ends. A commit per page spent most of a fast sync writing the same
+# index pages to the WAL again and again (docs/performance.md).
+BATCH_RECORDS = 10_000
+BATCH_SECONDS = 1.0
 
 
 def cursor_problem(cursor: Any) -> str | None:
@@ -190,6 +196,44 @@ def cursor_problem(cursor: Any) -> str | None:
     if not all("!" <= ch <= "~" for ch in cursor):
         return "its next_cursor holds characters a cursor cannot have"
     return None
+
+
+class _Batch:
+    """Validated pages waiting to be stored in one transaction with the cursor after the last.
+
+    The cursor saved is always the one that follows the rows saved with it, so a stop at any
+    instant (kill -9 included) resumes at the first page not stored; pages fetched but not yet
+    stored are fetched again.
+    """
+
+    def __init__(self, cache: Cache, result: SyncResult) -> None:
+        self.cache = cache
+        self.result = result
+        self.rows: list[tuple] = []
+        self.bad: list[tuple[str | None, str, str]] = []
+        self.cursor: str | None = None
+        self.pages = 0
+        self.since = time.monotonic()
+
+    def add(self, rows: list[tuple], bad: list[tuple[str | None, str, str]],
+            cursor: str | None) -> None:
+        self.rows += rows
+        self.bad += bad
+        self.cursor = cursor
+        self.pages += 1
+
+    def due(self) -> bool:
+        return (len(self.rows) + len(self.bad) >= BATCH_RECORDS
+                or time.monotonic() - self.since >= BATCH_SECONDS)
+
+    def flush(self) -> None:
+        """Store the waiting pages (nothing waits afterwards, even when storing fails)."""
+        if not self.pages:
+            return
+        rows, bad, cursor = self.rows, self.bad, self.cursor
+        self.rows, self.bad, self.cursor, self.pages = [], [], None, 0
+        self.result.changed += self.cache.apply_page(rows, bad, cursor)
+        self.since = time.monotonic()
 
 
 class SyncEngine:
@@ -379,7 +423,9 @@ class SyncEngine:
         cursor = None if self.full_resync else self.cache.feed_cursor
         seen: dict[str, int] = {cursor: 1} if cursor else {}  # position -> times handed out
         empty_run = 0
-        with ThreadPoolExecutor(1, thread_name_prefix="lowdash-prefetch") as pool:
+        batch = _Batch(self.cache, result)
+        with (self.cache.bulk_writes(),
+              ThreadPoolExecutor(1, thread_name_prefix="lowdash-prefetch") as pool):
             ahead: Future | None = pool.submit(fetch, cursor)
             try:
                 while ahead is not None:
@@ -400,7 +446,9 @@ class SyncEngine:
                     if problem is not None:
                         # this page's records are kept; the saved position stays where it was
                         # (replaying a page is always valid), so nothing is skipped
-                        first_ms = self._store_page(result, page, now_ms, first_ms, cursor)
+                        first_ms = self._store_page(result, batch, page, now_ms, first_ms,
+                                                    cursor)
+                        batch.flush()
                         raise errors.MalformedResponse(f"the platform's feed is broken: {problem}")
                     nxt = page.next_cursor if page.has_more else None
                     ahead = pool.submit(fetch, nxt) if page.has_more else None
@@ -408,7 +456,9 @@ class SyncEngine:
                         keep = cursor  # the last page's cursor is unusable: keep the old one
                     else:
                         keep = page.next_cursor
-                    first_ms = self._store_page(result, page, now_ms, first_ms, keep)
+                    first_ms = self._store_page(result, batch, page, now_ms, first_ms, keep)
+                    if ahead is None or batch.due():
+                        batch.flush()
                     if nxt is not None:
                         seen[nxt] = seen.get(nxt, 0) + 1
                         cursor = nxt
@@ -416,6 +466,7 @@ class SyncEngine:
             except BaseException:
                 if ahead is not None and not ahead.done():
                     self.client.cancel()  # the sync stops here: cut the page fetched ahead
+                batch.flush()  # what was received is saved, with its cursor, however we stop
                 raise
 
     @staticmethod
@@ -447,12 +498,13 @@ class SyncEngine:
         )
 
     def _store_page(
-        self, result: SyncResult, page: Any, now_ms: int, first_ms: int | None,
+        self, result: SyncResult, batch: _Batch, page: Any, now_ms: int, first_ms: int | None,
         cursor: str | None,
     ) -> int | None:
-        """Validate, store (with `cursor`) and report one page; returns the first time seen."""
+        """Validate one page, queue it (with `cursor`) in `batch` and report it; returns the
+        first time seen. The caller flushes the batch."""
         rows, bad = split_page(page.data)
-        result.changed += self.cache.apply_page(rows, bad, cursor)
+        batch.add(rows, bad, cursor)
         result.pages += 1
         result.received += len(page.data)
         result.quarantined += len(bad)

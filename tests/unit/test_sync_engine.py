@@ -94,3 +94,29 @@ def test_has_more_without_cursor_is_malformed(cache):
     with pytest.raises(SyncError) as info:
         SyncEngine(platform(pages), cache).run()
     assert info.value.result.error_kind == "malformed"
+
+
+def test_pages_stored_in_batches_keep_each_cursor_with_its_rows(cache, monkeypatch):
+    """Several pages share a transaction; the cursor saved is always the one after the rows
+    saved with it, and what was received before a failure is saved."""
+    from lowdash_desktop.sync import engine
+
+    monkeypatch.setattr(engine, "BATCH_RECORDS", 4)
+    monkeypatch.setattr(engine, "BATCH_SECONDS", 3600.0)
+    commits: list[tuple[int, str | None]] = []
+    apply = cache.apply_page
+
+    def counting(rows, bad, cursor):
+        changed = apply(rows, bad, cursor)
+        commits.append((cache.generation_count(), cache.feed_cursor))
+        return changed
+
+    monkeypatch.setattr(cache, "apply_page", counting)
+    pages = {None: page([record(1), record(2)], "c1", True),
+             "c1": page([record(3), record(4)], "c2", True),
+             "c2": page([record(5)], "c3", True),
+             "c3": b'{"data": [{"id": "gen_9"'}  # broken: the sync stops here
+    with pytest.raises(SyncError):
+        SyncEngine(platform(pages), cache).run()
+    # pages 1-2 together (4 records), then page 3 alone when the failure ends the sync
+    assert commits == [(4, "c2"), (5, "c3")]
