@@ -651,10 +651,19 @@ class MainWindow(DashboardMixin, QMainWindow):
         """File → Invoices…: the cached invoices (works offline)."""
         from .dialogs.invoices_dialog import InvoicesDialog
 
-        dialog = InvoicesDialog(self.session.cache_path, self.session.connection, self)
+        dialog = InvoicesDialog(self.session.cache_path, self.session.connection, self,
+                                is_offline=self.is_offline)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         return dialog
+
+    def is_offline(self) -> bool:
+        """The platform could not be reached at the last sync (this run's, or the cache's
+        record of the last one before a sync has run)."""
+        offline = getattr(self, "_offline", None)
+        if offline is None:
+            offline = (self.cache.get_meta("last_sync_error") or "").startswith("Offline")
+        return offline
 
     def raise_and_show(self) -> None:
         self.showNormal()
@@ -738,6 +747,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         return dialog
 
     def _on_sync_finished(self, result: SyncResult) -> None:
+        self._offline = False
         self._sync_done(result)
         self.table_model.refresh_after_sync(result.changed)
         if self.banner.kind in ("offline", "error"):
@@ -750,6 +760,8 @@ class MainWindow(DashboardMixin, QMainWindow):
         self.syncFinished.emit(True)
 
     def _on_sync_failed(self, message: str, result: SyncResult) -> None:
+        if result.error_kind != "cancelled":
+            self._offline = result.error_kind == "offline"
         self._sync_done(result)
         self.table_model.refresh_after_sync(result.changed)
         self.sync_label.setText(message)

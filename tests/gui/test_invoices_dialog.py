@@ -81,3 +81,24 @@ def test_offline_lists_and_exports_but_cannot_download(qtbot, synced, tmp_path, 
     assert len(reader.pages) == pages
     assert abs(float(reader.pages[0].mediabox[2]) - 612) < 1  # Letter
     assert f"Page {pages} of {pages}" in " ".join(reader.pages[-1].extract_text().split())
+
+
+def test_offline_download_says_it_needs_the_network_before_asking_for_a_file(
+    qtbot, synced, demo_platform, monkeypatch
+):
+    """Issue 19 item 9: signed in but offline, no file dialog first and an error after."""
+    from PySide6.QtWidgets import QFileDialog
+
+    path, connection, _invoices = synced
+    demo_platform.stop()
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a, **k: asked.append(a) or ("", "")))
+    dialog = InvoicesDialog(path, connection, is_offline=lambda: True)
+    qtbot.addWidget(dialog)
+    assert dialog.download_button.isEnabled()
+    with qtbot.waitSignal(dialog.downloadFailed) as blocker:
+        dialog.download_button.click()
+    assert blocker.args == ["offline"] and not asked
+    assert "needs the network" in dialog.status.text()
+    assert "Export as PDF" in dialog.status.text()

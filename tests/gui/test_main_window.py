@@ -182,8 +182,10 @@ def test_offline_banner_is_at_the_top_and_the_balance_says_as_of(qtbot, data_dir
     as_of = window.credits_dock.as_of
     assert as_of.isVisible() and as_of.text().startswith("as of ")
     assert "did not reach the platform" in as_of.toolTip()
+    assert window.is_offline(), "File -> Invoices says the platform's PDF needs the network"
     window.close()  # saved with the banner shown
     window = make_window(qtbot, data_dir, demo_platform)
+    assert window.is_offline(), "known from the cache before a sync has run"
     assert not window.banner_bar.isVisible(), "no news yet: no empty bar from the saved layout"
     window.banner.show_message("info", "news")
     assert window.banner_bar.isVisible()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +42,13 @@ class InvoicesDialog(QDialog):
     COLUMNS = ("number", "period", "issued", "status", "total")
 
     def __init__(
-        self, cache_path: Path, connection: Connection | None, parent: QWidget | None = None
+        self, cache_path: Path, connection: Connection | None, parent: QWidget | None = None,
+        is_offline: Callable[[], bool] | None = None,
     ):
+        """`is_offline`: whether the platform could not be reached at the last try (the
+        platform's PDF then needs the network: said before a file name is asked for)."""
         super().__init__(parent)
+        self.is_offline = is_offline or (lambda: False)
         self.setObjectName("invoices_dialog")
         self.setWindowTitle(self.tr("Invoices"))
         self.connection = connection
@@ -145,6 +150,13 @@ class InvoicesDialog(QDialog):
 
     def _ask_download(self) -> None:
         invoice_id = self.selected_id()
+        if invoice_id and self.is_offline():
+            self.status.setText(self.tr(
+                "Downloading the platform's PDF needs the network, and the platform cannot be "
+                "reached right now. \"Export as PDF…\" renders this invoice from the cache "
+                "offline."))
+            self.downloadFailed.emit("offline")
+            return
         if invoice_id and (path := self._ask_path(invoice_id, "-platform")):
             self.download_pdf(invoice_id, path)
 
