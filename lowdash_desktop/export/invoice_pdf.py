@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -81,18 +83,83 @@ def ensure_gui_app() -> QGuiApplication:
     return app
 
 
+# The CJK font the app ships (Noto Sans CJK JP, regular and bold, SIL Open Font License 1.1,
+# from the noto-cjk-sans-jp-regular and -bold packages): a machine without any CJK font still
+# gets Japanese, Chinese and Korean names drawn (a real bold face: Qt's synthetic bold draws
+# each glyph twice, which doubles the name in the PDF's text). Registered with Qt for this
+# process at the first render.
+BUNDLED_CJK_MODULES = ("noto_cjk_sans_jp_regular", "noto_cjk_sans_jp_bold")
+_bundled_families: list[str] | None = None
+
+
+class MissingGlyphsError(ValueError):
+    """The invoice has characters that no font available to the app can draw."""
+
+    def __init__(self, characters: list[str]):
+        self.characters = characters
+        named = ", ".join(f"'{c}' (U+{ord(c):04X})" for c in characters[:12])
+        more = f" and {len(characters) - 12} more" if len(characters) > 12 else ""
+        super().__init__(
+            f"no font on this computer can draw {named}{more}; "
+            "install a font that has them and export again"
+        )
+
+
+def bundled_font_families() -> list[str]:
+    """Register the app's own CJK font with Qt (once per process); its family names, or []
+    when the font package is missing (the app then uses the installed fonts)."""
+    global _bundled_families
+    if _bundled_families is not None:
+        return _bundled_families
+    families: list[str] = []
+    for name in BUNDLED_CJK_MODULES:
+        try:
+            path = importlib.import_module(name).FONT_PATH
+            if os.path.isfile(str(path)):
+                font_id = QFontDatabase.addApplicationFont(str(path))
+            else:  # inside a zip: hand Qt the bytes
+                font_id = QFontDatabase.addApplicationFontFromData(path.read_bytes())
+        except (ImportError, AttributeError, OSError):
+            continue
+        if font_id >= 0:
+            families += [
+                f for f in QFontDatabase.applicationFontFamilies(font_id) if f not in families
+            ]
+    _bundled_families = families
+    return families
+
+
 def font_families() -> list[str]:
-    """A Latin family followed by the installed CJK families (for non-Latin names)."""
+    """A Latin family followed by the CJK families (the app's own first, then installed)."""
+    bundled = bundled_font_families()
     installed = set(QFontDatabase.families())
     latin = [f for f in LATIN_FAMILIES if f in installed][:1]
-    cjk = [f for f in CJK_FAMILIES if f in installed]
-    return latin + cjk
+    cjk = [f for f in CJK_FAMILIES if f in installed and f not in bundled]
+    return latin + [f for f in bundled if f not in latin] + cjk
 
 
 def has_cjk_font() -> bool:
-    """Whether a font with CJK glyphs is installed."""
+    """Whether a font with CJK glyphs is available (the app's own, or one installed)."""
+    bundled_font_families()
     installed = set(QFontDatabase.families())
     return any(f in installed for f in CJK_FAMILIES)
+
+
+def missing_characters(texts: list[str], font: QFont) -> list[str]:
+    """The characters of `texts` that `font` (with Qt's fallbacks) cannot draw, in order."""
+    metrics = QFontMetricsF(font)
+    seen: set[str] = set()
+    missing: list[str] = []
+    for text in texts:
+        for ch in text:
+            if ch in seen:
+                continue
+            seen.add(ch)
+            if ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
+                continue
+            if not metrics.inFontUcs4(ord(ch)):
+                missing.append(ch)
+    return missing
 
 
 def format_amount(value: Decimal | float | int) -> str:
@@ -460,6 +527,10 @@ def render_invoice_pdf(
         points = size.size(QPageSize.Unit.Point)
         layout = _Layout(invoice, writer, (points.width(), points.height()))
         layout.build()
+        texts = [item.text for page in layout.pages for item in page.texts]
+        missing = missing_characters([*texts, invoice.number, invoice.seller.name], layout.body)
+        if missing:  # empty boxes on an invoice are worse than no invoice: say which
+            raise MissingGlyphsError(missing)
         _paint(layout, writer)
         layout.device = None
         del writer  # the file is complete and closed once the writer is gone

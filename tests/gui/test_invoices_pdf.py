@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
 import unicodedata
 from decimal import Decimal
 
@@ -11,6 +15,7 @@ import pytest
 
 from lowdash_desktop.api.connection import Connection
 from lowdash_desktop.export.invoice_pdf import (
+    MissingGlyphsError,
     format_amount,
     format_money,
     has_cjk_font,
@@ -132,3 +137,65 @@ def test_a_failed_render_leaves_nothing_behind(qapp, invoices, tmp_path):
         render_invoice_pdf(invoices[0], out, "A3")
     assert out.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir() if p.suffix == ".part"] == []
+
+
+# A fresh process that sees only the fonts of a bare Debian machine (DejaVu, which fontconfig
+# itself depends on; nothing with CJK glyphs), renders the Japanese buyer's invoice and prints
+# the CJK families Qt knew before the render.
+FRESH_RENDER = """
+import json, sys
+from PySide6.QtGui import QFontDatabase
+from lowdash_desktop.export.invoice_pdf import ensure_gui_app, render_invoice_pdf
+ensure_gui_app()
+print(json.dumps([f for f in QFontDatabase.families() if "CJK" in f or "Han" in f]))
+render_invoice_pdf(json.load(open(sys.argv[1], encoding="utf-8")), sys.argv[2])
+"""
+
+
+def bare_fontconfig(folder) -> dict[str, str]:
+    """Environment for a process that sees no installed CJK font."""
+    dirs = "".join(
+        f"<dir>{d}</dir>" for d in ("/usr/share/fonts/truetype/dejavu",) if os.path.isdir(d)
+    )
+    conf = folder / "fonts.conf"
+    conf.write_text(
+        '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd">'
+        f"<fontconfig>{dirs}<cachedir>{folder / 'fc-cache'}</cachedir></fontconfig>",
+        encoding="utf-8",
+    )
+    env = dict(os.environ, FONTCONFIG_FILE=str(conf), QT_QPA_PLATFORM="offscreen")
+    env.pop("FONTCONFIG_PATH", None)
+    return env
+
+
+def test_cjk_names_are_drawn_on_a_machine_without_a_cjk_font(invoices, tmp_path):
+    body = next(i for i in invoices if "株式会社" in i["buyer"]["name"])
+    source = tmp_path / "invoice.json"
+    source.write_text(json.dumps(body), encoding="utf-8")
+    out = tmp_path / "bare.pdf"
+    done = subprocess.run(
+        [sys.executable, "-c", FRESH_RENDER, str(source), str(out)],
+        env=bare_fontconfig(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1]) == []  # no CJK font installed, as said
+    assert any("NotoSansCJKjp" in name for name in fonts(out)), fonts(out)  # the app's own
+    first = page_texts(out)[0]
+    # drawn once each (a synthetic bold would draw, and extract, the name twice)
+    assert first.count(squash("株式会社ロウダッシュ")) == 1, first[:200]
+    assert squash("東京都渋谷区渋谷2-21-1") in first
+    assert squash(body["seller"]["vat_id"]) in first
+
+
+def test_characters_no_font_can_draw_are_named_and_nothing_is_written(qapp, invoices, tmp_path):
+    body = dict(invoices[0], buyer=dict(invoices[0]["buyer"], name="ACME \U0010fffd\u0378 KK"))
+    folder = tmp_path / "out"
+    folder.mkdir()
+    with pytest.raises(MissingGlyphsError) as refused:
+        render_invoice_pdf(body, folder / "boxes.pdf")
+    assert "U+10FFFD" in str(refused.value) and "U+0378" in str(refused.value)
+    assert refused.value.characters == ["\U0010fffd", "\u0378"]
+    assert list(folder.iterdir()) == []
