@@ -187,6 +187,12 @@ BATCH_RECORDS = 10_000
 BATCH_SECONDS = 1.0
 
 
+def _sentence(quoted: str) -> str:
+    """The platform's words, quoted, ending as a sentence ends (a message is followed by more)."""
+    quoted = quoted.rstrip()
+    return quoted if not quoted or quoted[-1] in ".!?…" else quoted + "."
+
+
 def cursor_problem(cursor: Any) -> str | None:
     """Why a next_cursor cannot be saved, or None when it can."""
     if not isinstance(cursor, str) or not cursor:
@@ -327,11 +333,11 @@ class SyncEngine:
             if stored else "Nothing cached was changed."
         )
         if isinstance(exc, errors.AuthError):
-            return f"The API key was refused: {exc.message} {kept}"
+            return f"The API key was refused: {_sentence(exc.message)} {kept}"
         if isinstance(exc, CursorRefused):
             return exc.message
         if isinstance(exc, errors.RateLimited) and exc.retry_at is not None:
-            return f"Sync paused: {exc.message} {kept}"
+            return f"Sync paused: {_sentence(exc.message)} {kept}"
         if isinstance(exc, errors.MalformedResponse):
             return f"Sync stopped at the last good page: {exc.message}"
         if isinstance(exc, errors.NetworkError):

@@ -120,3 +120,15 @@ def test_pages_stored_in_batches_keep_each_cursor_with_its_rows(cache, monkeypat
         SyncEngine(platform(pages), cache).run()
     # pages 1-2 together (4 records), then page 3 alone when the failure ends the sync
     assert commits == [(4, "c2"), (5, "c3")]
+
+
+def test_a_refused_key_message_ends_its_sentence_before_the_next():
+    """The platform's 'this API key is disabled' was run into 'Nothing cached was changed.'"""
+    from lowdash_desktop.api import errors as api_errors
+    from lowdash_desktop.sync.engine import SyncEngine, SyncResult
+
+    text = SyncEngine._describe(api_errors.AuthError("this API key is disabled"), SyncResult())
+    assert text == ("The API key was refused: this API key is disabled. "
+                    "Nothing cached was changed.")
+    already = SyncEngine._describe(api_errors.AuthError("Key revoked."), SyncResult())
+    assert "Key revoked. Nothing" in already and ".." not in already
