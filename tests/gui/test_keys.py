@@ -435,3 +435,22 @@ def test_a_credit_limit_out_of_bounds_is_explained_as_it_is_typed(qtbot, demo_pl
     assert not bulk.runner.busy
     bulk.close()
     dialog.close()
+
+
+def test_after_the_apps_key_is_refused_the_list_says_it_is_the_cached_one(qtbot, demo_platform):
+    """Issue 19 (tester): the list still read 'Production (this app) … Active' with New key…
+    enabled after the platform refused the app's key."""
+    dialog = open_keys(qtbot, demo_platform)
+    rows = dialog.model.rowCount()
+    platform_key(demo_platform, "Production")["disabled"] = True  # e.g. from the web console
+    with qtbot.waitSignal(dialog.runner.finished, timeout=20_000):
+        assert dialog.refresh()
+    assert dialog.model.rowCount() == rows, "the last list stays"
+    assert dialog.note.isVisible()
+    assert "Shown as last cached; the platform refused this app's key" in dialog.note.text()
+    assert ".." not in dialog.note.text()
+    for button in dialog.manage_buttons:
+        assert not button.isEnabled()
+    dialog.select_keys([key_named(dialog, "Staging").id])
+    assert not dialog.edit_button.isEnabled() and not dialog.new_button.isEnabled()
+    dialog.close()

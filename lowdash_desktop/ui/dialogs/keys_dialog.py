@@ -400,8 +400,22 @@ class KeysDialog(QDialog):
             self.set_manage_reason(
                 self.tr("This API key may not read or change keys: {0}").format(exc.message)
             )
+        elif isinstance(exc, errors.AuthError):
+            self._key_refused(exc)
         self.status.fail(error_text(exc))
         self._update_actions()
+
+    def _key_refused(self, exc: BaseException) -> None:
+        """The platform refused this app's own key: the list is the last cached one (its
+        statuses may be out of date) and nothing that needs the key can work."""
+        message = str(getattr(exc, "message", "") or "").rstrip()
+        if message and message[-1] not in ".!?…":
+            message += "."
+        self.set_manage_reason(self.tr(
+            "Shown as last cached; the platform refused this app's key: {0} Statuses may be "
+            "out of date, and changes are disabled: sign in with another key (Account → "
+            "Sign in…) to make them."
+        ).format(message or self.tr("no reason given.")))
 
     # -- operations ------------------------------------------------------------------------------
     def _open(self, dialog: QDialog) -> QDialog:
@@ -487,6 +501,10 @@ class KeysDialog(QDialog):
         self._update_actions()
 
     def _write_failed(self, exc: BaseException) -> None:
+        from ...api import errors
+
+        if isinstance(exc, errors.AuthError):
+            self._key_refused(exc)
         self.status.fail(error_text(exc))
         self._update_actions()
 
