@@ -152,6 +152,8 @@ def test_a_refused_key_offers_sign_in_with_another_key(qtbot, data_dir, demo_pla
     dialog = window.account_menu.dialogs.get("sign_in")
     assert isinstance(dialog, SignInDialog) and dialog.isVisible()
     assert dialog.url.text() == demo_platform.base_url
+    assert dialog.focusWidget() is dialog.key, "the key is what to type: focus is there"
+    assert "this API key is disabled. Nothing" in window.banner.label.text()
     dialog.key.setText(demo_platform.read_only_key)
     with qtbot.waitSignal(window.syncFinished, timeout=60_000) as blocker:
         dialog.try_sign_in()

@@ -12,7 +12,7 @@ def test_wrong_key_is_explained(qtbot, demo_platform):
     qtbot.addWidget(dialog)
     dialog.key.setText("lr-live-" + "z" * 40)
     dialog.try_sign_in()
-    qtbot.waitUntil(lambda: dialog.buttons.isEnabled(), timeout=20_000)
+    qtbot.waitUntil(lambda: not dialog.checking, timeout=20_000)
     assert "refused" in dialog.message.text()
     assert dialog.result() != SignInDialog.DialogCode.Accepted
 
@@ -63,7 +63,7 @@ def test_sign_in_trusts_the_ca_bundle_from_preferences(qtbot, tls_platform, memo
         qtbot.addWidget(dialog)
         dialog.key.setText(platform.api_key)
         dialog.try_sign_in()  # the built-in trust store does not know this server
-        qtbot.waitUntil(lambda: dialog.buttons.isEnabled(), timeout=20_000)
+        qtbot.waitUntil(lambda: not dialog.checking, timeout=20_000)
         assert "could not be verified" in dialog.message.text()
         QSettings().setValue(network.CA_BUNDLE_KEY, str(cert))  # Preferences → CA bundle
         with qtbot.waitSignal(dialog.accepted, timeout=20_000):
@@ -105,7 +105,7 @@ def test_sign_in_goes_through_the_os_proxy(qtbot, monkeypatch):
     qtbot.addWidget(dialog)
     dialog.key.setText("lr-live-" + "p" * 40)
     dialog.try_sign_in()
-    qtbot.waitUntil(lambda: dialog.buttons.isEnabled(), timeout=60_000)
+    qtbot.waitUntil(lambda: not dialog.checking, timeout=60_000)
     stop.set()
     thread.join(timeout=5)
     listener.close()
@@ -113,3 +113,68 @@ def test_sign_in_goes_through_the_os_proxy(qtbot, monkeypatch):
     assert dialog.message.text(), "the refusal is explained"
     assert dialog.result() != SignInDialog.DialogCode.Accepted
     assert dialog.network_config.proxy_source == "system"
+
+
+# -- issue 19 item 10: cancel at any time, a refused port at once, the key can be shown ------
+def test_a_refused_port_on_this_machine_is_reported_at_once_in_words(qtbot):
+    import socket
+    import time
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    dialog = SignInDialog(KeyStore(), f"http://127.0.0.1:{port}/v1")
+    qtbot.addWidget(dialog)
+    dialog.key.setText("lr-live-" + "z" * 40)
+    started = time.monotonic()
+    with qtbot.waitSignal(dialog.checkFinished, timeout=5_000) as blocker:
+        dialog.try_sign_in()
+    assert blocker.args == [False]
+    assert time.monotonic() - started < 1.5, "not retried with back-off (took 4-7 s)"
+    text = dialog.message.text()
+    assert f"Nothing is listening at 127.0.0.1:{port}" in text
+    assert "ConnectError" not in text
+    assert dialog.result() != SignInDialog.DialogCode.Accepted
+
+
+def test_cancel_works_while_the_key_is_being_checked(qtbot, memory_keyring):
+    import socket
+
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts the connection, never answers
+    try:
+        port = silent.getsockname()[1]
+        dialog = SignInDialog(KeyStore(), f"http://127.0.0.1:{port}/v1")
+        qtbot.addWidget(dialog)
+        dialog.show()
+        dialog.key.setText("lr-live-" + "s" * 40)
+        dialog.try_sign_in()
+        assert dialog.checking and dialog.message.text() == "Checking the key…"
+        cancel = dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        assert cancel.isEnabled() and not dialog.ok_button.isEnabled()
+        client = dialog._client
+        with qtbot.waitSignal(dialog.rejected, timeout=1_000):
+            cancel.click()
+        assert not dialog.checking and not dialog.isVisible()
+        assert client.cancel_event.is_set(), "the check's request is cut, not left running"
+        assert dialog.connection is None and not memory_keyring.store
+    finally:
+        silent.close()
+
+
+def test_the_typed_key_can_be_shown_and_hidden_and_has_focus(qtbot):
+    from PySide6.QtWidgets import QLineEdit
+
+    dialog = SignInDialog(KeyStore(), "http://127.0.0.1:1/v1")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.focusWidget() is dialog.key
+    dialog.key.setText("lr-live-secret")
+    assert dialog.key.echoMode() == QLineEdit.EchoMode.Password
+    assert dialog.show_key in dialog.key.actions()
+    dialog.show_key.trigger()
+    assert dialog.key.echoMode() == QLineEdit.EchoMode.Normal
+    assert dialog.show_key.text() == "Hide the key"
+    dialog.show_key.trigger()
+    assert dialog.key.echoMode() == QLineEdit.EchoMode.Password
