@@ -309,3 +309,22 @@ def test_the_eco_panel_follows_the_page_filter_and_says_so(qtbot, data_dir, demo
     assert dock.windowTitle() == "Eco impact (last 30 days)"
     assert chart_matches(dock)
     window.close()
+
+
+def test_the_baseline_list_is_wide_enough_and_can_be_filtered(qtbot, data_dir, demo_platform):
+    """Issue 19 item 11: it was 280 px wide with a horizontal scrollbar, and had no search."""
+    window = synced_window(qtbot, data_dir, demo_platform)
+    dialog = window.open_eco_baseline()
+    qtbot.waitExposed(dialog)
+    assert dialog.width() >= 520
+    assert not dialog.list.horizontalScrollBar().isVisible(), "every entry fits"
+    assert dialog.focusWidget() is dialog.filter, "type to find a model"
+    total = dialog.list.count()
+    qtbot.keyClicks(dialog.filter, "llama 70b")
+    shown = [dialog.list.item(r).text() for r in range(total) if not dialog.list.item(r).isHidden()]
+    assert shown and len(shown) < total
+    assert all("llama" in t.lower() and "70b" in t.lower() for t in shown)
+    dialog.filter.clear()
+    assert all(not dialog.list.item(r).isHidden() for r in range(total))
+    dialog.reject()
+    window.close()

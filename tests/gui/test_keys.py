@@ -454,3 +454,15 @@ def test_after_the_apps_key_is_refused_the_list_says_it_is_the_cached_one(qtbot,
     dialog.select_keys([key_named(dialog, "Staging").id])
     assert not dialog.edit_button.isEnabled() and not dialog.new_button.isEnabled()
     dialog.close()
+
+
+def test_the_name_hint_goes_once_a_name_is_typed(qtbot, demo_platform):
+    """Issue 19 item 11: 'Give the key a name.' stayed after a name was typed."""
+    dialog = open_keys(qtbot, demo_platform)
+    form = dialog.new_key()
+    form.ok_button.click()
+    assert form.status.text == "Give the key a name."
+    qtbot.keyClicks(form.name, "CI")
+    assert form.status.text == ""
+    form.close()
+    dialog.close()

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QVBoxLayout,
@@ -40,6 +41,13 @@ class EcoBaselineDialog(QDialog):
         ), self)
         intro.setWordWrap(True)
         layout.addWidget(intro)
+        self.filter = QLineEdit(self)
+        self.filter.setObjectName("eco_baseline_filter")
+        self.filter.setPlaceholderText(self.tr("Filter models by name or id…"))
+        self.filter.setAccessibleName(self.tr("Filter the models"))
+        self.filter.setClearButtonEnabled(True)
+        self.filter.textChanged.connect(self._apply_filter)
+        layout.addWidget(self.filter)
         self.list = QListWidget(self)
         self.list.setAccessibleName(self.tr("Models"))
         layout.addWidget(self.list, 1)
@@ -54,6 +62,27 @@ class EcoBaselineDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
         self._load()
+        # as wide as the longest entry (it was 280 px with a horizontal scrollbar), within
+        # the screen; tall enough for a dozen models
+        widest = max((self.list.fontMetrics().horizontalAdvance(self.list.item(r).text())
+                      for r in range(self.list.count())), default=0)
+        screen = self.screen().availableGeometry() if self.screen() else None
+        width = max(520, widest + 72)
+        if screen is not None:
+            width = min(width, screen.width() - 80)
+        self.resize(width, 520)
+        self.filter.setFocus()
+
+    def _apply_filter(self, text: str) -> None:
+        """Show only the models whose name or id holds every typed word."""
+        words = text.lower().split()
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            haystack = item.text().lower()
+            item.setHidden(not all(w in haystack for w in words))
+        current = self.list.currentItem()
+        if current is not None and not current.isHidden():
+            self.list.scrollToItem(current)
 
     def _load(self) -> None:
         cache = Cache.open_reader(self.cache_path)

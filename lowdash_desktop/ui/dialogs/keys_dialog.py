@@ -117,10 +117,17 @@ class KeyFormDialog(OperationDialog):
         self.body.addWidget(self.guard)
         self.limit.textChanged.connect(self._update_guard)
         self.limit.textChanged.connect(self._check_limit)
+        self.name.textChanged.connect(self._name_typed)
         for box in self.scope_boxes.values():
             box.toggled.connect(self._update_guard)
         self.ok_button.setText(self.tr("Save") if key else self.tr("Create key"))
         self.resize(560, self.sizeHint().height())
+
+    def _name_typed(self, text: str) -> None:
+        """'Give the key a name.' goes once a name is typed (it stayed until the next Save)."""
+        if text.strip() and self.status.label.text() == self.tr("Give the key a name."):
+            self.status.clear()
+            self._check_limit()  # a limit problem, if any, is still said
 
     def _check_limit(self) -> None:
         """Explain a credit limit that cannot be used as it is typed, not only on Save."""
