@@ -114,3 +114,30 @@ def test_file_menu_opens_preferences(qtbot, data_dir, demo_platform):
     assert dialog is not None and dialog.isVisible()
     dialog.reject()
     window.close()
+
+
+def test_a_connection_test_result_does_not_squash_the_help_text(qtbot, demo_platform, tmp_path):
+    """Issue 19 item 11: the result's lines took their room from the CA bundle's help text."""
+    from types import SimpleNamespace
+
+    from PySide6.QtWidgets import QLabel, QWidget
+
+    from lowdash_desktop.api.connection import Connection
+
+    window = QWidget()
+    qtbot.addWidget(window)
+    window.session = SimpleNamespace(connection=Connection(demo_platform.base_url,
+                                                           demo_platform.api_key))
+    dialog = PreferencesDialog(window, backend=autostart.XdgAutostart(tmp_path))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    note = next(label for label in dialog.findChildren(QLabel)
+                if label.text().startswith("Added to the built-in trust store"))
+    dialog.test_connection()
+    qtbot.waitUntil(lambda: dialog.test_button.isEnabled(), timeout=30_000)
+    assert dialog.test_result.text().startswith("Connected")
+    qtbot.waitUntil(lambda: note.height() >= note.heightForWidth(note.width()), timeout=2_000)
+    result = dialog.test_result
+    assert result.height() >= result.heightForWidth(result.width())
+    dialog.reject()

@@ -171,6 +171,7 @@ class PreferencesDialog(QDialog):
         described = config.describe()
         self.test_button.setEnabled(False)
         self.test_result.setText(self.tr("Testing… {0}").format(described))
+        self._grow_to_fit()
 
         def call() -> str:
             with conn.client(retry=RetryPolicy(attempts=1)) as client:
@@ -190,6 +191,18 @@ class PreferencesDialog(QDialog):
     def _tested(self, outcome: str, described: str) -> None:
         self.test_button.setEnabled(True)
         self.test_result.setText(f"{outcome}\n{described}")
+        self._grow_to_fit()
+
+    def _grow_to_fit(self) -> None:
+        """A longer result grows the window: the lines above it were squashed to make room
+        (the CA bundle's help text cut mid-line)."""
+        layout = self.layout()
+        layout.activate()
+        needed = layout.totalHeightForWidth(self.width())
+        if needed < 0:
+            needed = layout.totalSizeHint().height()
+        if needed > self.height():
+            self.resize(self.width(), needed)
 
     def _describe_error(self, exc: BaseException) -> str:
         if isinstance(exc, errors.AuthError):
