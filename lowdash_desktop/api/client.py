@@ -95,6 +95,22 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - (_time.time() if now is None else now))
 
 
+def _transport_words(exc: Exception) -> str:
+    """What a transport failure means, in words (not the exception's class name)."""
+    if isinstance(exc, httpx.ConnectError):
+        text = str(exc).lower()
+        if "name or service" in text or "nodename" in text or "getaddrinfo" in text:
+            return "its address could not be found"
+        return "nothing answered there (the connection was refused or could not be made)"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "the connection dropped before the answer was complete"
+    if isinstance(exc, httpx.ProxyError):
+        return "the proxy refused or failed the connection"
+    if isinstance(exc, httpx.ReadError | httpx.WriteError):
+        return "the connection was cut"
+    return "the connection failed"
+
+
 def _sane(value: Any, low: float, high: float) -> bool:
     """A JSON number within [low, high] (NaN and Infinity are not)."""
     return (isinstance(value, int | float) and not isinstance(value, bool)
@@ -397,7 +413,7 @@ class LowrouterClient:
                     "uses a private certificate authority, configure its CA bundle."
                 ) from exc
             raise errors.NetworkError(
-                f"Cannot reach the platform at {self.base_url} ({type(exc).__name__})."
+                f"Cannot reach the platform at {self.base_url}: {_transport_words(exc)}."
             ) from exc
         except httpx.HTTPError as exc:  # a broken encoding, a bad header: the answer is unusable
             raise errors.UnreadableBody(

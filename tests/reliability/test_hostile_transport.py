@@ -337,3 +337,17 @@ def test_the_window_shows_a_hostile_answer_in_the_banner(qtbot, tmp_path, case):
         window.search.setText("gen_1")
         assert window.table_model.rowCount() >= 0
         window.close()
+
+
+def test_a_refused_connection_is_said_in_words(store):
+    import socket
+
+    with socket.socket() as s:  # a port with nothing listening on it
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with LowrouterClient(f"http://127.0.0.1:{port}/v1", KEY,
+                         retry=RetryPolicy(attempts=1)) as client:
+        with pytest.raises(errors.NetworkError) as info:
+            client.account()
+    assert "nothing answered there" in info.value.message
+    assert "Error" not in info.value.message  # no exception class names
