@@ -34,7 +34,8 @@ class AccountMenu(QObject):
         self.credits_action = self._action(
             "credits", self.tr("&Credits && receipts…"), self.open_credits)
         self.routing_action = self._action("routing", self.tr("Auto-&routing…"), self.open_routing)
-        self.settings_action = self._action("settings", self.tr("&Settings…"), self.open_settings)
+        self.settings_action = self._action(
+            "settings", self.tr("&Account settings…"), self.open_settings)
         if not self._entries:
             menu.addSeparator()
         self.sign_in_action = self._action("sign_in", self.tr("Sign &in…"), self.sign_in)

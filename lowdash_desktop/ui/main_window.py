@@ -466,8 +466,6 @@ class MainWindow(DashboardMixin, QMainWindow):
         self.preferences_action.setShortcut(QKeySequence.StandardKey.Preferences)
         self.preferences_action.setMenuRole(QAction.MenuRole.PreferencesRole)
         self.preferences_action.triggered.connect(self.open_preferences)
-        file_menu.addAction(self.preferences_action)
-        file_menu.addSeparator()
         quit_action = QAction(self.tr("&Quit"), self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
@@ -487,11 +485,14 @@ class MainWindow(DashboardMixin, QMainWindow):
         self.view_menu.addAction(history)
         self.find_action, self.history_action = find, history
         self.addAction(find)
-        settings_menu = self.menuBar().addMenu(self.tr("S&ettings"))
+        # every setting in one place: this computer's, the account's on the platform, the eco
+        # baseline (they were in File, Account and here)
+        self.settings_menu = settings_menu = self.menuBar().addMenu(self.tr("S&ettings"))
+        settings_menu.addAction(self.preferences_action)
         self.eco_baseline_action = QAction(self.tr("&Eco baseline…"), self)
         self.eco_baseline_action.triggered.connect(self.open_eco_baseline)
-        settings_menu.addAction(self.eco_baseline_action)
         self._build_account_entries()
+        settings_menu.addAction(self.eco_baseline_action)
         self._build_help_menu()
 
     # the Account menu's entries: (name, text, AccountMenu's slot). The account menu itself
@@ -500,7 +501,8 @@ class MainWindow(DashboardMixin, QMainWindow):
         ("keys", QT_TRANSLATE_NOOP("AccountMenu", "&Keys…"), "open_keys"),
         ("credits", QT_TRANSLATE_NOOP("AccountMenu", "&Credits && receipts…"), "open_credits"),
         ("routing", QT_TRANSLATE_NOOP("AccountMenu", "Auto-&routing…"), "open_routing"),
-        ("settings", QT_TRANSLATE_NOOP("AccountMenu", "&Settings…"), "open_settings"),
+        # in the Settings menu, beside Preferences and the eco baseline
+        ("settings", QT_TRANSLATE_NOOP("AccountMenu", "&Account settings…"), "open_settings"),
         None,
         ("sign_in", QT_TRANSLATE_NOOP("AccountMenu", "Sign &in…"), "sign_in"),
         ("sign_out", QT_TRANSLATE_NOOP("AccountMenu", "Sign &out"), "sign_out"),
@@ -518,7 +520,8 @@ class MainWindow(DashboardMixin, QMainWindow):
                 self.account_qmenu.addSeparator()
                 continue
             name, text, slot = entry
-            action = self.account_qmenu.addAction(QCoreApplication.translate("AccountMenu", text))
+            menu = self.settings_menu if name == "settings" else self.account_qmenu
+            action = menu.addAction(QCoreApplication.translate("AccountMenu", text))
             action.triggered.connect(
                 lambda _c=False, s=slot: self._when_started(lambda: getattr(self.account_menu, s)())
             )

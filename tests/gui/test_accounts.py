@@ -27,10 +27,13 @@ def test_account_menu_lists_the_operations(qtbot, data_dir, demo_platform):
         "&Keys…",
         "&Credits && receipts…",
         "Auto-&routing…",
-        "&Settings…",
         "Sign &in…",
         "Sign &out",
     ]
+    # every setting in one menu: this computer's, the account's, the eco baseline
+    settings = [a.text() for a in window.settings_menu.actions() if not a.isSeparator()]
+    assert settings == ["&Preferences…", "&Account settings…", "&Eco baseline…"]
+    assert window.account_menu.settings_action in window.settings_menu.actions()
     keys = window.account_menu.open_keys()
     qtbot.waitUntil(lambda: not keys.runner.busy, timeout=20_000)
     assert keys.reason is None and keys.new_button.isEnabled()

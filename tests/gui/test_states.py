@@ -59,8 +59,9 @@ def test_menus_are_complete_at_the_first_paint(qtbot, data_dir, demo_platform):
     assert titles[-2:] == ["&Account", "&Help"], titles
     account_menu = window.menuBar().actions()[-2].menu()
     entries = [a.text() for a in account_menu.actions() if a.isVisible() and a.text()]
-    assert entries == ["&Keys…", "&Credits && receipts…", "Auto-&routing…", "&Settings…",
-                       "Sign &out"]
+    assert entries == ["&Keys…", "&Credits && receipts…", "Auto-&routing…", "Sign &out"]
+    settings = [a.text() for a in window.settings_menu.actions() if a.text()]
+    assert settings == ["&Preferences…", "&Account settings…", "&Eco baseline…"]
     # chosen before the account menu has loaded: it opens once loaded
     window.account_actions["credits"].trigger()
     qtbot.waitUntil(lambda: "credits" in getattr(getattr(window, "account_menu", None),
