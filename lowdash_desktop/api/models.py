@@ -45,14 +45,16 @@ def _to_decimal(value: Any) -> Decimal:
     if not result.is_finite():
         raise ValueError(f"money must be finite, got {value!r}")
     if result:
-        exponent = result.as_tuple().exponent
-        digits = len(result.as_tuple().digits)
+        shape = result.as_tuple()  # once: it is on the path of every record of the feed
+        exponent = shape.exponent
+        digits = len(shape.digits)
+        adjusted = result.adjusted()
         if (
             digits > MAX_DECIMAL_DIGITS
             or not isinstance(exponent, int)
             or exponent < MIN_DECIMAL_EXPONENT - MAX_DECIMAL_DIGITS
-            or result.adjusted() >= MAX_DECIMAL_ADJUSTED
-            or result.adjusted() < MIN_DECIMAL_EXPONENT
+            or adjusted >= MAX_DECIMAL_ADJUSTED
+            or adjusted < MIN_DECIMAL_EXPONENT
         ):
             raise ValueError(f"amount out of range: {str(value)[:24]!r}")
     else:

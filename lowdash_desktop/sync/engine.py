@@ -11,6 +11,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
+from operator import itemgetter
 from typing import Any
 
 from pydantic import ValidationError
@@ -20,6 +21,7 @@ from ..api.client import LowrouterClient
 from ..api.models import Generation
 from ..store.cache import Cache
 from ..store.rows import generation_row, to_ms
+from .fastpath import fast_row
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +135,15 @@ def _reason(exc: ValidationError) -> str:
 
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+# the columns of a row that hold integers from the platform (seq, revision, created_at,
+# latency_ms, streamed, the token counts, cost_nanos); the others are text or floats
+_INT_COLUMNS = itemgetter(1, 2, 3, 9, 11, 12, 13, 14, 15, 16, 18)
+
+
+def _fits(row: tuple) -> bool:
+    """True when every integer of the row fits SQLite's 64 bits."""
+    values = [v for v in _INT_COLUMNS(row) if v is not None]
+    return _INT64_MIN <= min(values) and max(values) <= _INT64_MAX
 
 
 def split_page(items: list[Any]) -> tuple[list[tuple], list[tuple[str | None, str, str]]]:
@@ -144,6 +155,10 @@ def split_page(items: list[Any]) -> tuple[list[tuple], list[tuple[str | None, st
     rows: list[tuple] = []
     bad: list[tuple[str | None, str, str]] = []
     for raw in items:
+        row = fast_row(raw)  # the usual record, twice as fast; anything else: the model decides
+        if row is not None and _fits(row):
+            rows.append(row)
+            continue
         try:
             gen = Generation.model_validate(raw)
         except ValidationError as exc:
@@ -212,7 +227,7 @@ class _Batch:
     stored are fetched again.
     """
 
-    def __init__(self, cache: Cache, result: SyncResult) -> None:
+    def __init__(self, cache: Cache, result: SyncResult, writer: ThreadPoolExecutor) -> None:
         self.cache = cache
         self.result = result
         self.rows: list[tuple] = []
@@ -220,6 +235,11 @@ class _Batch:
         self.cursor: str | None = None
         self.pages = 0
         self.since = time.monotonic()
+        # One batch at a time is written on `writer` while the next pages are fetched and
+        # judged: SQLite runs without the GIL, so the two overlap. Batches are written in
+        # order, each in its own transaction with its cursor.
+        self.writer = writer
+        self.writing: Future | None = None
 
     def add(self, rows: list[tuple], bad: list[tuple[str | None, str, str]],
             cursor: str | None) -> None:
@@ -232,14 +252,24 @@ class _Batch:
         return (len(self.rows) + len(self.bad) >= BATCH_RECORDS
                 or time.monotonic() - self.since >= BATCH_SECONDS)
 
-    def flush(self) -> None:
-        """Store the waiting pages (nothing waits afterwards, even when storing fails)."""
-        if not self.pages:
-            return
-        rows, bad, cursor = self.rows, self.bad, self.cursor
-        self.rows, self.bad, self.cursor, self.pages = [], [], None, 0
-        self.result.changed += self.cache.apply_page(rows, bad, cursor)
-        self.since = time.monotonic()
+    def flush(self, *, wait: bool = False) -> None:
+        """Start storing the waiting pages once the batch before them is stored (whose error,
+        a full disk say, is raised here); `wait`: and wait until they are. Nothing waits
+        afterwards, even when storing fails."""
+        self.wait()
+        if self.pages:
+            rows, bad, cursor = self.rows, self.bad, self.cursor
+            self.rows, self.bad, self.cursor, self.pages = [], [], None, 0
+            self.writing = self.writer.submit(self.cache.apply_page, rows, bad, cursor)
+            self.since = time.monotonic()
+        if wait:
+            self.wait()
+
+    def wait(self) -> None:
+        """Wait for the batch being written, if any; raises what storing it raised."""
+        writing, self.writing = self.writing, None
+        if writing is not None:
+            self.result.changed += writing.result()
 
 
 class SyncEngine:
@@ -425,19 +455,20 @@ class SyncEngine:
         """
         now_ms = to_ms(self.clock())
         first_ms: int | None = None
-        fetch = partial(self.client.generations_page, limit=self.page_limit)
+        fetch = partial(self._fetch_page, self.client.generations_page, self.page_limit)
         cursor = None if self.full_resync else self.cache.feed_cursor
         seen: dict[str, int] = {cursor: 1} if cursor else {}  # position -> times handed out
         empty_run = 0
-        batch = _Batch(self.cache, result)
         with (self.cache.bulk_writes(),
+              ThreadPoolExecutor(1, thread_name_prefix="lowdash-store") as writer,
               ThreadPoolExecutor(1, thread_name_prefix="lowdash-prefetch") as pool):
+            batch = _Batch(self.cache, result, writer)
             ahead: Future | None = pool.submit(fetch, cursor)
             try:
                 while ahead is not None:
                     self._check_cancel(result)
                     try:
-                        page = ahead.result()
+                        page, split = ahead.result()
                     except errors.HttpError as exc:
                         if cursor and result.pages == 0 and exc.status in (400, 410, 422):
                             raise self._cursor_refused(exc) from exc
@@ -452,9 +483,9 @@ class SyncEngine:
                     if problem is not None:
                         # this page's records are kept; the saved position stays where it was
                         # (replaying a page is always valid), so nothing is skipped
-                        first_ms = self._store_page(result, batch, page, now_ms, first_ms,
-                                                    cursor)
-                        batch.flush()
+                        first_ms = self._store_page(result, batch, page, split, now_ms,
+                                                    first_ms, cursor)
+                        batch.flush(wait=True)
                         raise errors.MalformedResponse(f"the platform's feed is broken: {problem}")
                     nxt = page.next_cursor if page.has_more else None
                     ahead = pool.submit(fetch, nxt) if page.has_more else None
@@ -462,8 +493,11 @@ class SyncEngine:
                         keep = cursor  # the last page's cursor is unusable: keep the old one
                     else:
                         keep = page.next_cursor
-                    first_ms = self._store_page(result, batch, page, now_ms, first_ms, keep)
-                    if ahead is None or batch.due():
+                    first_ms = self._store_page(result, batch, page, split, now_ms, first_ms,
+                                                keep)
+                    if ahead is None:
+                        batch.flush(wait=True)
+                    elif batch.due():
                         batch.flush()
                     if nxt is not None:
                         seen[nxt] = seen.get(nxt, 0) + 1
@@ -472,7 +506,8 @@ class SyncEngine:
             except BaseException:
                 if ahead is not None and not ahead.done():
                     self.client.cancel()  # the sync stops here: cut the page fetched ahead
-                batch.flush()  # what was received is saved, with its cursor, however we stop
+                # what was received is saved, with its cursor, however the sync stops
+                batch.flush(wait=True)
                 raise
 
     @staticmethod
@@ -503,13 +538,22 @@ class SyncEngine:
             status=exc.status,
         )
 
+    @staticmethod
+    def _fetch_page(get: Callable[..., Any], limit: int, cursor: str | None) -> tuple[Any, Any]:
+        """One feed page and its records judged (`split_page`), on the prefetch thread: the
+        Python work of validating a page overlaps SQLite storing the one before (which runs
+        without the GIL) instead of following it."""
+        page = get(cursor, limit=limit)
+        return page, split_page(page.data)
+
     def _store_page(
-        self, result: SyncResult, batch: _Batch, page: Any, now_ms: int, first_ms: int | None,
-        cursor: str | None,
+        self, result: SyncResult, batch: _Batch, page: Any,
+        split: tuple[list[tuple], list[tuple[str | None, str, str]]], now_ms: int,
+        first_ms: int | None, cursor: str | None,
     ) -> int | None:
-        """Validate one page, queue it (with `cursor`) in `batch` and report it; returns the
-        first time seen. The caller flushes the batch."""
-        rows, bad = split_page(page.data)
+        """Queue one judged page (with `cursor`) in `batch` and report it; returns the first
+        time seen. The caller flushes the batch."""
+        rows, bad = split
         batch.add(rows, bad, cursor)
         result.pages += 1
         result.received += len(page.data)
