@@ -297,3 +297,31 @@ def test_saving_a_snapshot_says_whether_the_answer_changed(cache):
     assert cache.save_snapshot("models", [{"id": "a"}]) is False
     assert cache.save_snapshot("models", [{"id": "b"}]) is True
     assert cache.snapshot("models")[0] == [{"id": "b"}]
+
+
+def test_a_schema_1_cache_migrates_to_2_without_the_unused_model_index(tmp_path, monkeypatch):
+    from lowdash_desktop.store import db, queries, schema
+
+    path = tmp_path / "cache.sqlite3"
+    with monkeypatch.context() as patch:  # a cache written by a Lowdash at schema 1
+        patch.setattr(db, "MIGRATIONS", schema.MIGRATIONS[:1])
+        patch.setattr(db, "LATEST_VERSION", 1)
+        cache, _ = Cache.open(path)
+        cache.apply_page([gen(i, model=f"m{i % 3}") for i in range(300)], [], "c1")
+        assert schema_version(cache.conn) == 1
+        cache.close()
+    old = sqlite3.connect(path)
+    assert old.execute("SELECT 1 FROM sqlite_master WHERE name = 'gen_model_created'").fetchone()
+    old.close()
+    cache, report = Cache.open(path)
+    assert report.migrated_from == 1 and report.safety_copy and report.safety_copy.exists()
+    assert schema_version(cache.conn) == LATEST_VERSION >= 2
+    assert not cache.conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE name = 'gen_model_created'").fetchone()
+    assert cache.generation_count() == 300 and cache.feed_cursor == "c1"
+    filtered = queries.HistoryFilter(model="m1")
+    assert queries.count(cache.conn, filtered) == 100
+    cache.apply_page([gen(300, model="m1")], [], "c2")  # and it is written as before
+    assert queries.count(cache.conn, filtered) == 101
+    assert cache.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    cache.close()
