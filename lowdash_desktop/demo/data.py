@@ -20,6 +20,19 @@ POOL_SIZE = (
     16  # distinct (completion, latency) shapes per model/provider: keeps EcoLogits calls few
 )
 REVISED_SHARE = 0.05
+STORY_MIN = 500  # smaller demos are the plain synthetic traffic only
+WORKLOAD_SHARE = 0.19
+WORKLOAD_WEEKS = 6
+WORKLOAD_MOVED_DAYS = 9
+WORKLOAD_ROUTES = (
+    ("openai/gpt-4o", "azure"),
+    ("mistral/mistral-large-2", "scaleway"),
+    ("anthropic/claude-sonnet-4", "aws"),
+    ("anthropic/claude-sonnet-4", "gcp"),
+)
+WORKLOAD_MIX_BEFORE = (0.45, 0.30, 0.15, 0.10)
+WORKLOAD_MIX_AFTER = (0.10, 0.28, 0.42, 0.20)
+BURST_ROUTE = ("cohere/command-r-plus", "aws")
 _MASK40 = (1 << 40) - 1
 _OBF_MUL = 0x9E3779B97F & _MASK40 | 1
 _OBF_INV = pow(_OBF_MUL, -1, 1 << 40)
@@ -73,6 +86,26 @@ def _mix(x: int) -> int:
     return x ^ (x >> 31)
 
 
+def _concat(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {name: np.concatenate([a[name], b[name]]) for name in a}
+
+
+def _growth(weeks: int, factor: float) -> np.ndarray:
+    """Probabilities of weeks 0 (this one) .. weeks-1, each week `factor` times the one before."""
+    w = factor ** -np.arange(weeks, dtype=np.float64)
+    return w / w.sum()
+
+
+def _hourly_bar(cols: dict[str, np.ndarray], mask: np.ndarray, before_ms: int) -> float:
+    """The larger of the mean and the 95th percentile hour of spend (nano) of the rows in
+    `mask` over the 14 days before `before_ms`."""
+    hour0 = before_ms // 3_600_000 - 14 * 24
+    hours = cols["created"][mask] // 3_600_000 - hour0
+    inside = (hours >= 0) & (hours < 14 * 24)
+    series = np.bincount(hours[inside], weights=cols["cost"][mask][inside], minlength=14 * 24)
+    return float(max(series.mean(), np.percentile(series, 95)))
+
+
 def base62(rng: random.Random, n: int) -> str:
     """n random base62 characters."""
     return "".join(rng.choice(BASE62) for _ in range(n))
@@ -90,7 +123,8 @@ class DemoData:
     """All generations of the demo account, stored as compact numeric columns."""
 
     def __init__(
-        self, seed: int, count: int, now: datetime, key_ids: list[str], key_weights: list[float]
+        self, seed: int, count: int, now: datetime, key_ids: list[str], key_weights: list[float],
+        workload_key: int | None = None, burst_key: int | None = None,
     ) -> None:
         if not 1 <= count <= 5_000_000:
             raise ValueError("generations must be between 1 and 5,000,000")
@@ -98,6 +132,9 @@ class DemoData:
         self.now = now
         self.now_ms = int(now.timestamp() * 1000)
         self.key_ids = key_ids
+        self.workload_key = workload_key
+        self.burst_key = burst_key
+        self.burst: tuple[int, int] | None = None  # [start, end) ms of the batch burst
         self.lock = threading.RLock()
         self.bumped: dict[int, int] = {}  # idx -> revision raised after start-up
         self.regions = sorted(catalog.GRID_INTENSITY)
@@ -146,24 +183,110 @@ class DemoData:
         ages[:recent] = rng.uniform(0, 3_600_000, recent)
         ages[0] = 0
         created = np.sort(self.now_ms - ages.astype(np.int64))
-        self._set_columns(self._draw(rng, created))
+        cols = self._draw(rng, created)
+        if count >= STORY_MIN and self.workload_key is not None and self.burst_key is not None:
+            cols = self._with_story(cols)
+        self._set_columns(cols)
+
+    # ----- the story the insight views tell ------------------------------------------------
+    def _with_story(self, cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Replace a random share of the traffic with two workloads of their own seed, so the
+        insight views have something to say (the other generations keep their values):
+
+        - an assistant on large models with long contexts (the `workload_key`), launched six
+          weeks ago and growing each week, that moved most of its traffic from GPT-4o to
+          Claude Sonnet 4 nine days ago: weeks differ, with movers both ways;
+        - one batch job (the `burst_key`) of a few hours two days ago, long documents through
+          Command R+: a spend spike of its key and of its model.
+
+        The total count is unchanged (`--generations N` is still N).
+        """
+        rng = np.random.default_rng([self.seed, 5])
+        n = len(cols["created"])
+        n_burst = min(max(n // 50, 36), 4000)
+        n_work = round(n * WORKLOAD_SHARE)
+        old = np.flatnonzero(cols["created"] < self.now_ms - 3_600_000)
+        keep = np.ones(n, bool)
+        keep[rng.choice(old, n_burst + n_work, replace=False)] = False
+        base = {name: column[keep] for name, column in cols.items()}
+        both = _concat(base, self._workload(rng, n_work))
+        both = _concat(both, self._burst(rng, n_burst, both))
+        order = np.argsort(both["created"], kind="stable")
+        return {name: column[order] for name, column in both.items()}
+
+    def _pair_index(self, model: str, provider: str) -> int:
+        return next(i for i, p in enumerate(self.pairs)
+                    if p.model.id == model and p.provider.name == provider)
+
+    def _block(
+        self, rng: np.random.Generator, created: np.ndarray, pair: np.ndarray, key: int,
+        prompt: np.ndarray, cached_share: float,
+    ) -> dict[str, np.ndarray]:
+        """Columns of a block of generations with the given routes, key and prompts."""
+        count = len(created)
+        cols = {
+            "created": created.astype(np.int64),
+            "pair": pair.astype(np.int16),
+            "slot": rng.integers(0, POOL_SIZE, count).astype(np.int16),
+            "region": self._regions(pair, rng.random(count)),
+            "prompt": np.clip(np.rint(prompt), 200, 120_000).astype(np.int32),
+        }
+        hit = rng.random(count) < cached_share
+        cols["cached"] = np.where(hit, cols["prompt"] * rng.uniform(0.3, 0.9, count), 0).astype(
+            np.int32)
+        reasoning_model = np.array([p.model.reasoning for p in self.pairs])[pair]
+        cols["reasoning"] = np.where(
+            reasoning_model, np.rint(rng.lognormal(np.log(900.0), 0.9, count)), 0
+        ).astype(np.int32)
+        cols["key"] = np.full(count, key, np.int8)
+        cols["cost"] = self._cost(cols)
+        return cols
+
+    def _workload(self, rng: np.random.Generator, count: int) -> dict[str, np.ndarray]:
+        """The assistant: six weeks of traffic, each week ~1.35 times the one before."""
+        week = rng.choice(WORKLOAD_WEEKS, count, p=_growth(WORKLOAD_WEEKS, 1.35))
+        age = (week + rng.random(count)) * 7 * DAY_MS
+        created = np.sort(self.now_ms - 3_600_000 - age.astype(np.int64))
+        routes = [self._pair_index(m, p) for m, p in WORKLOAD_ROUTES]
+        before, after = np.array(WORKLOAD_MIX_BEFORE), np.array(WORKLOAD_MIX_AFTER)
+        moved = created >= self.now_ms - WORKLOAD_MOVED_DAYS * DAY_MS
+        pair = np.where(moved, rng.choice(routes, count, p=after / after.sum()),
+                        rng.choice(routes, count, p=before / before.sum()))
+        prompt = rng.lognormal(np.log(26_000.0), 0.75, count)
+        return self._block(rng, created, pair, self.workload_key, prompt, 0.5)
+
+    def _burst(
+        self, rng: np.random.Generator, count: int, cols: dict[str, np.ndarray]
+    ) -> dict[str, np.ndarray]:
+        """The batch job: `count` long documents in a few hours, about two days ago, spending
+        per hour well above the spike minimum (1.00) and its key's and model's usual hours."""
+        hours = int(rng.integers(3, 5))
+        start = (self.now_ms // 3_600_000 - 48 - int(rng.integers(2, 9))) * 3_600_000
+        start += int(rng.integers(0, 600_000))
+        end = start + hours * 3_600_000 - 900_000
+        pair_i = self._pair_index(*BURST_ROUTE)
+        usual = max(
+            _hourly_bar(cols, cols["key"] == self.burst_key, start),
+            _hourly_bar(cols, cols["pair"] == pair_i, start),  # the model's one route here
+        )
+        per_hour = max(rng.uniform(2.4, 3.4) * 1e9, 6.0 * usual)
+        per_row = per_hour * (end - start) / 3_600_000 / count  # nano-EUR
+        model, provider = self.pairs[pair_i].model, catalog.PROVIDERS[BURST_ROUTE[1]]
+        completion = float(self.pool_completion[pair_i].mean())  # not a reasoning model
+        eur_per_mtok = per_row / 1000.0 / provider.price_factor
+        prompt_median = (eur_per_mtok - completion * float(model.price_completion)) / float(
+            model.price_prompt)
+        prompt = rng.lognormal(np.log(max(prompt_median, 1000.0)), 0.3, count)
+        created = np.sort(rng.integers(start, end, count))
+        self.burst = (start, end)
+        return self._block(rng, created, np.full(count, pair_i), self.burst_key, prompt, 0.0)
 
     def _draw(self, rng: np.random.Generator, created: np.ndarray) -> dict[str, np.ndarray]:
         """Draw all columns for generations created at the given instants."""
         count = len(created)
         pair = rng.choice(len(self.pairs), count, p=self.pair_weights).astype(np.int16)
         slot = rng.integers(0, POOL_SIZE, count).astype(np.int16)
-        region = np.empty(count, np.int16)
-        u = rng.random(count)
-        for i, p in enumerate(self.pairs):
-            mask = pair == i
-            if not mask.any():
-                continue
-            names = p.provider.regions
-            w = np.array([3.0] + [1.0] * (len(names) - 1))
-            edges = np.cumsum(w / w.sum())
-            pick = np.minimum(np.searchsorted(edges, u[mask]), len(names) - 1)
-            region[mask] = np.array([self.region_index[r] for r in names], np.int16)[pick]
+        region = self._regions(pair, rng.random(count))
         prompt = np.clip(np.rint(rng.lognormal(np.log(800.0), 1.1, count)), 3, 120_000)
         prompt = prompt.astype(np.int32)
         cached = np.where(rng.random(count) < 0.25, prompt * rng.uniform(0.2, 0.9, count), 0)
@@ -184,6 +307,20 @@ class DemoData:
         }
         cols["cost"] = self._cost(cols)
         return cols
+
+    def _regions(self, pair: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """A region of each generation's provider (its first region three times as likely)."""
+        region = np.empty(len(pair), np.int16)
+        for i, p in enumerate(self.pairs):
+            mask = pair == i
+            if not mask.any():
+                continue
+            names = p.provider.regions
+            w = np.array([3.0] + [1.0] * (len(names) - 1))
+            edges = np.cumsum(w / w.sum())
+            pick = np.minimum(np.searchsorted(edges, u[mask]), len(names) - 1)
+            region[mask] = np.array([self.region_index[r] for r in names], np.int16)[pick]
+        return region
 
     def _cost(self, cols: dict[str, np.ndarray]) -> np.ndarray:
         """Cost of each generation in nano-EUR."""

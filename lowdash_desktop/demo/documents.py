@@ -45,6 +45,7 @@ def build_topups(data: DemoData, rng: random.Random) -> list[dict]:
     step = (data.now_ms - start_ms) // count
     chunk = max(Decimal("10"), (total * Decimal("1.3") / count).quantize(Decimal("10")))
     out = []
+    draws, times = [], []
     for i in range(count):
         created = start_ms + i * step + rng.randint(0, step // 2)
         status = "succeeded"
@@ -54,19 +55,46 @@ def build_topups(data: DemoData, rng: random.Random) -> list[dict]:
             status = "pending"
         method = rng.choice(("card", "card", "sepa_debit", "bank_transfer"))
         topup_id = f"top_{rng.getrandbits(48):012x}"
+        draws.append(chunk + 10 * rng.randint(0, 5))
+        times.append(created)
         out.append(
             {
                 "id": topup_id,
                 "created_at": iso_ms(created),
-                "amount": str(chunk + 10 * rng.randint(0, 5)) + ".00",
+                "amount": "",
                 "currency": "EUR",
                 "method": method,
                 "status": status,
                 "receipt_url": f"https://billing.lowrouter.example/receipts/{topup_id}",
             }
         )
+    for item, amount in zip(out, _amounts(data, times, draws, count - 2), strict=True):
+        item["amount"] = f"{amount}.00"
     out.reverse()
     return out
+
+
+def _amounts(
+    data: DemoData, times: list[int], draws: list[Decimal], succeeded: int
+) -> list[int]:
+    """Top-up amounts in tens of euros: the first `succeeded` of them pay for the whole
+    history plus a balance that lasts some six weeks at this week's pace (so the runway reads
+    weeks to months, not years), each about the spend until the next one (give or take the
+    drawn proportions); the failed and pending ones ask for what the last paid one did."""
+    day = 86_400_000
+    week = data.cost_between(data.now_ms - 7 * day, data.now_ms) / 7 / 1e9  # EUR per day
+    lasts = random.Random(f"lowdash-demo-runway:{data.seed}").uniform(38.0, 56.0)
+    paid = int(data.cost.sum()) / 1e9 + week * lasts
+    ends = [*times[1:succeeded], data.now_ms]
+    spends = [data.cost_between(t, e) / 1e9 for t, e in zip(times, ends, strict=False)]
+    mean_draw = float(sum(draws)) / len(draws)
+    weights = [(s + paid / 40) * float(d) / mean_draw for s, d in zip(spends, draws, strict=False)]
+    scale = paid / sum(weights)
+    tens = [max(1, round(w * scale / 10)) * 10 for w in weights]
+    tens += [tens[-1]] * (len(draws) - succeeded)
+    rest = paid - sum(tens[: succeeded - 1])
+    tens[succeeded - 1] = max(10, round(rest / 10) * 10)  # the latest paid top-up evens it out
+    return tens
 
 
 def build_invoices(data: DemoData, rng: random.Random) -> list[dict]:

@@ -215,7 +215,10 @@ class DemoPlatform:
         self._build_keys(rng, api_key)
         data_keys = [k["id"] for k in self._keys.values()] + [self._revoked_key_id]
         weights = [spec[5] for spec in _KEY_SPECS[: len(self._keys)]] + [0.4]
-        self.data = DemoData(seed, generations, self.now, data_keys, weights)
+        names = [k["name"] for k in self._keys.values()]
+        batch = names.index("Batch jobs") if "Batch jobs" in names else 0
+        self.data = DemoData(seed, generations, self.now, data_keys, weights,
+                             workload_key=0, burst_key=batch)
         self._data_key_index = {key_id: i for i, key_id in enumerate(data_keys)}
         self._topups = documents.build_topups(self.data, rng)
         self._invoices = documents.build_invoices(self.data, rng)

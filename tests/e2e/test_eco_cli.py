@@ -63,7 +63,9 @@ def test_eco_json_has_every_field_and_matches_the_module(synced, data_dir):
 
 
 def test_eco_baseline_both_ways_and_text_summary(synced, data_dir):
-    big = json.loads(run_lowdash("eco", "--baseline", "cohere/command-r-plus", "--json").stdout)
+    # 405B dense: larger than every model the demo uses (its GPT-4o and Claude Sonnet 4 too)
+    big = json.loads(run_lowdash("eco", "--baseline", "meta-llama/llama-3.1-405b-instruct",
+                                 "--json").stdout)
     small = json.loads(run_lowdash("eco", "--baseline", "microsoft/phi-4", "--json").stdout)
     assert big["saved"] is True and small["saved"] is False
     text = run_lowdash("eco", "--baseline", "microsoft/phi-4")

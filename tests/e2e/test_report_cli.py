@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from lowdash_desktop import accounts
+from lowdash_desktop.demo.data import BURST_ROUTE
 from lowdash_desktop.insight.spikes import find_spikes
 from lowdash_desktop.store.cache import Cache
 
@@ -55,9 +56,15 @@ def test_report_json_agrees_with_sums_over_the_cache(synced, data_dir):
                 Decimal(period["current"]["spend"]) - Decimal(period["previous"]["spend"]))
             assert name in ("7d", "30d")
         assert Decimal(doc["runway"]["balance"]) == Decimal(synced.credits["balance"])
-        # the demo's normal traffic: no false alarm in 30 days at the default minimum
-        assert doc["spikes"] == []
-        assert find_spikes(cache.conn, now, 30) == []
+        # the demo's one batch burst is found, on its key and on its model; its normal traffic
+        # raises no false alarm in 30 days at the default minimum
+        start, end = synced.data.burst
+        burst_scopes = {("key", synced.data.key_ids[synced.data.burst_key]),
+                        ("model", BURST_ROUTE[0])}
+        assert {(s["scope"], s["id"]) for s in doc["spikes"]} == burst_scopes
+        for spike in find_spikes(cache.conn, now, 30):
+            assert (spike.scope, spike.id) in burst_scopes
+            assert spike.start_ms < end and spike.end_ms > start
     finally:
         cache.close()
     burn = {k: Decimal(v) for k, v in doc["runway"]["burn_per_day"].items()}

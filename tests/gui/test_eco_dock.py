@@ -15,7 +15,8 @@ from lowdash_desktop.eco import methodology as eco
 from lowdash_desktop.eco.baseline_setting import OFFLINE
 from lowdash_desktop.ui.main_window import MainWindow
 
-BIGGER = "cohere/command-r-plus"  # 104B dense, verified
+BIGGER = "meta-llama/llama-3.1-405b-instruct"  # 405B dense, verified: above every demo model
+# (Command R+, 104B, is not: the demo assistant's GPT-4o and Claude Sonnet 4 may be larger)
 SMALLER = "microsoft/phi-4"  # 14.7B dense, verified
 
 
