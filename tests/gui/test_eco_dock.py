@@ -159,28 +159,38 @@ def test_screenshot_of_the_dock(qtbot, data_dir, demo_platform):
     window.close()
 
 
-def test_a_squeezed_eco_panel_scrolls_instead_of_running_lines_over_each_other(
+def test_a_squeezed_eco_panel_wraps_its_sentences_and_scrolls_down(
     qtbot, data_dir, demo_platform
 ):
     from PySide6.QtCore import Qt
 
     window = synced_window(qtbot, data_dir, demo_platform)
     dock = window.eco_dock
-    window.resize(1000, 700)
+    window.resize(1400, 700)
     others = [d for d in window.docks if d is not dock and d.isVisible()]
     # as a layout saved from a narrow window leaves it: every dock side by side, eco thinnest
     for other in others:
         window.splitDockWidget(dock, other, Qt.Orientation.Horizontal)
-    window.resizeDocks([dock], [120], Qt.Orientation.Horizontal)
-    qtbot.waitUntil(lambda: dock.width() < 300, timeout=5_000)
-    assert dock.body.width() >= 300, "the sentences keep a readable width"
+    window.resizeDocks([dock], [180], Qt.Orientation.Horizontal)
+    qtbot.waitUntil(lambda: dock.width() < 220, timeout=5_000)
+    scroll = dock.widget()
+    # wrapped to the dock's width: nothing cut at the right edge, nothing to scroll sideways
+    qtbot.waitUntil(lambda: dock.body.width() <= scroll.viewport().width())
+    assert scroll.horizontalScrollBar().maximum() == 0
     shown = [w for w in (dock.actual_label, dock.baseline_label, dock.verdict_label,
-                         dock.chart_slot) if w.isVisible()]
+                         dock.confidence_label, dock.chart_slot) if w.isVisible()]
     for upper, lower in zip(shown, shown[1:], strict=False):
         assert upper.geometry().bottom() < lower.geometry().top(), (upper, lower)
     for label in shown[:-1]:  # each wrapped sentence gets the height its lines need
         assert label.height() >= label.heightForWidth(label.width())
-    assert dock.widget().horizontalScrollBar().maximum() > 0, "the rest is a scroll away"
+    assert scroll.verticalScrollBar().maximum() > 0, "the rest is a scroll away, down"
+    # the links are whole and apart (one under the other when they do not fit side by side)
+    links = [w for w in (dock.caveats_toggle, dock.baseline_link) if w.isVisible()]
+    for link in links:
+        assert link.width() >= link.sizeHint().width() and link.geometry().right() < (
+            scroll.viewport().width()), link.text()
+    if len(links) == 2:
+        assert not links[0].geometry().intersects(links[1].geometry())
     window.close()
 
 

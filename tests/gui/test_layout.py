@@ -189,3 +189,129 @@ def test_model_names_stay_apart_in_a_narrow_column(qapp):
     assert len(set(shown)) == len(shown), shown
     assert shown[0] == "llama-3.1-8b" and shown[3] == "llama-3.1-405b", shown
     assert all(metrics.horizontalAdvance(s) <= width for s in shown)
+
+
+def cut_at_900x700(window) -> list[str]:
+    """What the top row's docks show cut, crushed or run together (empty when all is whole)."""
+    problems = []
+    usage = window.usage_dock
+    table = usage.table
+    header = table.horizontalHeader()
+    if header.length() > table.viewport().width():
+        problems.append(f"Usage today scrolls sideways ({header.length()} > "
+                        f"{table.viewport().width()} px)")
+    for column in range(1, table.columnCount()):
+        if table.isColumnHidden(column):
+            continue
+        title = table.horizontalHeaderItem(column).text()
+        need = max(table.sizeHintForColumn(column), header.sectionSizeHint(column))
+        if header.sectionSize(column) < need:
+            problems.append(f"Usage today's {title!r} column is cut")
+    names = shown_names(table)
+    if len(set(names)) != len(names) or any(n.strip("…") == "" for n in names):
+        problems.append(f"Usage today's names: {names}")
+    top = window.top_models_dock
+    shown = [label.toPlainText() for label in top.name_labels]
+    if len(set(shown)) != len(shown):
+        problems.append(f"Top models' names: {shown}")
+    for name, value in zip(top.name_labels, top.value_labels, strict=True):
+        if name.sceneBoundingRect().right() > value.sceneBoundingRect().left() + 1:
+            problems.append(f"Top models: {name.toPlainText()!r} runs into its value")
+    eco = window.eco_dock
+    scroll = eco.widget()
+    if eco.body.width() > scroll.viewport().width():
+        problems.append("the Eco panel scrolls sideways (its sentences cut at the right edge)")
+    for label in (eco.actual_label, eco.baseline_label, eco.verdict_label, eco.confidence_label):
+        if label.isVisible() and label.heightForWidth(label.width()) > label.height():
+            problems.append(f"Eco: {label.text()[:30]!r} has lines cut off")
+    links = [w for w in (eco.confidence_label, eco.caveats_toggle, eco.baseline_link)
+             if w.isVisible()]
+    for i, a in enumerate(links):
+        if a is not eco.confidence_label and a.width() < a.sizeHint().width():
+            problems.append(f"Eco: {a.text()!r} is cut")
+        for b in links[i + 1:]:
+            if a.geometry().intersects(b.geometry()):
+                problems.append(f"Eco: {a.text()!r} runs into {b.text()!r}")
+    return problems
+
+
+def shown_names(table) -> list[str]:
+    """The model names as Usage today's delegate draws them."""
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    delegate = table.itemDelegateForColumn(0)
+    names = []
+    for row in range(table.rowCount()):
+        index = table.model().index(row, 0)
+        option = QStyleOptionViewItem()
+        option.initFrom(table)
+        option.rect = table.visualRect(index)
+        delegate.initStyleOption(option, index)
+        names.append(option.text)
+    return names
+
+
+def test_at_900x700_no_figure_or_name_is_cut(qtbot, data_dir, demo_platform):
+    window = make_window(qtbot, data_dir, demo_platform)
+    with qtbot.waitSignal(window.syncFinished, timeout=60_000):
+        window.sync_now()
+    window.resize(900, 700)
+    qtbot.waitUntil(lambda: window.width() == 900 and window.usage_dock.table.rowCount() > 3)
+    qtbot.waitUntil(lambda: window.eco_dock.report is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: bool(window.top_models_dock.name_labels), timeout=10_000)
+    def whole() -> None:
+        assert cut_at_900x700(window) == []
+
+    qtbot.waitUntil(whole, timeout=5_000)
+    # the figures a narrow Usage today leaves out are in each row's tooltip
+    usage = window.usage_dock.table
+    assert usage.isColumnHidden(1), "at 900 px the requests give way to names and costs"
+    assert " requests, " in usage.item(0, 0).toolTip() and " tokens, " in usage.item(0, 0).toolTip()
+    # wide again: every column is back
+    window.resize(1600, 900)
+    qtbot.waitUntil(lambda: not any(usage.isColumnHidden(c) for c in range(4)))
+    window.close()
+
+
+def test_top_models_shorten_names_as_usage_today_does(qtbot, data_dir, demo_platform):
+    from PySide6.QtGui import QFontMetrics
+
+    from lowdash_desktop.ui.widgets.model_name_delegate import fit_model_name
+
+    window = make_window(qtbot, data_dir, demo_platform)
+    with qtbot.waitSignal(window.syncFinished, timeout=60_000):
+        window.sync_now()
+    window.resize(900, 700)
+    top = window.top_models_dock
+    qtbot.waitUntil(lambda: window.width() == 900 and bool(top.name_labels), timeout=10_000)
+    metrics = QFontMetrics(top.plot.font())
+    room = metrics.horizontalAdvance("llama-3.1-8b-instruct")  # Top models' room at 900 px
+    names = ["meta-llama/llama-3.1-8b-instruct", "meta-llama/llama-3.3-70b-instruct",
+             "meta-llama/llama-3.2-3b-instruct", "meta-llama/llama-3.1-405b-instruct"]
+    shown = [fit_model_name(n, metrics, room) for n in names]
+    assert len(set(shown)) == 4 and not any(s.startswith("meta-llam") for s in shown), shown
+    # in the dock: the vendor goes before anything else ('meta-llam…-instruct' four times)
+    labels = [label.toPlainText() for label in top.name_labels]
+    assert len(set(labels)) == len(labels), labels
+    for label, model in zip(labels, top.models, strict=True):
+        vendor, _slash, rest = model.model.partition("/")
+        assert label in (model.model, rest) or not label.startswith(vendor[:4]), labels
+    window.close()
+
+
+def test_reset_layout_after_closing_docks_gives_each_its_default_room(
+    qtbot, data_dir, demo_platform
+):
+    window = make_window(qtbot, data_dir, demo_platform)
+    window.resize(900, 700)
+    qtbot.waitUntil(lambda: window.width() == 900)
+    settle(qtbot, window)
+    window.reset_layout()
+    qtbot.waitUntil(lambda: all(d.isVisible() for d in window.docks))
+    default = dock_rects(window)
+    for dock in (window.eco_dock, window.usage_dock):
+        dock.close()  # the dock's own close button
+    qtbot.waitUntil(lambda: not window.eco_dock.isVisible())
+    window.reset_layout_action.trigger()
+    qtbot.waitUntil(lambda: close_enough(dock_rects(window), default), timeout=3_000)
+    window.close()

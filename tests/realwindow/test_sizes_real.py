@@ -40,3 +40,32 @@ def test_at_1280x820_names_rows_and_columns_fit(qtbot, data_dir, demo_platform):
     header = table.horizontalHeader()
     assert header.length() <= table.viewport().width()
     window.close()
+
+
+def test_at_900x700_nothing_is_cut(qtbot, data_dir, demo_platform):
+    from tests.gui.test_layout import close_enough, cut_at_900x700, dock_rects
+
+    window = make_window(qtbot, data_dir, demo_platform)
+    with qtbot.waitSignal(window.syncFinished, timeout=60_000):
+        window.sync_now()
+    wait_size(qtbot, window, 900, 700)
+    qtbot.waitUntil(lambda: window.usage_dock.table.rowCount() > 3, timeout=10_000)
+    qtbot.waitUntil(lambda: window.eco_dock.report is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: bool(window.top_models_dock.name_labels), timeout=10_000)
+
+    def whole() -> None:
+        assert cut_at_900x700(window) == []
+
+    qtbot.waitUntil(whole, timeout=5_000)
+    # View -> Reset layout after closing docks: each dock gets its default room back
+    window.reset_layout()
+    qtbot.waitUntil(lambda: all(d.isVisible() for d in window.docks))
+    qtbot.waitUntil(whole, timeout=5_000)
+    default = dock_rects(window)
+    window.eco_dock.close()
+    window.top_models_dock.close()
+    qtbot.waitUntil(lambda: not window.eco_dock.isVisible())
+    window.reset_layout_action.trigger()
+    qtbot.waitUntil(lambda: close_enough(dock_rects(window), default), timeout=5_000)
+    qtbot.waitUntil(whole, timeout=5_000)
+    window.close()

@@ -202,13 +202,14 @@ class DashboardMixin:
         """View -> Reset layout: every dock back in its default place, the table's columns too."""
         for dock in self.docks:
             dock.setFloating(False)
+            # shown before they are arranged: a dock closed before the reset and shown after
+            # the sizes were handed out came back squeezed beside the others (the Eco panel)
+            dock.show()
         self._wide_state = self._wide_shares = None
         if self._narrow:
             self._arrange_narrow()
         else:
             self._arrange_wide()
-        for dock in self.docks:
-            dock.show()
         widths = getattr(self, "_default_widths", None)
         if columns and widths is not None:
             header = self.table.horizontalHeader()

@@ -6,12 +6,12 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QDockWidget,
     QFrame,
-    QHBoxLayout,
     QLabel,
     QScrollArea,
     QVBoxLayout,
@@ -103,10 +103,15 @@ class EcoDock(QDockWidget):
         layout.addWidget(self.actual_label)
         layout.addWidget(self.baseline_label)
         layout.addWidget(self.verdict_label)
-        row = QHBoxLayout()
+        # the confidence on a line of its own (it wraps), the two links below it: side by side
+        # they ran into each other in a narrow dock ("Reduced con" under "Show 7 caveats")
         self.confidence_label = QLabel(body)
         self.confidence_label.setObjectName("eco_confidence")
+        self.confidence_label.setWordWrap(True)
         self.confidence_label.setAccessibleName(self.tr("Confidence of the eco estimate"))
+        layout.addWidget(self.confidence_label)
+        row = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        self.links_row = row
         self.caveats_toggle = link_button("", body)
         self.caveats_toggle.setObjectName("eco_caveats_toggle")
         self.caveats_toggle.clicked.connect(lambda _c=False: self._toggle_caveats())
@@ -116,10 +121,9 @@ class EcoDock(QDockWidget):
         self.baseline_link.setObjectName("eco_baseline_link")
         self.baseline_link.setAccessibleName(self.tr("Change the eco baseline model"))
         self.baseline_link.clicked.connect(lambda _c=False: self.baselineRequested.emit())
-        row.addWidget(self.confidence_label)
-        row.addWidget(self.caveats_toggle)
+        row.addWidget(self.caveats_toggle, 0, Qt.AlignmentFlag.AlignLeft)
         row.addStretch(1)
-        row.addWidget(self.baseline_link)
+        row.addWidget(self.baseline_link, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addLayout(row)
         self.caveats_label = QLabel(body)
         self.caveats_label.setObjectName("eco_caveats")
@@ -129,9 +133,10 @@ class EcoDock(QDockWidget):
         layout.addWidget(self.caveats_label)
         self.chart_slot = ChartSlot(body, self._build_plot, 110)
         layout.addWidget(self.chart_slot, 1)
-        # wrapped sentences need room: a dock squeezed by a saved layout scrolls its panel
-        # instead of letting the lines run over each other
-        body.setMinimumWidth(300)
+        # the sentences wrap to the dock's width (a fixed 300 px minimum cut them at the right
+        # edge of a 250 px dock at 900x700); the panel scrolls down when they need more lines
+        # than there is room, and sideways only when narrower than its widest link
+        body.installEventFilter(self)  # the links go one under the other when narrow
         scroll = QScrollArea(self)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidgetResizable(True)
@@ -140,6 +145,21 @@ class EcoDock(QDockWidget):
         self.body = body
         self.setWidget(scroll)
         self.actual_label.setText(self.tr("No eco figures yet: sync to fill the cache."))
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt API)
+        if event.type() == QEvent.Type.Resize and watched is getattr(self, "body", None):
+            self._place_links(event.size().width())
+        return super().eventFilter(watched, event)
+
+    def _place_links(self, width: int) -> None:
+        """'Show 7 caveats' and 'Change baseline…' side by side when both fit, else stacked."""
+        margins = self.body.layout().contentsMargins()
+        links = [w for w in (self.caveats_toggle, self.baseline_link) if not w.isHidden()]
+        need = sum(w.sizeHint().width() for w in links) + self.links_row.spacing() * 2
+        fits = need <= width - margins.left() - margins.right()
+        direction = QBoxLayout.Direction.LeftToRight if fits else QBoxLayout.Direction.TopToBottom
+        if self.links_row.direction() != direction:
+            self.links_row.setDirection(direction)
 
     # -- scope ----------------------------------------------------------------------------------
     def _set_title(self) -> None:
@@ -267,6 +287,7 @@ class EcoDock(QDockWidget):
         )
         self.caveats_toggle.setText(text)
         self.caveats_toggle.show()
+        self._place_links(self.body.width())
 
     def _toggle_caveats(self, _link: str = "") -> None:
         """Show or hide the caveats list inline."""

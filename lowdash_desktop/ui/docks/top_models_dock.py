@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QPointF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, Signal
 from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import QDockWidget, QLabel, QVBoxLayout, QWidget
 
 from ...store.aggregates import DashboardFigures, ModelFigures
 from .. import formatting
 from ..widgets import chart_style
+from ..widgets.model_name_delegate import fit_model_name
 from .usage_dock import day_mode_text
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ class TopModelsDock(QDockWidget):
         return super().eventFilter(watched, event)
 
     def _fit_names(self, width: int | None = None) -> None:
-        """Shorten model names (in the middle) so none runs into the value column."""
+        """Shorten model names (as Usage today does) so none runs into the value column."""
         if not self.name_labels or not self.chart_slot.has_plot():
             return
         plot = self.plot
@@ -77,7 +78,9 @@ class TopModelsDock(QDockWidget):
         width = plot.viewport().width() if width is None else width
         room = max(24, width - values - metrics.averageCharWidth() * 3)
         for label, model in zip(self.name_labels, self.models, strict=False):
-            label.setText(metrics.elidedText(model.model, Qt.TextElideMode.ElideMiddle, room))
+            # Usage today's rule: the vendor and a shared '-instruct' go before the middle,
+            # so 'llama-3.1-8b' and 'llama-3.3-70b' never both read 'meta-llam…-instruct'
+            label.setText(fit_model_name(model.model, metrics, room))
 
     def show_figures(self, figures: DashboardFigures) -> None:
         self.caption.setText(self.tr("Ranked by tokens, {0} days to today ({1})").format(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -23,6 +23,10 @@ from .. import formatting, keyboard
 from ..widgets.model_name_delegate import ModelNameDelegate
 
 MODEL_ROLE = Qt.ItemDataRole.UserRole + 1
+# columns given up, in this order, when the dock is too narrow for every figure whole (the
+# row's tooltip still has them): a figure is never cut ("0.0017(") nor the names crushed to "…"
+OPTIONAL_COLUMNS = (1, 2)  # Requests, then Tokens
+MODEL_ROOM = "llama-3.1-405b"  # the model column's minimum: a name that tells variants apart
 
 
 def day_mode_text(widget: QWidget, utc: bool) -> str:
@@ -87,6 +91,7 @@ class UsageDock(QDockWidget):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.table.cellClicked.connect(self._on_clicked)
         self.table.cellActivated.connect(self._on_clicked)
+        self.table.viewport().installEventFilter(self)  # columns fitted again on a resize
         layout.addWidget(self.table, 1)
         self.setWidget(body)
         self._active: str | None = None
@@ -118,7 +123,9 @@ class UsageDock(QDockWidget):
                     item.setTextAlignment(
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                     )
-                item.setToolTip(self.tr("Show only {0}").format(usage.model))
+                item.setToolTip(self.tr("{0}: {1} requests, {2} tokens, {3}\nShow only {0}")
+                                .format(usage.model, cells[1], cells[2], formatting.money(
+                                    nanos_to_money(usage.cost_nanos), currency)))
                 self.table.setItem(row, column, item)
         if not figures.usage_today:
             self.table.setRowCount(1)
@@ -126,6 +133,31 @@ class UsageDock(QDockWidget):
             item.setFlags(Qt.ItemFlag.NoItemFlags)
             self.table.setItem(0, 0, item)
         self.set_active_model(self._active)
+        self.fit_columns()
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt API)
+        if event.type() == QEvent.Type.Resize and watched is self.table.viewport():
+            self.fit_columns()
+        return super().eventFilter(watched, event)
+
+    def column_need(self, column: int) -> int:
+        """Pixels a figure column needs to show its title and every figure whole."""
+        header = self.table.horizontalHeader()
+        return max(self.table.sizeHintForColumn(column), header.sectionSizeHint(column))
+
+    def fit_columns(self) -> None:
+        """Give up Requests, then Tokens, while the names and the figures do not all fit."""
+        room = self.table.viewport().width()
+        model = self.table.fontMetrics().horizontalAdvance(MODEL_ROOM) + 2 * 4
+        for column in OPTIONAL_COLUMNS:  # a hidden section's title has no size hint
+            self.table.setColumnHidden(column, False)
+        shown = [1, 2, 3]
+        for column in OPTIONAL_COLUMNS:
+            if model + sum(self.column_need(c) for c in shown) <= room:
+                break
+            shown.remove(column)
+        for column in (1, 2, 3):
+            self.table.setColumnHidden(column, column not in shown)
 
     def show_loading(self) -> None:
         """Before the first sync has brought anything: say so (not "0 tokens · 0.00")."""
