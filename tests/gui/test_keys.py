@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 
 import pytest
 
@@ -209,7 +210,8 @@ def test_bulk_edit_summary_then_per_key_results(qtbot, demo_platform, action):
         bulk.reset.setCurrentIndex(2)  # weekly
         assert "25.00 EUR monthly → 7.50 EUR weekly" in bulk.summary.toPlainText()
     elif action == "set_scopes":
-        bulk.scope_boxes["read"].setChecked(True)
+        bulk.scope_boxes["inference"].setChecked(True)  # add
+        bulk.scope_boxes["read"].setChecked(True)  # add; manage stays as each key has it
         assert "inference, read → inference, read" not in bulk.summary.toPlainText()
         assert "scopes unchanged — skipped" in bulk.summary.toPlainText()  # Staging
     elif action == "revoke":
@@ -338,7 +340,9 @@ def test_bulk_edit_including_the_apps_own_key_asks_first(qtbot, demo_platform, a
     if action == "set_limit":
         bulk.limit.setText("0")
     elif action == "set_scopes":
-        bulk.scope_boxes["inference"].setChecked(True)  # read and manage unticked
+        bulk.scope_boxes["inference"].setChecked(True)
+        bulk.scope_boxes["read"].setChecked(False)  # removed
+        bulk.scope_boxes["manage"].setChecked(False)
     elif action == "revoke":
         bulk.confirm.setText("revoke 2 keys")
     assert bulk.guard.isVisible()
@@ -464,5 +468,56 @@ def test_the_name_hint_goes_once_a_name_is_typed(qtbot, demo_platform):
     assert form.status.text == "Give the key a name."
     qtbot.keyClicks(form.name, "CI")
     assert form.status.text == ""
+    form.close()
+    dialog.close()
+
+
+def test_bulk_edit_changes_nothing_until_the_user_picks(qtbot, demo_platform):
+    dialog = open_keys(qtbot, demo_platform)
+    names = ["Production", "Staging", "CI pipeline", "Dashboard (read-only)"]
+    keys = [key_named(dialog, n) for n in names]
+    dialog.select_keys([k.id for k in keys])
+    bulk = dialog.bulk_edit()
+    # Change scopes: every scope "as each key has it" at first, so nothing would change
+    bulk.set_action("set_scopes")
+    summary = bulk.summary.toPlainText()
+    assert summary.count("scopes unchanged — skipped") == len(names), summary
+    assert not bulk.guard.isVisible() and bulk.validate() == "Nothing would change."
+    bulk.scope_boxes["read"].setChecked(True)  # add read, keep the rest of each key's
+    for key in keys:
+        fields = bulk.change_for(key)[0]
+        wanted = sorted(set(key.scopes) | {"read"})
+        assert (fields or {"scopes": key.scopes})["scopes"] == [
+            s for s in ("inference", "read", "manage") if s in wanted], key.name
+    # Set credit limit: no "No limit" preselected: nothing changes until a limit is typed
+    bulk.set_action("set_limit")
+    assert all(bulk.change_for(k)[0] is None for k in keys)
+    assert "→ no limit" not in bulk.summary.toPlainText()
+    assert bulk.validate() == "Type the new credit limit, or tick “No limit”."
+    # an unusable amount is never previewed as if it would be applied
+    bulk.limit.setText("1e9")
+    assert "1,000,000,000" not in bulk.summary.toPlainText()
+    assert "→" not in bulk.summary.toPlainText()
+    assert "at most 1,000,000.00" in bulk.validate()
+    bulk.limit.setText("30")
+    staging = key_named(dialog, "Staging")
+    fields = bulk.change_for(staging)[0]
+    assert fields == {"credit_limit": Decimal("30"), "limit_reset": staging.limit_reset}
+    bulk.no_limit.setChecked(True)  # removing the limits is a choice of its own
+    assert not bulk.limit.isEnabled()
+    assert bulk.change_for(staging)[0] == {"credit_limit": None, "limit_reset": None}
+    bulk.close()
+    dialog.close()
+
+
+def test_a_negative_limit_is_only_said_to_be_negative(qtbot, demo_platform):
+    dialog = open_keys(qtbot, demo_platform)
+    dialog.select_keys([key_named(dialog, "Production").id])  # the app's own key
+    form = dialog.edit_selected()
+    form.limit.setText("-5")
+    assert "cannot be negative" in form.status.text
+    assert not form.guard.isVisible(), "not also 'A credit limit of 0 lets this key spend nothing'"
+    form.limit.setText("0")
+    assert form.guard.isVisible() and "A credit limit of 0" in form.guard.label.text()
     form.close()
     dialog.close()

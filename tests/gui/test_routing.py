@@ -134,3 +134,63 @@ def test_a_maximum_price_of_0_is_explained_and_blocks_saving(qtbot, demo_platfor
     dialog.default_editor.max_price.setText("0.40")
     assert dialog.ok_button.isEnabled()
     dialog.close()
+
+
+def synced_cache(platform, tmp_path):
+    from lowdash_desktop.store.cache import Cache
+    from lowdash_desktop.sync.engine import SyncEngine
+
+    cache, _ = Cache.open(tmp_path / "cache.sqlite3")
+    with Connection(platform.base_url, platform.api_key).client() as client:
+        SyncEngine(client, cache).run()
+    return cache
+
+
+def test_a_maximum_price_below_every_providers_price_is_explained_where_typed(
+    qtbot, demo_platform, tmp_path
+):
+    cache = synced_cache(demo_platform, tmp_path)
+    models = cache.snapshot("models")[0]
+    cheapest = min(Decimal(m[f]) for m in models
+                   for f in ("price_prompt_per_mtok", "price_completion_per_mtok"))
+    dialog = RoutingDialog(Connection(demo_platform.base_url, demo_platform.api_key), cache)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    editor = dialog.default_editor
+    for typed, said in (
+        ("0.0000001", f"below the cheapest price the platform lists ({cheapest}"),
+        ("1e9", "at most 1,000,000.00"),  # the key editor's bound, the same here
+    ):
+        editor.max_price.setText(typed)
+        # under the field, with a red border, as it is typed, and saving waits
+        assert editor.price_note.isVisible() and said in editor.price_note.text(), typed
+        assert "b71c1c" in editor.max_price.styleSheet()
+        assert not dialog.ok_button.isEnabled()
+        assert said in dialog.problems.text()
+    editor.max_price.setText(str(cheapest))
+    assert not editor.price_note.isVisible() and editor.max_price.styleSheet() == ""
+    assert dialog.ok_button.isEnabled()
+    # a routing trace fetched for a generation knows a cheaper route: that is the bound
+    gen_id = cache.conn.execute("SELECT id FROM generations LIMIT 1").fetchone()[0]
+    cheaper = cheapest / 4
+    cache.save_routing(gen_id, {"considered": [
+        {"provider": "ovh", "region": "fr-gra", "price_per_mtok": str(cheaper)}]})
+    dialog.close()
+    dialog = RoutingDialog(Connection(demo_platform.base_url, demo_platform.api_key), cache)
+    qtbot.addWidget(dialog)
+    dialog.default_editor.max_price.setText(str(cheapest / 2))
+    assert not dialog.default_editor.price_note.isVisible()
+    dialog.default_editor.max_price.setText(str(cheaper / 2))
+    assert "below the cheapest price" in dialog.default_editor.price_note.text()
+    dialog.close()
+    cache.close()
+
+
+def test_a_saved_tiny_price_reads_as_plain_decimals(qtbot, demo_platform):
+    from lowdash_desktop.api.models import RoutingConfig
+
+    dialog = open_routing(qtbot, demo_platform)
+    dialog.set_config(RoutingConfig.model_validate(
+        {"default": {"max_price_per_mtok": "0.0000001"}, "overrides": {}}))
+    assert dialog.default_editor.max_price.text() == "0.0000001", "not '1E-7'"
+    dialog.close()

@@ -52,7 +52,30 @@ def test_invalid_threshold_is_explained_before_sending(qtbot, demo_platform):
     assert "amount such as 10.00" in dialog.status.text
     dialog.threshold.setText("-5")
     assert not dialog.save_notifications()
-    assert dialog.status.text == "The threshold cannot be negative."
+    assert dialog.status.text.startswith("The threshold cannot be negative")
+    dialog.close()
+
+
+def test_the_threshold_is_bounded_and_explained_where_it_is_typed(qtbot, demo_platform):
+    dialog = open_settings(qtbot, demo_platform)
+    before = dict(demo_platform._settings["notifications"])
+    for typed, said in (
+        ("-5", "cannot be negative"),
+        ("1e9", "at most 1,000,000.00"),  # a warning that would never go off
+        ("10.005", "at most two decimals"),
+    ):
+        dialog.threshold.setText(typed)
+        # under the field, with a red border, as it is typed; Save waits for a usable value
+        assert dialog.threshold_note.isVisible() and said in dialog.threshold_note.text(), typed
+        assert "b71c1c" in dialog.threshold.styleSheet()
+        assert not dialog.save_button.isEnabled()
+        assert not dialog.save_notifications() and said in dialog.status.text
+    assert demo_platform._settings["notifications"] == before, "nothing was sent"
+    dialog.threshold.setText("1000000")
+    assert not dialog.threshold_note.isVisible() and dialog.threshold.styleSheet() == ""
+    assert dialog.save_button.isEnabled()
+    dialog.threshold.clear()  # empty: no warning
+    assert not dialog.threshold_note.isVisible() and dialog.save_button.isEnabled()
     dialog.close()
 
 

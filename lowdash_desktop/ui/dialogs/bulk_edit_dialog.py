@@ -6,7 +6,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -27,6 +27,7 @@ from ...api.connection import Connection
 from ...api.models import Key
 from .. import formatting, keyboard
 from .operation_dialog import (
+    INVALID_BORDER,
     LockoutGuard,
     OperationDialog,
     error_text,
@@ -38,6 +39,7 @@ from .operation_dialog import (
 
 ACTIONS = ("disable", "enable", "set_limit", "set_scopes", "revoke")
 SCOPES = ("inference", "read", "manage")
+KEEP = "keep"  # the reset choice that leaves each key's own period
 
 
 class BulkEditDialog(OperationDialog):
@@ -80,27 +82,40 @@ class BulkEditDialog(OperationDialog):
         limit_page = QWidget(self)
         limit_row = QHBoxLayout(limit_page)
         limit_row.setContentsMargins(0, 0, 0, 0)
+        # nothing is chosen until the user types a limit or ticks "No limit" (an empty field
+        # meaning "remove every limit" took the keys' limits away by default)
         self.limit = QLineEdit(limit_page)
-        self.limit.setPlaceholderText(self.tr("No limit"))
+        self.limit.setPlaceholderText(self.tr("e.g. 25.00"))
         self.limit.setAccessibleName(self.tr("New credit limit"))
+        self.no_limit = QCheckBox(self.tr("No limit"), limit_page)
+        self.no_limit.setAccessibleName(self.tr("Remove the credit limit"))
+        self.no_limit.toggled.connect(lambda on: self.limit.setEnabled(not on))
         self.reset = reset_combo(limit_page, self.tr("New limit reset period"))
-        self.reset.setCurrentIndex(3)
+        self.reset.addItem(self.tr("as each key has it"), KEEP)
+        self.reset.setCurrentIndex(self.reset.count() - 1)
         limit_row.addWidget(QLabel(self.tr("Limit"), limit_page))
         limit_row.addWidget(self.limit, 1)
+        limit_row.addWidget(self.no_limit)
         limit_row.addWidget(QLabel(self.tr("resets"), limit_page))
         limit_row.addWidget(self.reset)
         self.options.addWidget(limit_page)
+        # each scope starts half-ticked, "as each key has it"; ticked adds it to every key,
+        # unticked removes it (ticking inference alone stripped read and manage from all)
         scope_page = QWidget(self)
         scope_row = QHBoxLayout(scope_page)
         scope_row.setContentsMargins(0, 0, 0, 0)
         self.scope_boxes: dict[str, QCheckBox] = {}
         for scope in SCOPES:
             box = QCheckBox(scope, scope_page)
-            box.setAccessibleName(self.tr("Scope {0}").format(scope))
-            box.setChecked(scope == "inference")
-            box.toggled.connect(self._update_summary)
+            box.setTristate(True)
+            box.setCheckState(Qt.CheckState.PartiallyChecked)
+            box.setAccessibleName(self.tr("Scope {0}: keep, add or remove").format(scope))
+            box.setToolTip(self.tr("Half-ticked: as each key has it; ticked: add; empty: remove"))
+            box.stateChanged.connect(lambda _s: self._update_summary())
             self.scope_boxes[scope] = box
             scope_row.addWidget(box)
+        scope_row.addWidget(QLabel(self.tr("(half-ticked: unchanged)"), scope_page))
+        scope_row.addStretch(1)
         self.options.addWidget(scope_page)
         form.addRow(self.tr("Options"), self.options)
         self.confirm = QLineEdit(self)
@@ -128,6 +143,7 @@ class BulkEditDialog(OperationDialog):
         self.body.addWidget(self.guard)
         self.action.currentIndexChanged.connect(self._action_changed)
         self.limit.textChanged.connect(self._update_summary)
+        self.no_limit.toggled.connect(self._update_summary)
         self.reset.currentIndexChanged.connect(self._update_summary)
         self.confirm.textChanged.connect(self._update_summary)
         self.ok_button.setText(self.tr("Apply"))
@@ -179,23 +195,38 @@ class BulkEditDialog(OperationDialog):
                 self.tr("enabled → disabled") if disabled else self.tr("disabled → enabled")
             )
         if action == "set_limit":
-            try:
+            if self.no_limit.isChecked():
+                limit = None
+            elif not self.limit.text().strip():
+                return None, self.tr("unchanged (type a limit, or tick “No limit”)")
+            elif limit_problem(self.limit.text()):  # never shown as if it would be applied
+                return None, self.tr("unchanged (the limit typed cannot be used)")
+            else:
                 limit = parse_money(self.limit.text())
-            except ValueError:
-                return None, self.tr("(enter a valid amount)")
-            reset = self.reset.currentData() if limit is not None else None
+            chosen = self.reset.currentData()
+            reset = key.limit_reset if chosen == KEEP else chosen
+            reset = reset if limit is not None else None
             if key.credit_limit == limit and key.limit_reset == reset:
                 return None, self.tr("limit unchanged — skipped")
             before = self._money(key.credit_limit, key.limit_reset)
             after = self._money(limit, reset)
             return {"credit_limit": limit, "limit_reset": reset}, f"{before} → {after}"
         if action == "set_scopes":
-            scopes = [s for s, box in self.scope_boxes.items() if box.isChecked()]
+            scopes = self.scopes_for(key)
             if sorted(scopes) == sorted(key.scopes):
                 return None, self.tr("scopes unchanged — skipped")
             before = ", ".join(key.scopes) or "—"
             return {"scopes": scopes}, f"{before} → {', '.join(scopes) or '—'}"
         return None, self.tr("revoked (permanent)")
+
+    def scopes_for(self, key: Key) -> list[str]:
+        """The key's scopes after the change: ticked added, unticked removed, others kept."""
+        state = {s: box.checkState() for s, box in self.scope_boxes.items()}
+        return [
+            s for s in SCOPES
+            if state[s] == Qt.CheckState.Checked
+            or (state[s] == Qt.CheckState.PartiallyChecked and s in key.scopes)
+        ]
 
     def _update_summary(self) -> None:
         lines = []
@@ -208,6 +239,10 @@ class BulkEditDialog(OperationDialog):
             )
             lines.append(f"• {key.name} ({key.prefix}…): {text}{mine}")
         self.summary.setPlainText("\n".join(lines))
+        typed = "" if self.no_limit.isChecked() else self.limit.text()
+        limit_wrong = limit_problem(typed) if typed.strip() else None
+        self.limit.setStyleSheet(INVALID_BORDER if limit_wrong else "")  # marked where typed
+        self.limit.setToolTip(limit_wrong or "")
         self.guard.set_text(self.lockout())
         problem = self._problem()
         if problem and self.current_action != "revoke":
@@ -236,12 +271,15 @@ class BulkEditDialog(OperationDialog):
 
     def _problem(self) -> str | None:
         action = self.current_action
-        if action == "set_limit":
+        if action == "set_limit" and not self.no_limit.isChecked():
+            if not self.limit.text().strip():
+                return self.tr("Type the new credit limit, or tick “No limit”.")
             problem = limit_problem(self.limit.text())
-            if problem:
-                return problem
-        if action == "set_scopes" and not any(b.isChecked() for b in self.scope_boxes.values()):
-            return self.tr("Choose at least one scope.")
+            if problem:  # here an empty field changes nothing: "No limit" is the tick
+                return problem.replace(
+                    self.tr("leave it empty for no limit"), self.tr("tick “No limit” for none"))
+        if action == "set_scopes" and any(not self.scopes_for(k) for k in self.keys):
+            return self.tr("Every key needs at least one scope.")
         if action == "revoke" and self.confirm.text().strip() != self.revoke_phrase:
             return self.tr("Type “{0}” to confirm revoking.").format(self.revoke_phrase)
         if action != "revoke" and all(self.change_for(k)[0] is None for k in self.keys):

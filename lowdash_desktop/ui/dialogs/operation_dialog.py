@@ -81,6 +81,42 @@ def limit_problem(text: str) -> str | None:
     return None
 
 
+# the low-balance threshold: above this no balance is ever "high" (1e9 kept the warning on)
+MAX_THRESHOLD = MAX_CREDIT_LIMIT
+INVALID_BORDER = "border: 1px solid #b71c1c;"
+
+
+def threshold_problem(text: str) -> str | None:
+    """Why a low-balance threshold as typed cannot be used, in words, or None ('' is off)."""
+    try:
+        value = parse_money(text)
+    except ValueError:
+        return _tr("The threshold must be an amount such as 10.00, or empty for no warning.")
+    if value is None:
+        return None
+    if value < 0:
+        return _tr("The threshold cannot be negative; leave it empty for no warning.")
+    if value > MAX_THRESHOLD:
+        return _tr(
+            "The threshold can be at most 1,000,000.00 (above it the warning would never go "
+            "off); leave it empty for no warning."
+        )
+    if value != value.quantize(Decimal("0.01")):
+        return _tr("The threshold has at most two decimals, such as 10.50.")
+    return None
+
+
+def plain_decimal(value: Any) -> str:
+    """A decimal as a person types it: '0.0000001', never '1E-7'; '' for None."""
+    if value is None:
+        return ""
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    return format(number, "f") if number.is_finite() else str(value)
+
+
 def current_key(keys: Iterable[Key], api_key: str) -> Key | None:
     """The key this app signs in with: the one whose prefix starts the secret (longest wins)."""
     matches = [k for k in keys if k.prefix and api_key.startswith(k.prefix)]
@@ -121,7 +157,8 @@ def lockout_text(key: Key, fields: dict[str, Any] | None, revoke: bool = False) 
             "one that would enable it again: only another key with the 'manage' scope can."
         ))
     limit = fields.get("credit_limit")
-    if limit is not None and limit <= 0 and key.credit_limit != limit:
+    # only 0 itself: a negative limit is refused by the form ("cannot be negative"), never sent
+    if limit is not None and limit == 0 and key.credit_limit != limit:
         cuts.append(_tr(
             "A credit limit of 0 lets this key spend nothing: its requests are refused from now "
             "on."

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, Qt, Signal
@@ -25,10 +27,13 @@ from ...api.models import Key, RoutingConfig, RoutingRule
 from ...store.cache import Cache
 from .operation_dialog import (
     ERROR_STYLE,
+    INVALID_BORDER,
+    MAX_CREDIT_LIMIT,
     OperationDialog,
     error_text,
     manage_reason,
     parse_money,
+    plain_decimal,
 )
 
 STRATEGIES = ("auto", "fixed")
@@ -39,12 +44,84 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate("RoutingDialog", text)
 
 
+# a maximum price above this is a typo (1e9), as for a key's credit limit
+MAX_PRICE = MAX_CREDIT_LIMIT
+
+
+def cheapest_price(cache: Cache | None) -> tuple[Decimal, str] | None:
+    """The lowest price per million tokens the platform lists, and for what: from the cached
+    /models (prompt and completion prices) and the routing traces fetched so far."""
+    if cache is None:
+        return None
+    found: list[tuple[Decimal, str]] = []
+
+    def add(value: Any, what: str) -> None:
+        try:
+            price = Decimal(str(value))
+        except (InvalidOperation, ValueError):
+            return
+        if price.is_finite() and price > 0:
+            found.append((price, what))
+
+    snap = cache.snapshot("models")
+    for model in snap[0] if snap and isinstance(snap[0], list) else []:
+        if isinstance(model, dict) and model.get("id"):
+            for field in ("price_prompt_per_mtok", "price_completion_per_mtok"):
+                if model.get(field) is not None:
+                    add(model[field], str(model["id"]))
+    try:
+        rows = cache.conn.execute(
+            "SELECT resolved_model, routing FROM generations WHERE routing IS NOT NULL "
+            "ORDER BY routing_fetched_at DESC LIMIT 500"
+        ).fetchall()
+    except Exception:  # an older cache without the columns: the /models prices suffice
+        rows = []
+    for model, text in rows:
+        try:
+            trace = json.loads(text)
+        except ValueError:
+            continue
+        considered = trace.get("considered") if isinstance(trace, dict) else None
+        for option in considered if isinstance(considered, list) else []:
+            if isinstance(option, dict) and option.get("price_per_mtok") is not None:
+                add(option["price_per_mtok"], f"{model} on {option.get('provider')}")
+    return min(found, key=lambda pair: pair[0]) if found else None
+
+
+def price_problem(price: Any, cheapest: tuple[Decimal, str] | None = None) -> str | None:
+    """Why a maximum price (as `RuleEditor.rule()` gives it) cannot be saved, or None."""
+    if price == "invalid":
+        return _tr("The maximum price must be an amount such as 2.50, or empty.")
+    if price is None:
+        return None
+    if price < 0:
+        return _tr("The maximum price cannot be negative.")
+    if price == 0:
+        return _tr(
+            "A maximum price of 0 blocks every provider: no model is free. Leave it empty for "
+            "no maximum."
+        )
+    if price > MAX_PRICE:
+        return _tr(
+            "The maximum price can be at most 1,000,000.00 per million tokens; leave it empty "
+            "for no maximum."
+        )
+    if cheapest is not None and price < cheapest[0]:
+        return _tr(
+            "A maximum price of {0} per million tokens is below the cheapest price the platform "
+            "lists ({1}, {2}): it blocks every provider. Leave it empty for no maximum."
+        ).format(plain_decimal(price), plain_decimal(cheapest[0]), cheapest[1])
+    return None
+
+
 def rule_problems(
     rule: dict[str, Any],
     providers: Iterable[str] = (),
     regions: Iterable[str] = (),
+    cheapest: tuple[Decimal, str] | None = None,
 ) -> list[str]:
-    """Why a rule cannot be saved, in words, or [] (mirrors the platform's own checks)."""
+    """Why a rule cannot be saved, in words, or [] (mirrors the platform's own checks; a
+    maximum price is also held against the cheapest price known, `cheapest`)."""
     problems: list[str] = []
     provider = rule.get("fixed_provider")
     if rule.get("preference") == "fixed_provider" and not provider:
@@ -57,16 +134,9 @@ def rule_problems(
     region = rule.get("prefer_region")
     if region and known_regions and region not in known_regions:
         problems.append(_tr("“{0}” is not a region the platform knows.").format(region))
-    price = rule.get("max_price_per_mtok")
-    if price == "invalid":
-        problems.append(_tr("The maximum price must be an amount such as 2.50, or empty."))
-    elif price is not None and price < 0:
-        problems.append(_tr("The maximum price cannot be negative."))
-    elif price is not None and price == 0:
-        problems.append(_tr(
-            "A maximum price of 0 blocks every provider: no model is free. Leave it empty for "
-            "no maximum."
-        ))
+    price = price_problem(rule.get("max_price_per_mtok"), cheapest)
+    if price:
+        problems.append(price)
     return problems
 
 
@@ -138,9 +208,23 @@ class RuleEditor(QWidget):
         form.addRow(self.tr("Fixed provider"), self.provider)
         self.price_label = QLabel(self.tr("Max price / M tokens"), self)
         form.addRow(self.price_label, self.max_price)
+        # what is wrong with the price, said under it as it is typed
+        self.price_note = QLabel(self)
+        self.price_note.setObjectName("price_note")
+        self.price_note.setWordWrap(True)
+        self.price_note.setStyleSheet(ERROR_STYLE)
+        self.price_note.hide()
+        form.addRow("", self.price_note)
         for combo in (self.strategy, self.preference, self.region, self.provider):
             combo.currentIndexChanged.connect(self.changed)
         self.max_price.textChanged.connect(self.changed)
+
+    def show_price_problem(self, problem: str | None) -> None:
+        """Mark the price field and say why under it (None: clear)."""
+        self.price_note.setText(problem or "")
+        self.price_note.setVisible(bool(problem))
+        self.max_price.setStyleSheet(INVALID_BORDER if problem else "")
+        self.max_price.setToolTip(problem or "")
 
     def set_currency(self, currency: str) -> None:
         if currency:
@@ -164,7 +248,7 @@ class RuleEditor(QWidget):
         self._select(self.region, data.get("prefer_region"))
         self._select(self.provider, data.get("fixed_provider"))
         price = data.get("max_price_per_mtok")
-        self.max_price.setText("" if price is None else str(price))
+        self.max_price.setText(plain_decimal(price))  # '0.0000001', never '1E-7'
         for widget in widgets:
             widget.blockSignals(False)
         self.changed.emit()
@@ -203,6 +287,7 @@ class RoutingDialog(OperationDialog):
         self.reason: str | None = None
         providers, regions, currency = self._reference(cache)
         self.providers, self.regions = providers, regions
+        self.cheapest = cheapest_price(cache)
         intro = QLabel(
             self.tr(
                 "How <code>lowrouter/auto</code> picks a provider when a request does not say. "
@@ -399,19 +484,25 @@ class RoutingDialog(OperationDialog):
 
     # -- validation and saving ---------------------------------------------------------------
     def all_problems(self) -> list[str]:
+        reference = (self.providers, self.regions, self.cheapest)
         problems = [
             self.tr("Default: {0}").format(p)
-            for p in rule_problems(self.default_editor.rule(), self.providers, self.regions)
+            for p in rule_problems(self.default_editor.rule(), *reference)
         ]
         for key_id, rule in self.overrides.items():
             problems += [
                 self.tr("Override for {0}: {1}").format(self._key_label(key_id), p)
-                for p in rule_problems(rule, self.providers, self.regions)
+                for p in rule_problems(rule, *reference)
             ]
         return problems
 
     def _revalidate(self) -> None:
         problems = self.all_problems()
+        self.default_editor.show_price_problem(
+            price_problem(self.default_editor.rule()["max_price_per_mtok"], self.cheapest))
+        shown = self.overrides.get(self._showing) if self._showing is not None else None
+        self.override_editor.show_price_problem(
+            price_problem(shown["max_price_per_mtok"], self.cheapest) if shown else None)
         notes = [self.tr("Default: {0}").format(n) for n in rule_notes(self.default_editor.rule())]
         for key_id, rule in self.overrides.items():
             notes += [

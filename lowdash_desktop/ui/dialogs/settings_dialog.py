@@ -27,12 +27,15 @@ from ...store.cache import Cache
 from .. import formatting
 from .operation_dialog import (
     ERROR_STYLE,
+    INVALID_BORDER,
     CallRunner,
     ConfirmDialog,
     OperationStatus,
     error_text,
     manage_reason,
     parse_money,
+    plain_decimal,
+    threshold_problem,
 )
 
 ECO_DIALOG_MODULE = "lowdash_desktop.ui.dialogs.eco_baseline_dialog"
@@ -143,6 +146,15 @@ class SettingsDialog(QDialog):
         self.threshold.setPlaceholderText(self.tr("Off"))
         self.threshold.setAccessibleName(self.tr("Low-balance threshold"))
         form.addRow(self.tr("Warn when the balance is below"), self.threshold)
+        # what is wrong with the threshold, said under it as it is typed (not only on Save,
+        # at the bottom of the dialog)
+        self.threshold_note = QLabel(box)
+        self.threshold_note.setObjectName("threshold_note")
+        self.threshold_note.setWordWrap(True)
+        self.threshold_note.setStyleSheet(ERROR_STYLE)
+        self.threshold_note.hide()
+        form.addRow("", self.threshold_note)
+        self.threshold.textChanged.connect(lambda _t: self._check_threshold())
         self.percent = QSpinBox(box)
         self.percent.setRange(1, 100)
         self.percent.setSuffix(" %")
@@ -302,17 +314,30 @@ class SettingsDialog(QDialog):
         self.settings = settings
         self.baseline.setText(settings.eco_baseline_model or self.tr("not set"))
         notes = settings.notifications
-        threshold = notes.low_balance_threshold
-        self.threshold.setText("" if threshold is None else str(threshold))
+        self.threshold.setText(plain_decimal(notes.low_balance_threshold))
         if notes.key_limit_warning_percent is not None:
             self.percent.setValue(int(notes.key_limit_warning_percent))
         self.weekly.setChecked(notes.weekly_report_email)
+
+    def _check_threshold(self) -> str | None:
+        """Mark the threshold and say why under it while it cannot be saved as typed."""
+        problem = threshold_problem(self.threshold.text())
+        self.threshold_note.setText(problem or "")
+        self.threshold_note.setVisible(bool(problem))
+        self.threshold.setStyleSheet(INVALID_BORDER if problem else "")
+        self.threshold.setToolTip(problem or "")
+        if hasattr(self, "delete_button"):  # the dialog is built
+            self._update_actions()
+        return problem
 
     def _update_actions(self) -> None:
         allowed = self.reason is None and self.connection is not None and not self.runner.busy
         for widget in (self.save_button, self.delete_button):
             widget.setEnabled(allowed)
             widget.setToolTip(self.reason or "")
+        if allowed and threshold_problem(self.threshold.text()):
+            self.save_button.setEnabled(False)
+            self.save_button.setToolTip(self.tr("Correct the low-balance threshold first."))
         self.delete_button.setEnabled(allowed and self.account is not None)
         self.eco_button.setEnabled(not self.runner.busy)
 
@@ -326,15 +351,11 @@ class SettingsDialog(QDialog):
         }
 
     def save_notifications(self) -> bool:
-        try:
-            fields = self.notification_fields()
-        except ValueError:
-            self.status.fail(self.tr("The threshold must be an amount such as 10.00, or empty."))
+        problem = self._check_threshold()
+        if problem:
+            self.status.fail(problem)
             return False
-        threshold = fields["low_balance_threshold"]
-        if threshold is not None and threshold < 0:
-            self.status.fail(self.tr("The threshold cannot be negative."))
-            return False
+        fields = self.notification_fields()
         started = self.runner.run(
             lambda c: c.patch_settings(notifications=fields), self._saved, self._write_failed
         )
