@@ -115,8 +115,14 @@ class Cache:
         rows: Sequence[tuple],
         quarantined: Iterable[tuple[str | None, str, str]],
         next_cursor: str | None,
+        *,
+        rollups: bool = True,
     ) -> int:
-        """Store one feed page and its cursor atomically; returns rows inserted or updated."""
+        """Store one feed page and its cursor atomically; returns rows inserted or updated.
+
+        `rollups=False` leaves the roll-ups as they are, and so out of step (their stamps lag
+        the cursor): for a sync that brings more rows than the cache held, rebuilding them
+        once at its end (`rollup.rebuild`) costs less than keeping them page by page."""
         changed = 0
         with self.transaction() as conn:
 
@@ -126,7 +132,11 @@ class Cache:
                 conn.executemany(_INSERT_GENERATION, rows)
                 changed = conn.total_changes - before
 
-            kept = rollup.apply_page(conn, [row[0] for row in rows], upsert)
+            if rollups:
+                kept = rollup.apply_page(conn, [row[0] for row in rows], upsert)
+            else:
+                upsert()
+                kept = []
             received = now_ms()
             conn.executemany(
                 "INSERT INTO quarantine(received_at, record_id, reason, record) "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from pydantic import ValidationError
 from ..api import errors
 from ..api.client import LowrouterClient
 from ..api.models import Generation
+from ..store import rollup
 from ..store.cache import Cache
 from ..store.rows import generation_row, to_ms
 from .fastpath import fast_row
@@ -125,7 +127,28 @@ def _aside(raw: Any) -> str:
 
 def _record_id(raw: Any) -> str | None:
     rid = raw.get("id") if isinstance(raw, dict) else None
-    return rid[:256] if isinstance(rid, str) else None
+    if not isinstance(rid, str):
+        return None
+    # a lone surrogate cannot be stored as UTF-8: it is shown replaced
+    return rid[:256].encode("utf-8", "replace").decode("utf-8")
+
+
+def _storable(row: tuple) -> bool:
+    """True when every text of the row is valid Unicode (JSON's \\ud800 escapes make lone
+    surrogates, which SQLite cannot store: one such record must not stop the page)."""
+    try:
+        "".join(v for v in row if isinstance(v, str)).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+_UNSTORABLE = "record: a text holds a lone surrogate (not valid Unicode)"
+# A page this much larger than the limit asked for is not a page (3,000,000 nulls in 15 MB):
+# refused before its records are judged one by one.
+PAGE_OVER_LIMIT = 10
+# the same records under new positions this many times: a feed going round in a circle
+MAX_SAME_PAGE = 20
 
 
 def _reason(exc: ValidationError) -> str:
@@ -157,7 +180,10 @@ def split_page(items: list[Any]) -> tuple[list[tuple], list[tuple[str | None, st
     for raw in items:
         row = fast_row(raw)  # the usual record, twice as fast; anything else: the model decides
         if row is not None and _fits(row):
-            rows.append(row)
+            if _storable(row):
+                rows.append(row)
+            else:
+                bad.append((_record_id(raw), _UNSTORABLE, _aside(raw)))
             continue
         try:
             gen = Generation.model_validate(raw)
@@ -240,6 +266,13 @@ class _Batch:
         # order, each in its own transaction with its cursor.
         self.writer = writer
         self.writing: Future | None = None
+        # Roll-ups are kept page by page while the sync has stored fewer rows than the cache
+        # held when it began; past that (a first sync, a big backfill) they are left out of
+        # step and rebuilt once at the end (`SyncEngine._rebuild_rollups`): one grouping of
+        # every row costs less than keeping them for that many new ones.
+        self.rows_at_start = cache.generation_count()
+        self.stored = 0
+        self.rollups = self.rows_at_start > 0
 
     def add(self, rows: list[tuple], bad: list[tuple[str | None, str, str]],
             cursor: str | None) -> None:
@@ -260,7 +293,11 @@ class _Batch:
         if self.pages:
             rows, bad, cursor = self.rows, self.bad, self.cursor
             self.rows, self.bad, self.cursor, self.pages = [], [], None, 0
-            self.writing = self.writer.submit(self.cache.apply_page, rows, bad, cursor)
+            self.stored += len(rows)
+            if self.stored >= self.rows_at_start:
+                self.rollups = False
+            self.writing = self.writer.submit(
+                partial(self.cache.apply_page, rollups=self.rollups), rows, bad, cursor)
             self.since = time.monotonic()
         if wait:
             self.wait()
@@ -386,7 +423,7 @@ class SyncEngine:
             result.skipped[name] = exc.message
             return
         except errors.MalformedResponse as exc:
-            if name in ("account", "credits"):
+            if name == "account":  # who the cache belongs to: nothing goes on without it
                 raise
             # reference data: the cached copy stays; the history already synced is kept
             log.warning("kept the cached %s: %s", name, exc.message)
@@ -459,6 +496,7 @@ class SyncEngine:
         cursor = None if self.full_resync else self.cache.feed_cursor
         seen: dict[str, int] = {cursor: 1} if cursor else {}  # position -> times handed out
         empty_run = 0
+        same_pages: dict[int, int] = {}  # the records' ids of a page -> times received
         with (self.cache.bulk_writes(),
               ThreadPoolExecutor(1, thread_name_prefix="lowdash-store") as writer,
               ThreadPoolExecutor(1, thread_name_prefix="lowdash-prefetch") as pool):
@@ -480,6 +518,13 @@ class SyncEngine:
                         )
                     empty_run = 0 if page.data else empty_run + 1
                     problem = self._feed_problem(page, seen, empty_run)
+                    if problem is None and page.has_more and page.data:
+                        ids = hash(tuple(r.get("id") if isinstance(r, dict) else None
+                                         for r in page.data))
+                        same_pages[ids] = same_pages.get(ids, 0) + 1
+                        if same_pages[ids] > MAX_SAME_PAGE:
+                            problem = ("it keeps sending the same records under new positions, "
+                                       "so it would never end")
                     if problem is not None:
                         # this page's records are kept; the saved position stays where it was
                         # (replaying a page is always valid), so nothing is skipped
@@ -491,12 +536,19 @@ class SyncEngine:
                     ahead = pool.submit(fetch, nxt) if page.has_more else None
                     if not page.has_more and cursor_problem(page.next_cursor) is not None:
                         keep = cursor  # the last page's cursor is unusable: keep the old one
+                        if page.next_cursor is not None:
+                            result.notes.append(
+                                "the platform's last feed position could not be saved "
+                                f"({cursor_problem(page.next_cursor)}); the next sync reads "
+                                "again from the last position saved")
                     else:
                         keep = page.next_cursor
                     first_ms = self._store_page(result, batch, page, split, now_ms, first_ms,
                                                 keep)
                     if ahead is None:
                         batch.flush(wait=True)
+                        if not batch.rollups:
+                            self._rebuild_rollups()
                     elif batch.due():
                         batch.flush()
                     if nxt is not None:
@@ -509,6 +561,17 @@ class SyncEngine:
                 # what was received is saved, with its cursor, however the sync stops
                 batch.flush(wait=True)
                 raise
+
+    def _rebuild_rollups(self) -> None:
+        """Rebuild the roll-ups left out of step by a big sync (seconds at a million rows,
+        without the GIL). One that cannot be rebuilt now is rebuilt by the window's workers,
+        which find it out of step; the figures come from the rows meanwhile."""
+        for roll_up in rollup.ALL:
+            try:
+                if rollup.exists(self.cache.conn, roll_up):
+                    rollup.rebuild(self.cache.conn, roll_up)
+            except sqlite3.Error as exc:
+                log.info("roll-up %s left for a later rebuild: %s", roll_up.table, exc)
 
     @staticmethod
     def _feed_problem(page: Any, seen: dict[str, int], empty_run: int) -> str | None:
@@ -544,6 +607,10 @@ class SyncEngine:
         Python work of validating a page overlaps SQLite storing the one before (which runs
         without the GIL) instead of following it."""
         page = get(cursor, limit=limit)
+        if len(page.data) > max(PAGE_OVER_LIMIT * limit, 1000):
+            raise errors.MalformedResponse(
+                f"a feed page holds {len(page.data):,} records for a limit of {limit}"
+            )
         return page, split_page(page.data)
 
     def _store_page(

@@ -106,8 +106,8 @@ def test_pages_stored_in_batches_keep_each_cursor_with_its_rows(cache, monkeypat
     commits: list[tuple[int, str | None]] = []
     apply = cache.apply_page
 
-    def counting(rows, bad, cursor):
-        changed = apply(rows, bad, cursor)
+    def counting(rows, bad, cursor, **options):
+        changed = apply(rows, bad, cursor, **options)
         commits.append((cache.generation_count(), cache.feed_cursor))
         return changed
 
@@ -132,3 +132,27 @@ def test_a_refused_key_message_ends_its_sentence_before_the_next():
                     "Nothing cached was changed.")
     already = SyncEngine._describe(api_errors.AuthError("Key revoked."), SyncResult())
     assert "Key revoked. Nothing" in already and ".." not in already
+
+
+def test_a_first_sync_rebuilds_the_rollups_once_and_a_later_one_keeps_them(cache, monkeypatch):
+    """A sync bringing more rows than the cache held leaves the roll-ups out of step page by
+    page and rebuilds them at its end; a small one keeps them page by page. Either way they
+    end in step and equal to a rebuild from the rows."""
+    from lowdash_desktop.store import rollup
+
+    rebuilt: list[str] = []
+    real = rollup.rebuild
+    monkeypatch.setattr(rollup, "rebuild", lambda conn, r: rebuilt.append(r.table) or real(conn, r))
+    first = {None: page([record(i) for i in range(30)], "c1", False)}
+    SyncEngine(platform(first), cache).run()
+    assert sorted(rebuilt) == ["eco_rollup", "spend_rollup"]
+    later = {"c1": page([record(30), record(3, revision=2, cost={"amount": "0.5",
+                                                               "currency": "EUR"})], "c2", False)}
+    rebuilt.clear()
+    SyncEngine(platform(later), cache).run()
+    assert rebuilt == []  # kept page by page
+    for roll_up in rollup.ALL:
+        assert rollup.in_step(cache.conn, roll_up)
+        kept = sorted(cache.conn.execute(f"SELECT * FROM {roll_up.table}"))
+        assert rollup.rebuild(cache.conn, roll_up)
+        assert sorted(cache.conn.execute(f"SELECT * FROM {roll_up.table}")) == kept
