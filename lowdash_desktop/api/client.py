@@ -46,6 +46,8 @@ DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 # The longest Retry-After waited out inside one sync; a longer one ends the sync with the
 # time the platform asked for, and the next sync starts after it.
 MAX_RETRY_AFTER_S = 120.0
+# the longest the app waits before asking again, whatever Retry-After says
+MAX_RETRY_WAIT_S = 86400.0
 # httpx's timeouts are per read: a server sending one byte every few seconds never trips them.
 # Each request as a whole must be answered within this deadline.
 REQUEST_DEADLINE_S = 120.0
@@ -93,6 +95,15 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     import time as _time
 
     return max(0.0, when.timestamp() - (_time.time() if now is None else now))
+
+
+def _without_secrets(text: str, secret: str | None) -> str:
+    """A platform's message with the key (and any Authorization value) taken out."""
+    from ..logsetup import redact
+
+    if secret and len(secret) >= 6:
+        text = text.replace(secret, "[REDACTED]")
+    return redact(text)
 
 
 def _transport_words(exc: Exception) -> str:
@@ -163,11 +174,19 @@ def _note_retry_at(exc: errors.RateLimited) -> None:
 
     if exc.retry_at is not None or exc.retry_after is None:
         return
+    asked = _time.time() + min(exc.retry_after, 1e10)
+    # a wait of years is not a wait: ask again a day later at the latest
+    exc.retry_after = min(exc.retry_after, MAX_RETRY_WAIT_S)
     exc.retry_at = _time.time() + exc.retry_after
-    local = _time.localtime(exc.retry_at)
+    try:
+        local = _time.localtime(asked)
+    except (OverflowError, OSError, ValueError):
+        local = _time.localtime(exc.retry_at)
     same_day = _time.localtime()[:3] == local[:3]
     when = _time.strftime("%H:%M" if same_day else "%Y-%m-%d %H:%M", local)
     exc.message = f"{exc.message} The platform asked us to wait until {when}."
+    if exc.retry_after >= MAX_RETRY_WAIT_S:
+        exc.message += " Lowdash asks again in a day at the latest."
 
 
 # The encodings asked for: those inflated here with bounded memory (not br or zstd).
@@ -317,6 +336,7 @@ class LowrouterClient:
         max_response_bytes: int = MAX_RESPONSE_BYTES,
     ):
         self.base_url = normalize_base_url(base_url)
+        self._secret = api_key
         self._deadline_s = request_deadline
         self._max_bytes = max_response_bytes
         self._retry = retry or RetryPolicy()
@@ -340,7 +360,18 @@ class LowrouterClient:
         # A platform on this machine is always reached directly: no proxy (from the OS or from
         # HTTP_PROXY/ALL_PROXY) ever sees the key on its way to loopback.
         loopback = is_loopback_host(urlsplit(self.base_url).hostname or "")
-        self._http = httpx.Client(
+        try:
+            self._http = self._make_http(api_key, timeout, verify, proxy, transport, loopback)
+        except (ImportError, ValueError, httpx.InvalidURL) as exc:  # a proxy httpx cannot use
+            raise errors.InvalidBaseUrl(
+                "The proxy setting cannot be used (check HTTPS_PROXY, ALL_PROXY and the OS "
+                f"proxy; socks proxies are not supported): {_without_secrets(str(exc), api_key)}"
+            ) from exc
+        self._abortable = _install_abortable(self._http)
+
+    def _make_http(self, api_key: str, timeout: Any, verify: Any, proxy: str | None,
+                   transport: httpx.BaseTransport | None, loopback: bool) -> httpx.Client:
+        return httpx.Client(
             base_url=self.base_url + "/",
             headers={
                 "Authorization": f"Bearer {api_key}", "User-Agent": USER_AGENT,
@@ -354,7 +385,6 @@ class LowrouterClient:
             transport=transport,
             follow_redirects=False,  # the key goes to the platform's address and nowhere else
         )
-        self._abortable = _install_abortable(self._http)
 
     # -- plumbing -----------------------------------------------------------------------
     def close(self) -> None:
@@ -399,7 +429,7 @@ class LowrouterClient:
             if self._cancel.is_set():  # cut by `cancel()`: not a network fault, not retried
                 raise errors.Cancelled("Stopped.") from exc
             if deadline.is_set():
-                raise errors.TimeoutError_(
+                raise errors.DeadlineExceeded(
                     f"The platform at {self.base_url} did not finish answering within "
                     f"{self._deadline_s:.0f} s."
                 ) from exc
@@ -422,7 +452,10 @@ class LowrouterClient:
         finally:
             watchdog.cancel()
         if not 200 <= response.status_code < 300:  # only a 2xx answer is data
-            raise _error_from_response(response, body)
+            error = _error_from_response(response, body)
+            # the platform's own words are shown and stored: never with the key in them
+            error.message = _without_secrets(error.message, self._secret)
+            raise error
         response._content = body  # the bounded body read above, for .content and .json()
         return response
 

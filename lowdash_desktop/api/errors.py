@@ -41,6 +41,13 @@ class TimeoutError_(NetworkError):
     code = "timeout"
 
 
+class DeadlineExceeded(ApiError):
+    """The platform answered too slowly to finish within the request's deadline. Not offline,
+    and not asked again: a platform that needed minutes for one answer needs them again."""
+
+    code = "deadline"
+
+
 class TlsError(ApiError):
     """The platform's TLS certificate could not be verified (verification is never turned off)."""
 

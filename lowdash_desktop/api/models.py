@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Generic, Literal, TypeVar
@@ -23,6 +24,8 @@ MAX_DECIMAL_TEXT = 64
 MAX_DECIMAL_DIGITS = 40
 MIN_DECIMAL_EXPONENT = -30
 MAX_DECIMAL_ADJUSTED = 18
+# the contract's decimal strings: ASCII digits, one point, an optional sign and exponent
+_DECIMAL_TEXT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 
 
 def _to_decimal(value: Any) -> Decimal:
@@ -32,8 +35,10 @@ def _to_decimal(value: Any) -> Decimal:
     elif isinstance(value, str):
         if len(value) > MAX_DECIMAL_TEXT:
             raise ValueError(f"decimal amount too long ({len(value)} characters)")
+        if not _DECIMAL_TEXT.fullmatch(value):  # Decimal() also takes '1_000', '０.５', ' 1 '
+            raise ValueError(f"not a decimal amount: {value[:24]!r}")
         try:
-            result = Decimal(value.strip())
+            result = Decimal(value)
         except InvalidOperation as exc:
             raise ValueError(f"not a decimal amount: {value!r}") from exc
     elif isinstance(value, int) and not isinstance(value, bool):

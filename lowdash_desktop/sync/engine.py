@@ -394,7 +394,7 @@ class SyncEngine:
 
     @staticmethod
     def _describe(exc: errors.ApiError, result: SyncResult) -> str:
-        stored = result.pages or result.snapshots
+        stored = result.received
         kept = (
             f"The {result.received:,} records received before it are saved."
             if stored else "Nothing cached was changed."

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections import Counter
 from decimal import Decimal
 
@@ -88,6 +89,10 @@ BREAKS = {
     "model an object": lambda r: r.update(model={"a": [1, 2]}),
     "model 1 MB": lambda r: r.update(model="m" * 1_000_000),
     "nested 200 deep": lambda r: r.update(routing=json.loads("[" * 200 + "]" * 200)),
+    "id with a lone surrogate": lambda r: r.update(id=r["id"] + "\ud800x"),
+    "model with a lone surrogate": lambda r: r.update(model="m\udfff"),
+    "cost with underscores": lambda r: r["cost"].update(amount="1_000.5"),
+    "cost in full-width digits": lambda r: r["cost"].update(amount="０.５"),
 }
 
 
@@ -386,3 +391,44 @@ def test_a_record_set_aside_keeps_its_token_counts_but_no_text(store):
     kept = json.loads(record)
     assert kept["tokens"] == {"prompt": 5, "completion": 9, "total": 14}
     assert "prompt" not in kept and "the user's words" not in record
+
+
+def test_the_same_records_under_new_positions_forever_end(store):
+    count = {"n": 0}
+    same = [{"id": f"gen_{i}", "created_at": "2026-11-24T13:05:07Z", "model": "m",
+             "cost": {"amount": "0.001", "currency": "EUR"}} for i in range(5)]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path.removeprefix("/v1/")
+        if path == "generations":
+            count["n"] += 1
+            assert count["n"] < 1000
+            return httpx.Response(200, json={"data": same, "next_cursor": f"r{count['n']}",
+                                             "has_more": True})
+        return httpx.Response(200, json={"account": ACCOUNT, "credits": CREDITS}.get(path, {}))
+
+    client = LowrouterClient("http://127.0.0.1:9/v1", KEY, transport=httpx.MockTransport(handler),
+                             retry=RetryPolicy(attempts=1), sleep=lambda s: None)
+    with client, pytest.raises(SyncError) as info:
+        SyncEngine(client, store).run()
+    assert "same records" in info.value.message and count["n"] <= 30
+    assert store.generation_count() == 5
+
+
+def test_a_page_of_millions_of_nulls_is_refused_before_judging_them(store):
+    body = b'{"data": [' + b",".join([b"null"] * 300_000) + b'], "has_more": false}'
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path.removeprefix("/v1/")
+        if path == "generations":
+            return httpx.Response(200, content=body)
+        return httpx.Response(200, json={"account": ACCOUNT, "credits": CREDITS}.get(path, {}))
+
+    client = LowrouterClient("http://127.0.0.1:9/v1", KEY, transport=httpx.MockTransport(handler),
+                             retry=RetryPolicy(attempts=1), sleep=lambda s: None)
+    started = time.monotonic()
+    with client, pytest.raises(SyncError) as info:
+        SyncEngine(client, store, page_limit=500).run()
+    assert "300,000 records" in info.value.message
+    assert time.monotonic() - started < 10
+    assert store.conn.execute("SELECT count(*) FROM quarantine").fetchone()[0] == 0
