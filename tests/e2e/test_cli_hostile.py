@@ -13,6 +13,7 @@ import contextlib
 import io
 import os
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -46,6 +47,15 @@ class World:
         (root / "garbage.pem").write_bytes(os.urandom(64) + b"\x00-----BEGIN")
         (root / "empty.pem").write_bytes(b"")
         (root / "folder").mkdir()
+        # device files of our own, never the machine's /dev/null: a regression that renamed
+        # an export over a device would replace this one, not break the machine
+        self.devices = []
+        for name, minor in (("null", 3), ("zero", 5)):
+            try:
+                os.mknod(root / name, stat.S_IFCHR | 0o666, os.makedev(1, minor))
+                self.devices.append(str(root / name))
+            except (PermissionError, OSError):
+                pass
         self.readonly = root / "ro"
         self.readonly.mkdir()
         self.mounted = subprocess.run(
@@ -115,7 +125,7 @@ def paths(world: World) -> st.SearchStrategy[str]:
     r = world.root
     return st.sampled_from([
         "", "\x00", str(r), str(r / "missing" / "x"), str(r / "afile"), str(r / "afile" / "x"),
-        str(r / "folder") + "/", "/dev/null", "/dev/zero", "out.csv", str(r / ("n" * 300)),
+        str(r / "folder") + "/", *world.devices, "out.csv", str(r / ("n" * 300)),
         str(r / "ro" / "x"), str(r / "ro"), "\x1b]0;x\x07.csv", str(r / "garbage.pem"),
         str(r / "empty.pem"),
     ]) | st.sampled_from(HOSTILE)
