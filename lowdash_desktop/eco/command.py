@@ -72,37 +72,15 @@ def summary_text(doc: dict, report=None) -> str:
 
 def run_eco(args: argparse.Namespace) -> int:
     """Print the eco figures of the most recent account's cache."""
-    from .. import accounts
-    from ..paths import data_dir
-    from ..store.cache import Cache
-    from ..store.db import CacheError
+    from ..offline_cache import open_cache
     from .impact import reference_from_cache, report_from_cache
 
     if args.days < 1:
         print("lowdash eco: --days must be at least 1", file=sys.stderr)
         return EXIT_USAGE
-    root = data_dir(args.data_dir)
-    entry = accounts.find(root, args.base_url)
-    if entry is None:
-        where = f" for {args.base_url}" if args.base_url else ""
-        print(f"lowdash eco: no cached account{where}; run `lowdash sync` first",
-              file=sys.stderr)
-        return EXIT_USAGE
-    path = entry.cache_path(root)
-    if not path.exists():
-        print(f"lowdash eco: no cache yet for {entry.label}; run `lowdash sync` first",
-              file=sys.stderr)
-        return EXIT_FAILED
-    try:
-        cache, opened = Cache.open(path)
-    except CacheError as exc:
-        print(f"lowdash eco: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    if opened.moved_aside is not None:  # damaged, moved aside: an empty cache says nothing
-        cache.close()
-        print("lowdash eco: " + " ".join(opened.notes) + " Run `lowdash sync` first.",
-              file=sys.stderr)
-        return EXIT_FAILED
+    cache = open_cache(args, "eco")
+    if isinstance(cache, int):
+        return cache
     try:
         if args.baseline:
             known = reference_from_cache(cache).models
@@ -114,7 +92,7 @@ def run_eco(args: argparse.Namespace) -> int:
     except sqlite3.Error as exc:  # damage met while reading, or a disk fault
         from ..store import faults
 
-        print(f"lowdash eco: {faults.translate(exc, path)}", file=sys.stderr)
+        print(f"lowdash eco: {faults.translate(exc, cache.path)}", file=sys.stderr)
         return EXIT_FAILED
     finally:
         cache.close()

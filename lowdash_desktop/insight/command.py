@@ -51,9 +51,7 @@ def add_report_parser(sub: argparse._SubParsersAction) -> None:
 
 def run_report(args: argparse.Namespace) -> int:
     """Print the report of the most recent account's cache."""
-    from .. import accounts
-    from ..paths import data_dir
-    from ..store.cache import Cache
+    from ..offline_cache import open_cache
     from ..store.db import CacheError
     from .report import as_json, insight, summary_text
     from .spikes import SpikeRule
@@ -64,18 +62,9 @@ def run_report(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"lowdash report: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    root = data_dir(args.data_dir)
-    entry = accounts.find(root, args.base_url)
-    if entry is None:
-        where = f" for {args.base_url}" if args.base_url else ""
-        print(f"lowdash report: no cached account{where}; run `lowdash sync` first",
-              file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        cache, _report = Cache.open(entry.cache_path(root))
-    except CacheError as exc:
-        print(f"lowdash report: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+    cache = open_cache(args, "report")
+    if isinstance(cache, int):
+        return cache
     now_ms = time.time_ns() // 1_000_000_000 * 1000  # whole seconds: `as_of` is exact
     try:
         result = insight(cache.conn, now_ms, days, SpikeRule(min_amount=spike_min))

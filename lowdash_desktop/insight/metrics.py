@@ -217,7 +217,7 @@ def run_metrics(args: argparse.Namespace) -> int:
     import threading
 
     from .. import accounts
-    from ..paths import data_dir
+    from ..offline_cache import find_account
 
     try:
         host, port = parse_listen(args.listen, args.allow_remote)
@@ -226,13 +226,10 @@ def run_metrics(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"lowdash metrics: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    root = data_dir(args.data_dir)
-    entry = accounts.find(root, args.base_url)
-    if entry is None:
-        where = f" for {args.base_url}" if args.base_url else ""
-        print(f"lowdash metrics: no cached account{where}; run `lowdash sync` first",
-              file=sys.stderr)
-        return EXIT_USAGE
+    found = find_account(args, "metrics")
+    if isinstance(found, int):
+        return found
+    root, entry = found
     if every is not None and not _api_key():
         print("lowdash metrics: --sync-every needs the API key in $LOWDASH_API_KEY",
               file=sys.stderr)

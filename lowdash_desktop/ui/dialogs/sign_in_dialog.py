@@ -200,15 +200,9 @@ class SignInDialog(QDialog):
 
 
 def _is_loopback(base_url: str) -> bool:
-    import ipaddress
+    from ...api.urls import is_loopback_host
 
-    host = (urlsplit(base_url).hostname or "").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback_host(urlsplit(base_url).hostname or "")
 
 
 def _refused(exc: BaseException) -> bool:
