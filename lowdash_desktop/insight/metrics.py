@@ -187,7 +187,7 @@ class CacheCollector:
                                      "Generations per key over the last 24 hours",
                                      labels=["key_id", "key_name"])
         for k in f["keys"]:
-            ident, name = k.key_id or "", k.name or ""
+            ident, name = visible(k.key_id or ""), visible(k.name or "")
             keys.add_metric([ident, name, cur], k.spend / 1e9)
             key_gens.add_metric([ident, name], k.generations)
         yield keys
@@ -196,7 +196,7 @@ class CacheCollector:
                                    "Spend per resolved model over the last 24 hours",
                                    labels=["model", "currency"])
         for model, spend, _n in sorted(f["models"], key=lambda m: str(m[0])):
-            models.add_metric([model or "", cur], spend / 1e9)
+            models.add_metric([visible(model or ""), cur], spend / 1e9)
         yield models
         spikes = f["spikes"]
         yield gauge("lowdash_spikes_open",
@@ -270,6 +270,14 @@ def run_metrics(args: argparse.Namespace) -> int:
         thread.join(timeout=5)
     print("lowdash metrics: stopped", file=sys.stderr)
     return EXIT_OK
+
+
+def visible(text: str) -> str:
+    """A label value without control or bidi characters (a key name must not break a
+    dashboard's line or reverse it)."""
+    from ..export.safe_text import visible as _visible
+
+    return _visible(text)
 
 
 def _api_key() -> str:

@@ -119,20 +119,25 @@ def _percent(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
-def period_json(c: Comparison) -> dict:
+def period_json(c: Comparison, covered: float | None = None) -> dict:
+    """One period; `covered` is how many days of the previous period the history covers: a
+    percentage against a previous period the history only partly covers would be a false rise,
+    so it is null then (and each mover's too)."""
+    partial = covered is not None and covered < (c.current.end_ms - c.current.start_ms) / 86.4e6
     return {
         "current": _totals(c.current),
-        "previous": _totals(c.previous),
+        "previous": {**_totals(c.previous),
+                     **({} if covered is None else {"covered_days": round(covered, 1)})},
         "change": {
             "spend": money_text(c.change),
-            "percent": _percent(c.percent),
+            "percent": None if partial else _percent(c.percent),
             "tokens": c.current.tokens - c.previous.tokens,
             "generations": c.current.generations - c.previous.generations,
         },
         "movers": [
             {"dimension": m.dimension, "id": m.id, "name": m.name,
              "current": money_text(m.current), "previous": money_text(m.previous),
-             "change": money_text(m.change), "percent": _percent(m.percent)}
+             "change": money_text(m.change), "percent": None if partial else _percent(m.percent)}
             for m in c.movers
         ],
     }
@@ -157,7 +162,8 @@ def as_json(ins: Insight) -> dict:
              "tokens": k.tokens, "generations": k.generations, "share": round(k.share, 6)}
             for k in ins.keys
         ],
-        "periods": {f"{d}d": period_json(c) for d, c in ins.periods.items()},
+        "periods": {f"{d}d": period_json(c, covered_days(ins.runway.history_days, d))
+                    for d, c in ins.periods.items()},
     }
 
 
@@ -174,6 +180,22 @@ def _fixed_days(days: float) -> str:
     return f"{days:,.0f}"
 
 
+def span_words(value: float, low: float, high: float | None,
+               number=lambda v: f"{v:,.0f}") -> str:
+    """'about 23 days (18-31)', or in hours below two days ('about 8 hours (5-12)'): a balance
+    that lasts hours never reads as '0 days (0-0)', the words of a used-up one."""
+    hours = (high if high is not None else value) < 2
+    scale, unit = (24.0, "hours") if hours else (1.0, "days")
+    ends = f"{number(low * scale)} or more" if high is None else (
+        f"{number(low * scale)}-{number(high * scale)}")
+    return f"about {number(value * scale)} {unit} ({ends})"
+
+
+def covered_days(ins_history_days: float, days: int) -> float:
+    """How much of the period before the last `days` days the cached history covers."""
+    return max(0.0, min(float(days), ins_history_days - days))
+
+
 def _signed_percent(value: float | None) -> str:
     return "n/a (nothing before)" if value is None else f"{value:+,.1f}%"
 
@@ -185,9 +207,10 @@ def runway_sentences(r: Runway, currency: str) -> list[str]:
         lines.append(f"balance {fixed_money(r.balance, currency)}")
     if r.days is not None and r.runs_out is not None:
         high = "open-ended" if r.days.high is None else _fixed_days(r.days.high)
+        del high
         lines.append(
-            f"lasts about {_fixed_days(r.days.value)} days at this week's pace "
-            f"({_fixed_days(r.days.low)}-{high}); runs out between {utc_date(r.runs_out[0])} and "
+            f"lasts {span_words(r.days.value, r.days.low, r.days.high)} at this week's pace; "
+            f"runs out between {utc_date(r.runs_out[0])} and "
             + ("an open date" if r.runs_out[1] is None else utc_date(r.runs_out[1]))
         )
     if r.burn is not None:
@@ -209,6 +232,14 @@ def runway_sentences(r: Runway, currency: str) -> list[str]:
     return lines
 
 
+def visible(text: str) -> str:
+    """A platform's name as the terminal should show it: control and bidi characters replaced
+    (a key name must not move the cursor or reverse the line)."""
+    from ..export.safe_text import visible as _visible
+
+    return _visible(text)
+
+
 def summary_text(ins: Insight) -> str:
     """The readable form of the report (`lowdash report` without --json)."""
     cur = ins.currency
@@ -218,22 +249,27 @@ def summary_text(ins: Insight) -> str:
     out.append(f"Spikes (hours above their 14-day baseline and at least "
                f"{fixed_money(ins.rule.min_amount, cur)}): " + ("none" if not ins.spikes else ""))
     for s in ins.spikes[:20]:
-        out.append(f"  {s.scope} {ins.spike_name(s)}: {rfc3339(s.start_ms)} to "
+        out.append(f"  {s.scope} {visible(ins.spike_name(s))}: {rfc3339(s.start_ms)} to "
                    f"{rfc3339(s.end_ms)}, {fixed_money(s.spend, cur)} (expected "
                    f"{fixed_money(s.expected, cur)})")
     if len(ins.spikes) > 20:
         out.append(f"  ... and {len(ins.spikes) - 20} more (--json lists them all)")
     out.append("Spend by key:" + (" none" if not ins.keys else ""))
     for k in ins.keys:
-        out.append(f"  {k.name or k.key_id or '(no key)'}: {fixed_money(k.spend, cur)} "
+        out.append(f"  {visible(k.name or k.key_id or '(no key)')}: {fixed_money(k.spend, cur)} "
                    f"({k.share * 100:.1f}%), {k.tokens:,} tokens, {k.generations:,} generations")
     for days, c in ins.periods.items():
+        covered = covered_days(ins.runway.history_days, days)
+        partial = covered < days
+        change = (f"the {days} days before cover only {covered:.0f} days of history"
+                  if partial else _signed_percent(c.percent))
         out.append(
             f"Last {days} days vs the {days} before: {fixed_money(c.current.spend, cur)} vs "
-            f"{fixed_money(c.previous.spend, cur)} ({_signed_percent(c.percent)})"
+            f"{fixed_money(c.previous.spend, cur)} ({change})"
         )
         for m in c.movers[:5]:
-            label = m.name or m.id or "(none)"
+            label = visible(m.name or m.id or "(none)")
             out.append(f"  {m.dimension} {label}: {fixed_money(m.previous, cur)} -> "
-                       f"{fixed_money(m.current, cur)} ({_signed_percent(m.percent)})")
+                       f"{fixed_money(m.current, cur)}"
+                       + ("" if partial else f" ({_signed_percent(m.percent)})"))
     return "\n".join(out)

@@ -39,15 +39,19 @@ def _tr(text: str) -> str:
 
 def days_text(r: Runway) -> str | None:
     """'about 23 days (18–31)' at this week's pace, or None when nothing is projected."""
-    if r.days is None:
-        return None
+    if r.days is None or (r.balance is not None and r.balance <= 0):
+        return None  # used up: the note says so, never 'about 0 days (0–0)'
     span = r.days
-    low = formatting.count(round(span.low))
+    # below two days, in hours: a balance that lasts 8 hours is not '0 days'
+    hours = (span.high if span.high is not None else span.value) < 2
+    scale = 24.0 if hours else 1.0
+    low = formatting.count(round(span.low * scale))
     if span.high is None:
         rng = _tr("{0} or more").format(low)
     else:
-        rng = _tr("{0}–{1}").format(low, formatting.count(round(span.high)))
-    return _tr("about {0} days ({1})").format(formatting.count(round(span.value)), rng)
+        rng = _tr("{0}–{1}").format(low, formatting.count(round(span.high * scale)))
+    words = _tr("about {0} hours ({1})") if hours else _tr("about {0} days ({1})")
+    return words.format(formatting.count(round(span.value * scale)), rng)
 
 
 def _compute(path: Path, now_ms: int) -> Runway:

@@ -77,3 +77,15 @@ def test_a_short_history_says_so_and_never_warns(qtbot, tmp_path):
         assert shown == []
     finally:
         cache.close()
+
+
+def test_the_dock_never_says_0_days_for_hours_left_or_for_a_used_up_balance(qtbot):
+    from types import SimpleNamespace
+
+    from lowdash_desktop.ui.runway_watcher import days_text
+
+    span = SimpleNamespace(value=0.348, low=0.2, high=0.5)
+    assert days_text(SimpleNamespace(days=span, balance=123_450_000_000)) == \
+        "about 8 hours (5–12)"
+    used_up = SimpleNamespace(days=SimpleNamespace(value=0, low=0, high=0), balance=-1)
+    assert days_text(used_up) is None  # the note says 'used up' instead

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from lowdash_desktop.insight.common import money_text
 from lowdash_desktop.insight.keys import spend_by_key
 from lowdash_desktop.insight.periods import compare
-from lowdash_desktop.insight.report import as_json, insight
+from lowdash_desktop.insight.report import as_json, insight, span_words, summary_text
 
 from .insight_rows import DAY_MS, HOUR_MS, row, store
 
@@ -83,3 +85,37 @@ def test_report_json_shape_and_cents(cache):
     total = sum(Decimal(k["spend"]) for k in doc["keys"])
     assert total == Decimal(doc["periods"]["30d"]["current"]["spend"])
     assert doc["spikes"] == []
+
+
+def test_a_previous_period_the_history_only_partly_covers_has_no_percentage(cache):
+    """45 days of flat spend: the 30 days before the last 30 hold 15 days of history. A
+    '+100%' there is an artefact of the history's start, not a rise."""
+    rows = [row(i, NOW - day * DAY_MS - HOUR_MS, "1.00", key="key_a")
+            for i, day in enumerate(range(45))]
+    store(cache, rows, keys={"key_a": "Production"})
+    ins = insight(cache.conn, NOW, 30)
+    doc = as_json(ins)["periods"]
+    assert doc["30d"]["previous"]["covered_days"] == pytest.approx(15, abs=1)
+    assert doc["30d"]["change"]["percent"] is None
+    assert all(m["percent"] is None for m in doc["30d"]["movers"])
+    assert doc["7d"]["change"]["percent"] == 0.0  # fully covered, flat: no change
+    text = summary_text(ins)
+    assert "+100" not in text and "cover only" in text
+
+
+def test_names_reach_the_terminal_visible_and_inert(cache):
+    rows = [row(i, NOW - day * DAY_MS - HOUR_MS, "1.00", key="key_x") for i, day in
+            enumerate(range(20))]
+    store(cache, rows, keys={"key_x": "line1\nline2\ttab \u202eevil"})
+    text = summary_text(insight(cache.conn, NOW, 30))
+    assert "\u202e" not in text and "\t" not in text
+    assert all("line2" not in line or "line1" in line for line in text.splitlines())
+
+
+@pytest.mark.parametrize("value, low, high, words", [
+    (0.348, 0.2, 0.5, "about 8 hours (5-12)"),
+    (0.5, 0.25, None, "about 12 hours (6 or more)"),
+    (23.2, 18.0, 31.0, "about 23 days (18-31)"),
+])
+def test_a_runway_under_two_days_is_said_in_hours(value, low, high, words):
+    assert span_words(value, low, high) == words
