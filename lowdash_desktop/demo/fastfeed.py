@@ -83,8 +83,20 @@ class FastDemoPlatform(DemoPlatform):
         idx = data.feed_idx.astype(np.int64)
         rev = data.feed_rev.astype(np.int64)
         if order == "shuffled":
-            perm = np.random.default_rng([self.seed, 11]).permutation(len(data.created))
-            idx = perm[idx]  # a revision still follows its first version
+            # first versions in random order; each revision a few hundred entries after its
+            # first version, as in the demo's own feed
+            rng = np.random.default_rng([self.seed, 11])
+            n = len(data.created)
+            first = rng.permutation(n)
+            position = np.empty(n, np.int64)
+            position[first] = np.arange(n)
+            later = rev > 1
+            delay = rng.integers(1, 400, int(later.sum())) + 400 * (rev[later] - 2)
+            key = np.concatenate([np.arange(n) * 2,
+                                  np.minimum(position[idx[later]] + delay, n - 1) * 2 + 1])
+            ordered = np.argsort(key, kind="stable")
+            idx = np.concatenate([first, idx[later]])[ordered]
+            rev = np.concatenate([np.ones(n, np.int64), rev[later]])[ordered]
         elif order == "revisions-late":
             first = rev == 1
             idx = np.concatenate([idx[first], idx[~first]])
