@@ -90,7 +90,14 @@ class _Generation(TypedDict):
     eco: NotRequired[_Eco | None]
 
 
-_validate = TypeAdapter(_Generation).validate_python
+_validators: list[Any] = []  # built at the first record (~14 ms), not when the engine loads
+
+
+def _validate(raw: Any) -> Any:
+    if not _validators:
+        _validators.append(TypeAdapter(_Generation).validate_python)
+    return _validators[0](raw)
+
 _CAVEATS: dict[tuple[str, ...], str] = {}  # the JSON of caveat lists seen (a few per platform)
 
 
