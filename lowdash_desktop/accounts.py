@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -41,9 +42,14 @@ def _read(root: Path) -> list[KnownAccount]:
 
 def _write(root: Path, accounts: list[KnownAccount]) -> None:
     fd, tmp = tempfile.mkstemp(prefix=".accounts-", dir=root)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump([asdict(a) for a in accounts], fh, indent=1)
-    os.replace(tmp, root / INDEX)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump([asdict(a) for a in accounts], fh, indent=1)
+        os.replace(tmp, root / INDEX)
+    except BaseException:  # a full disk: the old list stays whole, no half-written file left
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def remember(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import sys
@@ -235,7 +236,14 @@ def cmd_sync(args: argparse.Namespace) -> int:
             print(f"lowdash sync: {exc}", file=sys.stderr)
             return EXIT_FAILED
         root = data_dir(args.data_dir)
-        entry = accounts.remember(root, connection.base_url, info.id, info.email, info.name)
+        try:
+            entry = accounts.remember(root, connection.base_url, info.id, info.email,
+                                      info.name)
+        except OSError as exc:  # a full or read-only disk: the cache was not touched
+            from .store import faults
+
+            print(f"lowdash sync: {faults.disk_fault(exc, root)}", file=sys.stderr)
+            return EXIT_FAILED
         try:
             cache, report = Cache.open(entry.cache_path(root))
         except CacheError as exc:
@@ -340,10 +348,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        if args.command is not None and getattr(args, "data_dir", None) is None:
+            # `lowdash --data-dir X sync`: the subcommand's own --data-dir (unset) must not
+            # hide the one given before it
+            top = argparse.ArgumentParser(add_help=False)
+            _add_common(top)
+            args.data_dir = top.parse_known_args(
+                list(sys.argv[1:] if argv is None else argv))[0].data_dir
     except SystemExit as exc:  # --help, --version, or one line saying what is wrong (exit 2)
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:
-        return _main(parser, args)
+        code = _main(parser, args)
+        _flush_stdout()
+        return code
+    except BrokenPipeError:  # `lowdash report | head`: the reader left; nothing to say
+        _quiet_stdout()
+        return EXIT_OK
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EIO, errno.EBADF):
+            raise
+        _quiet_stdout()
+        print(f"lowdash: the output could not be written ({exc.strerror})", file=sys.stderr)
+        return EXIT_FAILED
     except UsageError as exc:
         from .export.safe_text import visible
 
@@ -353,6 +379,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print(f"{command}: {visible(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def _flush_stdout() -> None:
+    """Flush what the command printed now, so a full disk or a closed pipe is met here (with
+    a message) and not at exit (with a traceback)."""
+    if sys.stdout is not None:
+        sys.stdout.flush()
+
+
+def _quiet_stdout() -> None:
+    """Nothing more can be written to stdout: point it at devnull so the exit flush is quiet."""
+    try:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - flushed and closed at exit
+    except OSError:
+        pass
 
 
 def _main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:

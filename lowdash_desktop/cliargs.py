@@ -71,9 +71,14 @@ def path_text(text: str) -> str:
 
 
 def non_empty(text: str) -> str:
-    """An argparse type: any text but an empty one."""
+    """An argparse type: any text but an empty one, and text that is valid Unicode (bytes
+    that are not UTF-8 reach Python as lone surrogates, which nothing can store or compare)."""
     if not text.strip():
         raise argparse.ArgumentTypeError("is empty")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise argparse.ArgumentTypeError("is not valid UTF-8 text") from None
     return text
 
 

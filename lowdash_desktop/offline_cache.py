@@ -61,4 +61,22 @@ def open_cache(args: Any, command: str) -> Cache | int:
         print(f"lowdash {command}: " + " ".join(opened.notes) + " Run `lowdash sync` first.",
               file=sys.stderr)
         return EXIT_FAILED
+    aside = set_aside_before(cache, path)
+    if aside is not None:
+        cache.close()
+        print(f"lowdash {command}: {aside}", file=sys.stderr)
+        return EXIT_FAILED
     return cache
+
+
+def set_aside_before(cache: Cache, path: Path) -> str | None:
+    """The sentence for a cache that is empty because a damaged one was moved aside (by an
+    earlier command) and no sync has filled it since, or None. Reading it would report an
+    empty history as if it were the truth."""
+    if cache.last_sync_ms is not None or cache.generation_count():
+        return None
+    moved = sorted(path.parent.glob(path.name + ".corrupt-*"))
+    if not moved:
+        return None
+    return (f"the cached history was damaged and moved aside ({moved[-1].name}); nothing is "
+            "cached until `lowdash sync` downloads it again.")

@@ -117,6 +117,12 @@ def _open_cache(args: argparse.Namespace):
     if report.moved_aside is not None:  # an empty cache now: exporting it would say nothing
         cache.close()
         return None, " ".join(report.notes) + " Nothing was exported; run `lowdash sync` first."
+    from ..offline_cache import set_aside_before
+
+    aside = set_aside_before(cache, path)  # moved aside by an earlier command, not yet synced
+    if aside is not None:
+        cache.close()
+        return None, aside + " Nothing was exported."
     return cache, None
 
 

@@ -7,8 +7,10 @@ index no longer agrees with its table, so a filtered read through it silently dr
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import json
 import random
 import shutil
 import sqlite3
@@ -266,3 +268,91 @@ def test_random_damage_cases_were_generated():
         pytest.skip("the property test did not run in this session")
     print(f"\nrandom damage: {RESULTS}")
     assert RESULTS["damaged"] > 0 and RESULTS["whole"] > 0
+
+
+# -- the second attack: every offline command, not only the export ----------------------------
+@pytest.mark.parametrize("index, old, new", [
+    ("gen_resolved_created", b"mistral/", b"mistrak/"),
+    ("gen_resolved_created", b"openai/", b"openaj/"),
+])
+def test_report_on_a_damaged_index_is_right_or_says_damaged(
+    data_dir, pristine, capsys, monkeypatch, index, old, new
+):
+    """The invariant: `lowdash report` is never wrong with exit 0 (it gave half the spend)."""
+    monkeypatch.setattr(db, "QUICK_CHECK_AT_OPEN_MAX_BYTES", 0)  # as for a big cache
+    path = _account_cache(data_dir, pristine)
+    capsys.readouterr()
+    assert main(["report", "--json", "--days", "3650"]) == 0
+    truth = json.loads(capsys.readouterr().out)
+    _account_cache(data_dir, pristine)
+    _damage_index(path, index, old, new)
+    code = main(["report", "--json", "--days", "3650"])
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    if code == 0:
+        got = json.loads(captured.out)
+        assert got["keys"] == truth["keys"] and got["periods"] == truth["periods"]
+    else:
+        assert code == 1 and "damaged" in captured.err
+
+
+def test_after_a_move_aside_no_offline_command_reports_an_empty_history(
+    data_dir, tmp_path, pristine, capsys
+):
+    """One command moved the damaged cache aside; the next ones must not read the empty cache
+    left in its place as the truth (0 rows, exit 0)."""
+    path = _account_cache(data_dir, pristine)
+    _damage_index(path, "gen_resolved_created", b"mistral/", b"mistrak/")
+    out = tmp_path / "out.csv"
+    assert _export(out, capsys)[0] == 1  # caught at open, moved aside
+    for argv in (["export", "csv", "--out", str(out)], ["eco", "--days", "30"],
+                 ["report", "--json"]):
+        capsys.readouterr()
+        code = main(argv)
+        captured = capsys.readouterr()
+        assert code == 1, (argv, captured)
+        assert "moved aside" in captured.err and "sync" in captured.err
+        assert captured.out == "" and not out.exists()
+
+
+def test_output_to_a_full_device_or_a_closed_pipe_is_one_line_not_a_traceback(
+    data_dir, pristine, capsys, monkeypatch
+):
+    _account_cache(data_dir, pristine)
+
+    class Closed(io.StringIO):
+        def flush(self):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    full = open("/dev/full", "w")  # noqa: SIM115 - closed below, its buffer cannot be written
+    monkeypatch.setattr("sys.stdout", full)
+    code = main(["report", "--days", "30"])
+    with contextlib.suppress(OSError):
+        full.close()
+    monkeypatch.setattr("sys.stdout", Closed())
+    assert main(["report", "--days", "30"]) == 0  # `| head`: the reader left, nothing to say
+    monkeypatch.undo()
+    err = capsys.readouterr().err
+    assert code == 1 and "could not be written" in err and "Traceback" not in err
+
+
+def test_the_data_dir_given_before_the_subcommand_is_used(tmp_path, pristine, capsys,
+                                                          monkeypatch):
+    monkeypatch.delenv("LOWDASH_DATA_DIR", raising=False)
+    root = tmp_path / "top"
+    root.mkdir()
+    _account_cache(root, pristine)
+    assert main(["--data-dir", str(root), "report", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["keys"]
+
+
+def test_arguments_that_are_not_valid_text_or_absurd_amounts_are_usage_errors(
+    data_dir, pristine, capsys, tmp_path
+):
+    _account_cache(data_dir, pristine)
+    for argv in (["export", "csv", "--out", str(tmp_path / "o.csv"), "--provider", "\udcff"],
+                 ["report", "--spike-min", "1e999999999"], ["report", "--spike-min", "1_000"]):
+        capsys.readouterr()
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1
