@@ -129,8 +129,8 @@ def tokens(value: int) -> str:
 def compact(value: float) -> str:
     """1.23M, 45.60k: for tight spaces."""
     for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= limit:
-            return f"{number(value / limit, 2)}{suffix}"
+        if abs(value) >= limit:  # three significant digits: 140k, 45.6k, 1.23M
+            return f"{number(value / limit, wording.decimals_for(value / limit))}{suffix}"
     return number(value, 0)
 
 

@@ -47,3 +47,15 @@ def test_the_sync_summary_says_what_each_count_counts(qapp) -> None:
     )
     quiet = SyncResult(pages=1, received=0, changed=0)
     assert formatting.sync_summary(quiet, 0) == "0 feed entries in 1 page, 0 new or updated"
+
+
+def test_chart_axes_and_compact_figures_in_the_locale(german) -> None:
+    """The spend chart's axis numbers and the top-models figures follow the locale, as the
+    text beside them does ('0,008', not '0.008'; '140k', not '140,00k')."""
+    from lowdash_desktop.ui.widgets.chart_style import _locale_ticks
+
+    assert _locale_ticks([0.002, 0.004, 0.008], 1.0, 0.002) == ["0,002", "0,004", "0,008"]
+    assert _locale_ticks([0, 10, 20], 1.0, 10) == ["0", "10", "20"]
+    assert formatting.compact(140_000) == "140k"
+    assert formatting.compact(45_600) == "45,6k"
+    assert formatting.compact(1_234_567) == "1,23M"

@@ -200,7 +200,7 @@ class SpendDock(QDockWidget):
         self.legend.setText("&nbsp;&nbsp; ".join(legend))
         step = max(1, len(xs) // 6)
         item.getAxis("bottom").setTicks([
-            [(i, spend.days[i].strftime("%m-%d")) for i in range(len(xs) - 1, -1, -step)]
+            [(i, formatting.day_month(spend.days[i])) for i in range(len(xs) - 1, -1, -step)]
         ])
         top = max(base) if self.mode == "stacked" else max(
             (v / 1e9 for values in spend.series.values() for v in values), default=0

@@ -99,7 +99,8 @@ class UsageDock(QDockWidget):
     def show_figures(self, figures: DashboardFigures) -> None:
         utc = figures.query.utc
         self.day_label.setText(
-            self.tr("Today, {0} ({1})").format(figures.today.isoformat(), day_mode_text(self, utc))
+            self.tr("Today, {0} ({1})").format(formatting.local_date(figures.today),
+                                               day_mode_text(self, utc))
         )
         currency = figures.currency
         # the currency once, in the header: the cost column stays narrow, the names get the room

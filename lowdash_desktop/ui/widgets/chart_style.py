@@ -127,6 +127,18 @@ def style_plot(plot: pg.PlotWidget, owner: QWidget) -> None:
         axis.setPen(pg.mkPen(text))
         axis.setTextPen(pg.mkPen(text))
         axis.setStyle(tickFont=owner.font())
+    item.getAxis("left").tickStrings = _locale_ticks  # '0,008' in German, as the text says
+
+
+def _locale_ticks(values, scale: float, spacing: float) -> list[str]:
+    """Axis numbers in the user's locale, with as many decimals as their spacing needs."""
+    import math
+
+    from .. import formatting
+
+    step = abs(spacing * scale) or 1.0
+    decimals = max(0, math.ceil(-math.log10(step))) if step < 1 else 0
+    return [formatting.number(v * scale, decimals) for v in values]
 
 
 def text_colour(owner: QWidget) -> QColor:
