@@ -291,7 +291,13 @@ def test_report_on_a_damaged_index_is_right_or_says_damaged(
     assert "Traceback" not in captured.err
     if code == 0:
         got = json.loads(captured.out)
-        assert got["keys"] == truth["keys"] and got["periods"] == truth["periods"]
+
+        def sums(doc):  # the figures, not the window's bounds (they move with the clock)
+            return {d: {"current": {k: v for k, v in p["current"].items()
+                                    if k not in ("from", "to")},
+                        "movers": p["movers"]} for d, p in doc["periods"].items()}
+
+        assert got["keys"] == truth["keys"] and sums(got) == sums(truth)
     else:
         assert code == 1 and "damaged" in captured.err
 
