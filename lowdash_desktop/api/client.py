@@ -562,21 +562,23 @@ class LowrouterClient:
             ) from exc
 
     def _get(self, model: type[M], path: str, what: str, **params: Any) -> M:
+        return self._validate(model, self._get_raw(path, **params), what)
+
+    def _get_raw(self, path: str, **params: Any) -> Any:
+        """The decoded JSON of a GET; a body cut short is a transport accident, and a GET can
+        simply be asked again."""
         clean = {k: v for k, v in params.items() if v is not None}
         attempt = 0
         while True:
             try:
-                data = self._json("GET", path, params=clean)
-                break
+                return self._json("GET", path, params=clean)
             except errors.UnreadableBody as exc:
-                # a body cut short is a transport accident; a GET can simply be asked again
                 if attempt + 1 >= self._retry.attempts:
                     raise
                 wait = self._retry.delay(attempt, exc)
                 log.info("retrying GET %s after %.2fs: %s", path, wait, exc.code)
                 self._sleep(wait)
                 attempt += 1
-        return self._validate(model, data, what)
 
     # -- account and credits --------------------------------------------------------------
     def account(self) -> Account:
@@ -645,18 +647,6 @@ class LowrouterClient:
                     k: v for k, v in grid.items() if _sane(v, 0.0, 1e5)
                 }
         return self._validate(EcoMethodology, data, "eco methodology")
-
-    def _get_raw(self, path: str) -> Any:
-        """The decoded JSON of a GET, with the same retries as `_get`."""
-        attempt = 0
-        while True:
-            try:
-                return self._json("GET", path)
-            except errors.UnreadableBody as exc:
-                if attempt + 1 >= self._retry.attempts:
-                    raise
-                self._sleep(self._retry.delay(attempt, exc))
-                attempt += 1
 
     # -- keys -------------------------------------------------------------------------------
     def keys(self) -> list[Key]:

@@ -180,6 +180,20 @@ def serve(pages):
     return client, served
 
 
+def feed_client(generations) -> LowrouterClient:
+    """A client of a platform whose /generations is `generations(request)`; /account and
+    /credits answer normally, every other path with an empty object."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path.removeprefix("/v1/")
+        if path == "generations":
+            return generations(request)
+        return httpx.Response(200, json={"account": ACCOUNT, "credits": CREDITS}.get(path, {}))
+
+    return LowrouterClient("http://127.0.0.1:9/v1", KEY, transport=httpx.MockTransport(handler),
+                           retry=RetryPolicy(attempts=1), sleep=lambda s: None)
+
+
 @given(hostile_feed())
 @CASES
 def test_hostile_feeds_end_and_keep_every_valid_record(tmp_path_factory, pages):
@@ -292,17 +306,13 @@ def test_a_feed_that_does_not_advance_ends_with_a_message(store, fault):
 def test_empty_pages_forever_end(store):
     count = {"n": 0}
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        path = request.url.path.removeprefix("/v1/")
-        if path == "generations":
-            count["n"] += 1
-            assert count["n"] < 1000
-            return httpx.Response(200, json={"data": [], "next_cursor": f"c{count['n']}",
-                                             "has_more": True})
-        return httpx.Response(200, json={"account": ACCOUNT, "credits": CREDITS}.get(path, {}))
+    def generations(request: httpx.Request) -> httpx.Response:
+        count["n"] += 1
+        assert count["n"] < 1000
+        return httpx.Response(200, json={"data": [], "next_cursor": f"c{count['n']}",
+                                         "has_more": True})
 
-    client = LowrouterClient("http://127.0.0.1:9/v1", KEY, transport=httpx.MockTransport(handler),
-                             retry=RetryPolicy(attempts=1), sleep=lambda s: None)
+    client = feed_client(generations)
     with client, pytest.raises(SyncError) as info:
         SyncEngine(client, store).run()
     assert "empty pages" in info.value.message and count["n"] <= 60
@@ -312,19 +322,15 @@ def test_a_sync_past_its_deadline_stops_resumably(store):
     """New cursors and records forever: the sync's deadline ends it; all is saved."""
     count = {"n": 0}
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        path = request.url.path.removeprefix("/v1/")
-        if path == "generations":
-            count["n"] += 1
-            assert count["n"] < 10_000
-            rec = {"id": f"gen_{count['n']}", "created_at": "2026-11-24T13:05:07Z",
-                   "model": "m", "cost": {"amount": "0.001", "currency": "EUR"}}
-            return httpx.Response(200, json={"data": [rec], "next_cursor": f"c{count['n']}",
-                                             "has_more": True})
-        return httpx.Response(200, json={"account": ACCOUNT, "credits": CREDITS}.get(path, {}))
+    def generations(request: httpx.Request) -> httpx.Response:
+        count["n"] += 1
+        assert count["n"] < 10_000
+        rec = {"id": f"gen_{count['n']}", "created_at": "2026-11-24T13:05:07Z",
+               "model": "m", "cost": {"amount": "0.001", "currency": "EUR"}}
+        return httpx.Response(200, json={"data": [rec], "next_cursor": f"c{count['n']}",
+                                         "has_more": True})
 
-    client = LowrouterClient("http://127.0.0.1:9/v1", KEY, transport=httpx.MockTransport(handler),
-                             retry=RetryPolicy(attempts=1), sleep=lambda s: None)
+    client = feed_client(generations)
     with client, pytest.raises(SyncError) as info:
         SyncEngine(client, store, deadline_s=0.5).run()
     assert "minutes" in info.value.message and "saved" in info.value.message
@@ -398,17 +404,13 @@ def test_the_same_records_under_new_positions_forever_end(store):
     same = [{"id": f"gen_{i}", "created_at": "2026-11-24T13:05:07Z", "model": "m",
              "cost": {"amount": "0.001", "currency": "EUR"}} for i in range(5)]
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        path = request.url.path.removeprefix("/v1/")
-        if path == "generations":
-            count["n"] += 1
-            assert count["n"] < 1000
-            return httpx.Response(200, json={"data": same, "next_cursor": f"r{count['n']}",
-                                             "has_more": True})
-        return httpx.Response(200, json={"account": ACCOUNT, "credits": CREDITS}.get(path, {}))
+    def generations(request: httpx.Request) -> httpx.Response:
+        count["n"] += 1
+        assert count["n"] < 1000
+        return httpx.Response(200, json={"data": same, "next_cursor": f"r{count['n']}",
+                                         "has_more": True})
 
-    client = LowrouterClient("http://127.0.0.1:9/v1", KEY, transport=httpx.MockTransport(handler),
-                             retry=RetryPolicy(attempts=1), sleep=lambda s: None)
+    client = feed_client(generations)
     with client, pytest.raises(SyncError) as info:
         SyncEngine(client, store).run()
     assert "same records" in info.value.message and count["n"] <= 30
@@ -418,14 +420,10 @@ def test_the_same_records_under_new_positions_forever_end(store):
 def test_a_page_of_millions_of_nulls_is_refused_before_judging_them(store):
     body = b'{"data": [' + b",".join([b"null"] * 300_000) + b'], "has_more": false}'
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        path = request.url.path.removeprefix("/v1/")
-        if path == "generations":
-            return httpx.Response(200, content=body)
-        return httpx.Response(200, json={"account": ACCOUNT, "credits": CREDITS}.get(path, {}))
+    def generations(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body)
 
-    client = LowrouterClient("http://127.0.0.1:9/v1", KEY, transport=httpx.MockTransport(handler),
-                             retry=RetryPolicy(attempts=1), sleep=lambda s: None)
+    client = feed_client(generations)
     started = time.monotonic()
     with client, pytest.raises(SyncError) as info:
         SyncEngine(client, store, page_limit=500).run()

@@ -45,6 +45,21 @@ def client_for(server: HostileServer, **kw) -> LowrouterClient:
     return LowrouterClient(server.base_url, KEY, **kw)
 
 
+def refused_answer_peak(feed) -> int:
+    """Bytes Python held at the peak while the client refused `feed`'s answer as too large
+    (cap 4 MB)."""
+    with HostileServer(feed) as server:
+        with client_for(server, max_response_bytes=4 * 2**20,
+                        retry=RetryPolicy(attempts=1)) as client:
+            tracemalloc.start()
+            try:
+                with pytest.raises(errors.ResponseTooLarge):
+                    client.generations_page()
+                return tracemalloc.get_traced_memory()[1]
+            finally:
+                tracemalloc.stop()
+
+
 @pytest.fixture
 def store(tmp_path):
     cache, _ = Cache.open(tmp_path / "cache.sqlite3")
@@ -96,16 +111,7 @@ def test_a_200_mb_answer_is_not_read(declared):
     chunk = b'{"data": [' + b" " * 65_000
     feed = reference_or(lambda r: Answer(200, chunks=endless(chunk, 200 * 2**20),
                                          headers=headers))
-    with HostileServer(feed) as server:
-        with client_for(server, max_response_bytes=4 * 2**20,
-                        retry=RetryPolicy(attempts=1)) as client:
-            tracemalloc.start()
-            try:
-                with pytest.raises(errors.ResponseTooLarge):
-                    client.generations_page()
-                _, peak = tracemalloc.get_traced_memory()
-            finally:
-                tracemalloc.stop()
+    peak = refused_answer_peak(feed)
     assert peak < 16 * 2**20, f"reading a refused answer took {peak / 2**20:.0f} MB"
 
 
@@ -113,16 +119,7 @@ def test_a_gzip_bomb_is_measured_after_decompression():
     bomb = gzip.compress(b'{"data": [' + b" " * (64 * 2**20), compresslevel=9)
     assert len(bomb) < 2**20
     feed = reference_or(lambda r: Answer(200, bomb, headers={"Content-Encoding": "gzip"}))
-    with HostileServer(feed) as server:
-        with client_for(server, max_response_bytes=4 * 2**20,
-                        retry=RetryPolicy(attempts=1)) as client:
-            tracemalloc.start()
-            try:
-                with pytest.raises(errors.ResponseTooLarge):
-                    client.generations_page()
-                _, peak = tracemalloc.get_traced_memory()
-            finally:
-                tracemalloc.stop()
+    peak = refused_answer_peak(feed)
     assert peak < 16 * 2**20
 
 
