@@ -44,6 +44,7 @@ KINDS = TRANSPORT_KINDS + FEED_KINDS
 MALFORMED_VARIANTS = ("negative-tokens", "bad-money", "missing-id")
 _FEED_PATH = "/generations"
 _MAX_POSITION = 2**62
+MALFORMED_HEADER = "X-Demo-Malformed"  # n: the n-th entry of Faults.quarantine_expected
 
 
 def parse_kinds(text: str | Iterable[str] | None) -> tuple[str, ...]:
@@ -314,5 +315,8 @@ class Faults:
             self._owed.setdefault(end, []).append(original)
             self.injected["malformed"] += 1
             self.malformed_variants[variant] += 1
-            self.quarantine_expected.append(original.get("id"))
-        return json_response(200, page)
+            self.quarantine_expected.append(bad.get("id"))  # None: sent without its id
+            serial = len(self.quarantine_expected)
+        # which corrupted page this is, so a test can tell the pages a client read to their end
+        # from those it gave up on (a read timeout) and asked for again
+        return json_response(200, page, {MALFORMED_HEADER: str(serial)})

@@ -20,6 +20,7 @@ import httpx
 from lowdash_desktop.api.client import LowrouterClient, RetryPolicy
 from lowdash_desktop.api.connection import Connection
 from lowdash_desktop.demo import DemoPlatform
+from lowdash_desktop.demo.faults import MALFORMED_HEADER
 from lowdash_desktop.store.cache import Cache
 from lowdash_desktop.sync.engine import SyncEngine, SyncError
 
@@ -52,6 +53,7 @@ class RunStats:
     runs: int = 0
     failures: Counter[str] = field(default_factory=Counter)
     waits: list[float] = field(default_factory=list)
+    delivered_malformed: list[int] = field(default_factory=list)  # Faults' serials, read whole
 
 
 def integrity(path: Path) -> str:
@@ -92,16 +94,53 @@ def compare(platform: DemoPlatform, path: Path) -> Comparison:
     return out
 
 
+class _ReadToTheEnd(httpx.SyncByteStream):
+    """A body that notes its corrupted-page serial once the client has read all of it."""
+
+    def __init__(self, inner: httpx.SyncByteStream, serial: int, read: list[int]) -> None:
+        self._inner, self._serial, self._read = inner, serial, read
+
+    def __iter__(self):
+        yield from self._inner
+        self._read.append(self._serial)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class DeliveryTransport(httpx.HTTPTransport):
+    """The usual transport, recording which corrupted feed pages arrived whole."""
+
+    def __init__(self, read: list[int]) -> None:
+        super().__init__()
+        self.read = read
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        serial = response.headers.get(MALFORMED_HEADER)
+        if serial is None:
+            return response
+        return httpx.Response(
+            response.status_code, headers=response.headers, request=request,
+            extensions=response.extensions,
+            stream=_ReadToTheEnd(response.stream, int(serial), self.read),
+        )
+
+
 def fast_client(
     platform: DemoPlatform, *, read_timeout: float = 0.25, attempts: int = 4,
-    sleep: Callable[[float], None] | None = None,
+    sleep: Callable[[float], None] | None = None, delivered: list[int] | None = None,
 ) -> LowrouterClient:
-    """A client with a short read timeout (stalls) and a fake sleep (back-off waits recorded)."""
+    """A client with a short read timeout (stalls) and a fake sleep (back-off waits recorded).
+
+    With `delivered`, the serials of the corrupted pages it read to their end are appended.
+    """
     connection = Connection(platform.base_url, platform.api_key)
+    extra = {} if delivered is None else {"transport": DeliveryTransport(delivered)}
     return connection.client(
         timeout=httpx.Timeout(read_timeout, connect=2.0),
         retry=RetryPolicy(attempts=attempts, base_delay=0.01, max_delay=0.2),
-        sleep=sleep or (lambda s: None),
+        sleep=sleep or (lambda s: None), **extra,
     )
 
 
@@ -114,7 +153,8 @@ def sync_until_complete(
     while stats.runs < max_runs:
         stats.runs += 1
         cache, _ = Cache.open(path)
-        client = fast_client(platform, read_timeout=read_timeout, sleep=stats.waits.append)
+        client = fast_client(platform, read_timeout=read_timeout, sleep=stats.waits.append,
+                             delivered=stats.delivered_malformed)
         try:
             SyncEngine(client, cache, page_limit=page_limit).run()
             return stats

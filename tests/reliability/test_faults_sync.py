@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 
 import pytest
 
@@ -19,23 +20,27 @@ def fault_rounds(tmp_path, target: int, seed: int, generations: int = 600, page_
     faults = Faults(rate=0.35, kinds=KINDS, seed=seed, stall_s=1.0, retry_after=3).attach(
         platform
     )
-    compared = rounds = 0
+    compared = rounds = delivered_total = 0
     try:
         while faults.total < target:
             rounds += 1
             path = tmp_path / f"round{rounds}.sqlite3"
-            malformed_before = faults.injected["malformed"]
             retry_after_before = faults.injected["429"]
             stats = sync_until_complete(platform, path, page_limit=page_limit, read_timeout=0.15)
             result = compare(platform, path)
             assert result.mismatches == 0, (result, faults.summary())
             compared += result.compared
             conn = sqlite3.connect(path)
-            quarantined = conn.execute("SELECT record_id FROM quarantine").fetchall()
+            quarantined = Counter(r[0] for r in conn.execute("SELECT record_id FROM quarantine"))
             conn.close()
-            assert len(quarantined) == faults.injected["malformed"] - malformed_before, (
-                "each corrupted record delivered was set aside once"
+            # Not every corrupted page the platform sent arrived: the client gives up on a page
+            # after its 0.15 s read timeout (easily hit on a loaded machine) and asks again.
+            # The transport notes the corrupted pages it read whole.
+            delivered = Counter(
+                faults.quarantine_expected[n - 1] for n in stats.delivered_malformed
             )
+            assert quarantined == delivered, "each corrupted record delivered was set aside once"
+            delivered_total += len(stats.delivered_malformed)
             if faults.injected["429"] > retry_after_before:
                 assert 3.0 in stats.waits, "Retry-After is honoured"
             assert all(w <= 3.0 for w in stats.waits)
@@ -43,6 +48,7 @@ def fault_rounds(tmp_path, target: int, seed: int, generations: int = 600, page_
     finally:
         faults.release()
         platform.stop()
+    assert delivered_total > 0, "corrupted records reached the client"
     return faults, rounds, compared
 
 
