@@ -83,11 +83,20 @@ def ensure_gui_app() -> QGuiApplication:
     return app
 
 
-# The CJK font the app ships (Noto Sans CJK JP, regular and bold, SIL Open Font License 1.1,
-# from the noto-cjk-sans-jp-regular and -bold packages): a machine without any CJK font still
-# gets Japanese, Chinese and Korean names drawn (a real bold face: Qt's synthetic bold draws
-# each glyph twice, which doubles the name in the PDF's text). Registered with Qt for this
-# process at the first render.
+# The fonts the app ships, so an invoice looks the same on every machine and a bare one (no
+# fonts at all, as in many containers) still gets every figure drawn and copyable as text:
+# - Latin: Source Sans Pro regular and bold, TrueType (© Adobe, SIL Open Font License 1.1, PyPI
+#   package font-source-sans-pro). First in the family list because Qt's PDF writer embeds the
+#   CJK font below without a usable text mapping for its digits: with only that font, an
+#   invoice's numbers, amounts and VAT ids drew correctly but extracted as control characters
+#   (pdftotext gave "LR-" for "LR-2026-0042").
+# - CJK: Noto Sans CJK JP regular and bold (OFL 1.1, packages noto-cjk-sans-jp-regular and
+#   -bold): Japanese, Chinese and Korean names are drawn on a machine without a CJK font (a real
+#   bold face: Qt's synthetic bold draws each glyph twice, which doubles the name in the PDF's
+#   text).
+# Registered with Qt for this process at the first render.
+BUNDLED_LATIN_MODULE = "font_source_sans_pro"
+BUNDLED_LATIN_FILES = ("SourceSansPro-Regular.ttf", "SourceSansPro-Bold.ttf")
 BUNDLED_CJK_MODULES = ("noto_cjk_sans_jp_regular", "noto_cjk_sans_jp_bold")
 _bundled_families: list[str] | None = None
 
@@ -105,21 +114,37 @@ class MissingGlyphsError(ValueError):
         )
 
 
+def _bundled_font_paths() -> list[str | Path]:
+    """The font files the app ships (Latin first), as far as their packages are installed."""
+    paths: list[str | Path] = []
+    try:
+        latin = importlib.import_module(BUNDLED_LATIN_MODULE)
+        folder = Path(str(latin.__file__)).parent / "files"
+        paths += [folder / name for name in BUNDLED_LATIN_FILES]
+    except (ImportError, TypeError):
+        pass
+    for name in BUNDLED_CJK_MODULES:
+        try:
+            paths.append(importlib.import_module(name).FONT_PATH)
+        except (ImportError, AttributeError):
+            continue
+    return paths
+
+
 def bundled_font_families() -> list[str]:
-    """Register the app's own CJK font with Qt (once per process); its family names, or []
-    when the font package is missing (the app then uses the installed fonts)."""
+    """Register the app's own fonts with Qt (once per process); their family names, Latin
+    first, or [] when the font packages are missing (the app then uses the installed fonts)."""
     global _bundled_families
     if _bundled_families is not None:
         return _bundled_families
     families: list[str] = []
-    for name in BUNDLED_CJK_MODULES:
+    for path in _bundled_font_paths():
         try:
-            path = importlib.import_module(name).FONT_PATH
             if os.path.isfile(str(path)):
                 font_id = QFontDatabase.addApplicationFont(str(path))
             else:  # inside a zip: hand Qt the bytes
-                font_id = QFontDatabase.addApplicationFontFromData(path.read_bytes())
-        except (ImportError, AttributeError, OSError):
+                font_id = QFontDatabase.addApplicationFontFromData(Path(path).read_bytes())
+        except OSError:
             continue
         if font_id >= 0:
             families += [
@@ -130,12 +155,14 @@ def bundled_font_families() -> list[str]:
 
 
 def font_families() -> list[str]:
-    """A Latin family followed by the CJK families (the app's own first, then installed)."""
+    """The app's own families (Latin, then CJK), then installed ones for what they lack."""
     bundled = bundled_font_families()
     installed = set(QFontDatabase.families())
-    latin = [f for f in LATIN_FAMILIES if f in installed][:1]
+    own_latin = [f for f in bundled if f not in CJK_FAMILIES]
+    own_cjk = [f for f in bundled if f in CJK_FAMILIES]
+    latin = own_latin or [f for f in LATIN_FAMILIES if f in installed][:1]
     cjk = [f for f in CJK_FAMILIES if f in installed and f not in bundled]
-    return latin + [f for f in bundled if f not in latin] + cjk
+    return latin + own_cjk + cjk
 
 
 def has_cjk_font() -> bool:
@@ -243,6 +270,10 @@ class _Layout:
         font.setPointSizeF(size)
         font.setBold(bold)
         font.setStyleHint(QFont.StyleHint.SansSerif)
+        # no ligatures: Qt's PDF writer has no text for a ligature glyph, so "microsoft" drawn
+        # with Source Sans Pro's "ft" extracted as "microso?"; an invoice must copy as it reads
+        for tag in ("liga", "clig", "dlig"):
+            font.setFeature(QFont.Tag(tag), 0)
         return font
 
     def pt(self, value: float) -> float:

@@ -152,11 +152,9 @@ render_invoice_pdf(json.load(open(sys.argv[1], encoding="utf-8")), sys.argv[2])
 """
 
 
-def bare_fontconfig(folder) -> dict[str, str]:
-    """Environment for a process that sees no installed CJK font."""
-    dirs = "".join(
-        f"<dir>{d}</dir>" for d in ("/usr/share/fonts/truetype/dejavu",) if os.path.isdir(d)
-    )
+def bare_fontconfig(folder, font_dirs=("/usr/share/fonts/truetype/dejavu",)) -> dict[str, str]:
+    """Environment for a process that sees no installed CJK font (with no `font_dirs`: none)."""
+    dirs = "".join(f"<dir>{d}</dir>" for d in font_dirs if os.path.isdir(d))
     conf = folder / "fonts.conf"
     conf.write_text(
         '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd">'
@@ -199,3 +197,48 @@ def test_characters_no_font_can_draw_are_named_and_nothing_is_written(qapp, invo
     assert "U+10FFFD" in str(refused.value) and "U+0378" in str(refused.value)
     assert refused.value.characters == ["\U0010fffd", "\u0378"]
     assert list(folder.iterdir()) == []
+
+
+# A container or minimal install may have no font at all. The invoice then uses only the
+# fonts the app ships, and every figure must still be text a reader can copy and search (with
+# only the CJK face, Qt's PDF writer drew the digits but they extracted as control characters).
+NO_FONT_RENDER = """
+import json, sys
+from PySide6.QtGui import QFontDatabase
+from lowdash_desktop.export.invoice_pdf import ensure_gui_app, render_invoice_pdf
+ensure_gui_app()
+print(json.dumps(QFontDatabase.families()))
+for n, body in enumerate(json.load(open(sys.argv[1], encoding="utf-8"))):
+    render_invoice_pdf(body, f"{sys.argv[2]}/{n}.pdf")
+"""
+
+
+def test_every_figure_is_text_on_a_machine_with_no_font_at_all(invoices, tmp_path):
+    source = tmp_path / "invoices.json"
+    source.write_text(json.dumps(invoices), encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-c", NO_FONT_RENDER, str(source), str(out)],
+        env=bare_fontconfig(tmp_path, font_dirs=()),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    families = json.loads(done.stdout.splitlines()[0])
+    assert not any("Sans Pro" in f or "CJK" in f for f in families), families  # none installed
+    for n, body in enumerate(invoices):
+        pdf = out / f"{n}.pdf"
+        whole = "".join(page_texts(pdf))
+        cur = body["currency"]
+        for expected in (
+            body["number"],
+            body["seller"]["vat_id"],
+            body["buyer"]["name"],
+            "Issued" + body["issued_at"][:10],
+            "Total" + format_money(Decimal(body["total"]), cur),
+            format_amount(Decimal(body["lines"][-1]["amount"])),
+        ):
+            assert squash(expected) in whole, (expected, whole[:300])
+        assert any("SourceSansPro" in name for name in fonts(pdf)), fonts(pdf)
