@@ -49,8 +49,13 @@ def test_at_900x700_the_balance_is_whole(qtbot, data_dir, demo_platform):
 
 def show_window(tmp_path: Path, **env: str) -> dict:
     root = str(Path(__file__).resolve().parents[2])  # this checkout's lowdash_desktop
-    child_env = dict(os.environ, LOWDASH_DATA_DIR=str(tmp_path / "data"),
-                     HOME=str(tmp_path / "home"), PYTHONPATH=root, **env)
+    home = tmp_path / "home"
+    # a new HOME and XDG folders: the user's own saved window size must not decide the test
+    # (an independent check's used config made the scale-2 case fail on its machine only)
+    xdg = {f"XDG_{kind}_HOME": str(home / kind.lower()) for kind in ("CONFIG", "DATA", "CACHE",
+                                                                    "STATE")}
+    child_env = dict(os.environ, LOWDASH_DATA_DIR=str(tmp_path / "data"), HOME=str(home),
+                     PYTHONPATH=root, **xdg, **env)
     (tmp_path / "home").mkdir(exist_ok=True)
     out = subprocess.run(
         [sys.executable, str(Path(__file__).with_name("show_window.py"))],
