@@ -25,6 +25,8 @@ from PySide6.QtWidgets import (
 
 from ...api.connection import Connection
 from ...api.models import Key, KeyWithSecret
+from ...rules.money import parse_money
+from ...rules.permissions import current_key
 from ...store.cache import Cache
 from ..keyboard import tab_leaves
 from ..models.keys_table_model import KeyRole, KeysTableModel, SortRole, key_status
@@ -36,12 +38,10 @@ from .operation_dialog import (
     LockoutGuard,
     OperationDialog,
     OperationStatus,
-    current_key,
     error_text,
     limit_problem,
     lockout_text,
     manage_reason,
-    parse_money,
     reset_combo,
 )
 
