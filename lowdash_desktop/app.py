@@ -13,14 +13,12 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from . import __version__, accounts, heap
 from .api import errors
-from .api.connection import Connection
+from .api.connection import API_KEY_ENV, Connection
 from .paths import data_dir
 from .store.cache import Cache
 from .store.db import CacheError
 
 log = logging.getLogger(__name__)
-
-API_KEY_ENV = "LOWDASH_API_KEY"
 
 
 def skip_pyside_source_scan() -> bool:

@@ -11,15 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
+from .api.connection import API_KEY_ENV
 from .cliargs import Parser, float_in, int_in, path_text, url_text
-
-API_KEY_ENV = "LOWDASH_API_KEY"
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_AUTH = 3
-EXIT_OFFLINE = 4
+from .exitcodes import EXIT_AUTH, EXIT_FAILED, EXIT_OFFLINE, EXIT_OK, EXIT_USAGE
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:

@@ -9,11 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from ..cliargs import non_empty, path_text, url_text
+from ..exitcodes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from .safe_text import visible
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 
 
 def _day(text: str) -> date:

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...api.connection import Connection
+from ...api.connection import API_KEY_ENV, Connection
 from ...api.models import Key, KeyWithSecret
 from ...rules.money import parse_money
 from ...rules.permissions import current_key
@@ -384,7 +384,7 @@ class KeysDialog(QDialog):
         """Lowdash's key comes from LOWDASH_API_KEY, which it cannot update after a rotation."""
         import os
 
-        env = os.environ.get("LOWDASH_API_KEY")
+        env = os.environ.get(API_KEY_ENV)
         return bool(env) and self.connection is not None and env == self.connection.api_key
 
     # -- reading -----------------------------------------------------------------------------
