@@ -298,9 +298,11 @@ class TransactionDetail(QDialog):
                 c.get("region") or "—",
                 self.tr("yes") if c.get("eligible", True) else self.tr("no"),
                 c.get("price_per_mtok") or "—",
-                "—" if c.get("carbon_g_per_mtok") is None else f"{c['carbon_g_per_mtok']:.3f}",
+                # three significant digits in the locale, as every eco figure on screen
+                "—" if c.get("carbon_g_per_mtok") is None
+                else formatting.significant(float(c["carbon_g_per_mtok"])),
                 "—" if c.get("est_latency_ms") is None
-                else self.tr("{0} ms").format(f"{c['est_latency_ms']:,.0f}"),
+                else self.tr("{0} ms").format(formatting.number(float(c["est_latency_ms"]))),
                 _words(c.get("rejected_because")) if c.get("rejected_because") else "",
             ]
             self._fill_row(self.considered, row, cells, bold=is_pick)
