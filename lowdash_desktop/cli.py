@@ -309,13 +309,9 @@ def _setup_log_file() -> None:
 def _run_gui(args) -> int:
     """The window. Its log file starts after the first paint; records until then are held
     in memory and written first (at exit at the latest, if no window ever paints)."""
-    import gc
+    from .startup import pause_collector
 
-    # No automatic collection until the window's first paint (app.tune_gc resumes it). A start
-    # creates tens of thousands of objects that live as long as the app (modules, classes,
-    # enums, Qt wrappers) and next to no garbage; each collection walks them all again: about
-    # 45 collections, 10 ms, before the first paint here.
-    gc.disable()
+    pause_collector()  # until the first paint (startup.py says why)
     from .logsetup import (
         enable_crash_log,
         hold_early_records,
