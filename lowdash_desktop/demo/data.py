@@ -13,7 +13,7 @@ import numpy as np
 
 from lowdash_desktop.demo import catalog
 from lowdash_desktop.eco import methodology as eco
-from lowdash_desktop.store.rows import money_text as money  # amounts as the platform writes them
+from lowdash_desktop.insight.common import money_text as money  # the platform's amount text
 
 DAY_MS = 86_400_000
 HISTORY_DAYS = 90

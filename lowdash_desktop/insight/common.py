@@ -7,12 +7,18 @@ import sqlite3
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
-# the insight figures write money exactly as the cache and the platform do
-from ..store.rows import money_text as money_text
-
 HOUR_MS = 3_600_000
 DAY_MS = 86_400_000
 MAX_AMOUNT = Decimal(10) ** 15  # larger amounts are not money the cache can hold
+
+
+def money_text(nanos: int) -> str:
+    """An exact decimal string from nano-units: at least 2 places, at most 9 ('0.187241111')."""
+    nanos = int(nanos)
+    sign = "-" if nanos < 0 else ""
+    whole, frac = divmod(abs(nanos), 1_000_000_000)
+    digits = f"{frac:09d}".rstrip("0").ljust(2, "0")
+    return f"{sign}{whole}.{digits}"
 
 
 def to_nanos(amount: Decimal | str | None) -> int | None:

@@ -43,16 +43,6 @@ def money_to_nanos(amount: Decimal) -> int:
     return int((amount * NANOS).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
 
 
-def money_text(nanos: int) -> str:
-    """An exact decimal string from nano-units: at least 2 places, at most 9 ('0.187241111'),
-    as the platform writes amounts."""
-    nanos = int(nanos)
-    sign = "-" if nanos < 0 else ""
-    whole, frac = divmod(abs(nanos), 1_000_000_000)
-    digits = f"{frac:09d}".rstrip("0").ljust(2, "0")
-    return f"{sign}{whole}.{digits}"
-
-
 def nanos_to_money(nanos: int) -> Decimal:
     """Back from nano-units to a normalized Decimal."""
     value = Decimal(nanos) / NANOS
