@@ -19,7 +19,6 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, QSettings, Signal
 
-from ..rules.alerts import spike_marks_to_keep, spikes_to_announce
 from ..store.cache import Cache
 from . import formatting
 from .background import BackgroundCall
@@ -152,6 +151,9 @@ class InsightWatcher(QObject):
 
     def check(self, ins) -> list:
         """Announce the spikes of the last 24 hours not announced yet; returns them."""
+        # the rule loads with the first insight, after the first paint
+        from ..rules.alerts import spike_marks_to_keep, spikes_to_announce
+
         before = self.notified()
         fresh = spikes_to_announce(ins.spikes, ins.now_ms, before)
         if len(fresh) == 1:
