@@ -26,14 +26,25 @@ def credits(balance: str, currency: str = "EUR") -> Credits:
 
 
 def settings(threshold: str | None = None, percent: float | None = None) -> Settings:
-    return Settings.model_validate({"notifications": {
-        "low_balance_threshold": threshold, "key_limit_warning_percent": percent}})
+    return Settings.model_validate(
+        {
+            "notifications": {
+                "low_balance_threshold": threshold,
+                "key_limit_warning_percent": percent,
+            }
+        }
+    )
 
 
 def key(kid: str, limit: str | None, remaining: str | None, disabled: bool = False) -> Key:
-    return Key(id=kid, name=kid, prefix=f"lr-{kid}", disabled=disabled,
-               credit_limit=None if limit is None else Decimal(limit),
-               limit_remaining=None if remaining is None else Decimal(remaining))
+    return Key(
+        id=kid,
+        name=kid,
+        prefix=f"lr-{kid}",
+        disabled=disabled,
+        credit_limit=None if limit is None else Decimal(limit),
+        limit_remaining=None if remaining is None else Decimal(remaining),
+    )
 
 
 # -- low balance -----------------------------------------------------------------------------
@@ -120,8 +131,7 @@ def test_a_spike_that_grew_is_the_one_announced():
     grown = Spike("key", "k1", NOW - 3 * HOUR, NOW - HOUR)
     later = Spike("key", "k1", NOW - 2 * HOUR, NOW - HOUR)  # starts as the first one ended
     other_scope = Spike("model", "k1", NOW - 3 * HOUR, NOW - HOUR)
-    assert spikes_to_announce([grown, later, other_scope], NOW, announced) == [
-        later, other_scope]
+    assert spikes_to_announce([grown, later, other_scope], NOW, announced) == [later, other_scope]
 
 
 def test_marks_kept_inside_the_window_and_every_spike_listed():
