@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import sys
@@ -13,34 +12,16 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from . import __version__, accounts, heap
 from .api import errors
-from .api.connection import Connection
+from .api.connection import API_KEY_ENV, Connection
 from .paths import data_dir
+from .startup import resume_collector, skip_pyside_source_scan, tune_gc
 from .store.cache import Cache
 from .store.db import CacheError
 
 log = logging.getLogger(__name__)
 
-API_KEY_ENV = "LOWDASH_API_KEY"
 
-
-def skip_pyside_source_scan() -> bool:
-    """Stop PySide6 reading the source of every module imported after it.
-
-    PySide6's import hook looks for `from __feature__ import ...` by calling
-    `inspect.getsource()` on each newly imported module, and linecache then keeps every
-    source line for the life of the process: about 25 ms of start-up and several MB here.
-    Lowdash uses no `__feature__` switch, so every module keeps PySide's default behaviour.
-    (The frozen app ships no sources, so there the scan already finds nothing.)
-    Returns False when this PySide6 has no such hook.
-    """
-    feature = sys.modules.get("shibokensupport.feature")
-    if feature is None or not callable(getattr(feature, "_mod_uses_pyside", None)):
-        return False
-    feature._mod_uses_pyside = lambda _module: False
-    return True
-
-
-skip_pyside_source_scan()  # before the window's modules load
+skip_pyside_source_scan()  # before the window's modules load (startup.py: why)
 
 
 class LowdashApp(QApplication):
@@ -77,16 +58,6 @@ class LowdashApp(QApplication):
             window.shutdown()
         cancel_platform_calls()
         let_workers_finish()  # before exec() returns and Python starts freeing what they use
-
-
-def tune_gc() -> None:
-    """Move start-up objects out of the collector's sight, then let it run again.
-
-    The sync thread allocates many short-lived objects; each full collection would otherwise
-    walk every Qt wrapper and module object while holding the GIL, stalling the UI thread.
-    """
-    gc.freeze()
-    gc.enable()
 
 
 def fresh_cache(path: Path) -> None:
@@ -174,7 +145,7 @@ def run_gui(args, start_log_file=None) -> int:
             _arrange_screenshot(app, window, args.screenshot)
         return app.exec()
     finally:
-        gc.enable()  # paused by the command line until the first paint, which may not come
+        resume_collector()  # paused by the command line until a first paint, which may not come
         if demo_platform is not None:
             demo_platform.stop()
 
@@ -242,7 +213,7 @@ def _choose_account(root: Path, args):
     from .secrets import KeyStore  # the keyring loads only when a key is needed
     from .ui.dialogs.sign_in_dialog import SignInDialog
 
-    gc.enable()  # paused by the command line until a first paint; none comes while this is open
+    resume_collector()  # paused by the command line; no first paint while this is open
     # a key from the environment is used, never copied into the keyring
     dialog = SignInDialog(KeyStore(), base_url, key=env_key, remember=not env_key)
     if env_key and base_url:

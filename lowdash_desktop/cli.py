@@ -11,15 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
+from .api.connection import API_KEY_ENV
 from .cliargs import Parser, float_in, int_in, path_text, url_text
-
-API_KEY_ENV = "LOWDASH_API_KEY"
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_AUTH = 3
-EXIT_OFFLINE = 4
+from .exitcodes import EXIT_AUTH, EXIT_FAILED, EXIT_OFFLINE, EXIT_OK, EXIT_USAGE
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -315,13 +309,9 @@ def _setup_log_file() -> None:
 def _run_gui(args) -> int:
     """The window. Its log file starts after the first paint; records until then are held
     in memory and written first (at exit at the latest, if no window ever paints)."""
-    import gc
+    from .startup import pause_collector
 
-    # No automatic collection until the window's first paint (app.tune_gc resumes it). A start
-    # creates tens of thousands of objects that live as long as the app (modules, classes,
-    # enums, Qt wrappers) and next to no garbage; each collection walks them all again: about
-    # 45 collections, 10 ms, before the first paint here.
-    gc.disable()
+    pause_collector()  # until the first paint (startup.py says why)
     from .logsetup import (
         enable_crash_log,
         hold_early_records,

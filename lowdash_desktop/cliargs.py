@@ -10,7 +10,8 @@ import math
 from collections.abc import Callable
 from typing import NoReturn
 
-EXIT_USAGE = 2
+from .exitcodes import EXIT_USAGE
+
 _SHOWN = 24  # characters of a bad value repeated in the message
 
 

@@ -7,20 +7,28 @@ apart (one lacked the missing-file check, another the damaged-cache check). Qt-f
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from .exitcodes import EXIT_FAILED, EXIT_USAGE
 
 if TYPE_CHECKING:
     from .accounts import KnownAccount
     from .store.cache import Cache
 
-EXIT_FAILED = 1
-EXIT_USAGE = 2
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why the cache cannot be read: the exit code and one sentence (without the command's
+    name); `damaged` when a cache was there but is empty now because it was damaged."""
+
+    code: int
+    text: str
+    damaged: bool = False
 
 
-def find_account(args: Any, command: str) -> tuple[Path, KnownAccount] | int:
-    """(data dir, account) for `--base-url` (or the most recent one), or the exit code after
-    saying in one line that there is none."""
+def _account(args: Any) -> tuple[Path, KnownAccount] | Refusal:
     from . import accounts
     from .paths import data_dir
 
@@ -29,44 +37,59 @@ def find_account(args: Any, command: str) -> tuple[Path, KnownAccount] | int:
     entry = accounts.find(root, base_url)
     if entry is None:
         where = f" for {base_url}" if base_url else ""
-        print(f"lowdash {command}: no cached account{where}; run `lowdash sync` first",
-              file=sys.stderr)
-        return EXIT_USAGE
+        # `lowdash sync` needs --base-url: the hint says so
+        return Refusal(EXIT_USAGE, f"no cached account{where}; run `lowdash sync` first, with "
+                       "--base-url URL")
     return root, entry
 
 
-def open_cache(args: Any, command: str) -> Cache | int:
-    """The chosen account's cache, opened, or the exit code after saying in one line why not:
-    no account, no cache yet, a disk fault, or damage (moved aside at open: an empty cache
-    would report nothing as if it were the truth)."""
+def find_account(args: Any, command: str) -> tuple[Path, KnownAccount] | int:
+    """(data dir, account) for `--base-url` (or the most recent one), or the exit code after
+    saying in one line that there is none."""
+    found = _account(args)
+    if isinstance(found, Refusal):
+        return _say(found, command)
+    return found
+
+
+def locate_cache(args: Any) -> Cache | Refusal:
+    """The chosen account's cache, opened, or why not: no account, no cache yet, a disk
+    fault, or damage (moved aside at open: an empty cache would report nothing as if it
+    were the truth)."""
     from .store.cache import Cache
     from .store.db import CacheError
 
-    found = find_account(args, command)
-    if isinstance(found, int):
+    found = _account(args)
+    if isinstance(found, Refusal):
         return found
     root, entry = found
     path = entry.cache_path(root)
     if not path.exists():
-        print(f"lowdash {command}: no cache yet for {entry.label}; run `lowdash sync` first",
-              file=sys.stderr)
-        return EXIT_FAILED
+        return Refusal(EXIT_FAILED, f"no cache yet for {entry.label}; run `lowdash sync` first")
     try:
         cache, opened = Cache.open(path)
     except CacheError as exc:
-        print(f"lowdash {command}: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        return Refusal(EXIT_FAILED, str(exc))
     if opened.moved_aside is not None:
         cache.close()
-        print(f"lowdash {command}: " + " ".join(opened.notes) + " Run `lowdash sync` first.",
-              file=sys.stderr)
-        return EXIT_FAILED
+        return Refusal(EXIT_FAILED, " ".join(opened.notes) + " Run `lowdash sync` first.",
+                       damaged=True)
     aside = set_aside_before(cache, path)
     if aside is not None:
         cache.close()
-        print(f"lowdash {command}: {aside}", file=sys.stderr)
-        return EXIT_FAILED
+        return Refusal(EXIT_FAILED, aside, damaged=True)
     return cache
+
+
+def open_cache(args: Any, command: str) -> Cache | int:
+    """`locate_cache`, or the exit code after saying in one line why not."""
+    found = locate_cache(args)
+    return _say(found, command) if isinstance(found, Refusal) else found
+
+
+def _say(refusal: Refusal, command: str) -> int:
+    print(f"lowdash {command}: {refusal.text}", file=sys.stderr)
+    return refusal.code
 
 
 def set_aside_before(cache: Cache, path: Path) -> str | None:

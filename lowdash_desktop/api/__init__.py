@@ -7,16 +7,11 @@ window paints before it needs either.
 from __future__ import annotations
 
 import importlib
-import sys
 from typing import Any
 
-# httpx imports its command-line tool (click, rich, pygments: ~6 MB and ~0.1 s) whenever those
-# happen to be installed, as they are beside pytest. The app never runs it; a None entry makes
-# that one optional import fail the way httpx expects when they are absent.
-sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
-# Likewise httpcore loads trio (~4 MB, ~0.1 s) when installed, for async clients; ours is
-# synchronous and nothing else in the app uses trio.
-sys.modules.setdefault("trio", None)  # type: ignore[arg-type]
+from ..startup import keep_unused_imports_out
+
+keep_unused_imports_out()  # before httpx can load: every process that talks to the platform
 
 _EXPORTS = {
     "LowrouterClient": ".client",

@@ -22,7 +22,6 @@ from . import errors
 from .models import (
     Account,
     Credits,
-    DailyUsage,
     EcoMethodology,
     Generation,
     GenerationPage,
@@ -610,13 +609,6 @@ class LowrouterClient:
                 attempt += 1
 
     # -- aggregates and reference data ------------------------------------------------------
-    def usage_daily(self, start: date, end: date) -> list[DailyUsage]:
-        page = self._get(
-            Page[DailyUsage], "usage/daily", "daily usage",
-            **{"from": start.isoformat(), "to": end.isoformat()},
-        )
-        return page.data
-
     def models(self) -> list[ModelInfo]:
         """The model list; an entry the contract does not allow is left out on its own."""
         page = self._get(Page[Any], "models", "model list")

@@ -11,6 +11,10 @@ from .urls import normalize_base_url
 if TYPE_CHECKING:
     from .client import LowrouterClient
 
+# where an API key may come from instead of the keyring (public: README, scripts); a key from
+# there is used, never copied into the keyring
+API_KEY_ENV = "LOWDASH_API_KEY"
+
 
 @dataclass(frozen=True)
 class Connection:

@@ -219,18 +219,6 @@ class GenerationPage(ApiModel):
     has_more: bool = False
 
 
-class DailyUsage(ApiModel):
-    date: date
-    model: str
-    provider: str | None = None
-    requests: NonNegativeInt = 0
-    prompt_tokens: NonNegativeInt = 0
-    completion_tokens: NonNegativeInt = 0
-    cost: Money
-    energy_wh: float = 0.0
-    carbon_g: float = 0.0
-
-
 ParamCount = float | dict[str, float]
 
 

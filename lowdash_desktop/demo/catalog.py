@@ -70,10 +70,6 @@ PROVIDERS: dict[str, Provider] = {
     )
 }
 
-_EU = ("scaleway", "ovh", "aws", "together")
-_OPEN = ("together", "fireworks", "aws", "gcp")
-
-
 def _m(
     id_: str,
     name: str,

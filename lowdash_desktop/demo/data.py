@@ -13,6 +13,7 @@ import numpy as np
 
 from lowdash_desktop.demo import catalog
 from lowdash_desktop.eco import methodology as eco
+from lowdash_desktop.insight.common import money_text as money  # the platform's amount text
 
 DAY_MS = 86_400_000
 HISTORY_DAYS = 90
@@ -56,15 +57,6 @@ def iso_ms(ms: int) -> str:
     """RFC 3339 UTC timestamp with milliseconds and `Z` from epoch milliseconds."""
     dt = datetime.fromtimestamp(ms // 1000, UTC)
     return f"{dt:%Y-%m-%dT%H:%M:%S}.{ms % 1000:03d}Z"
-
-
-def money(nano: int) -> str:
-    """Decimal string (at most 9 places, at least 2) from an amount in nano-units."""
-    nano = int(nano)
-    sign = "-" if nano < 0 else ""
-    whole, frac = divmod(abs(nano), 1_000_000_000)
-    digits = f"{frac:09d}".rstrip("0").ljust(2, "0")
-    return f"{sign}{whole}.{digits}"
 
 
 def to_nano(text: str) -> int:

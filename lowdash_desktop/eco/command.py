@@ -8,11 +8,9 @@ import sqlite3
 import sys
 
 from ..cliargs import int_in, path_text, url_text
+from ..exitcodes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from . import wording
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 MAX_DAYS = 3660  # ten years and leap days: the window's first day stays a real date
 
 

@@ -163,9 +163,6 @@ def _finite_dict(r: Range) -> dict[str, float | None]:
             "high": _finite_or_none(r.high)}
 
 
-VERDICTS = ("less", "more", "same")
-
-
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """One metric judged on its own: the actual usage against the baseline.

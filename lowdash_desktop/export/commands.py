@@ -9,11 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from ..cliargs import non_empty, path_text, url_text
+from ..exitcodes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from .safe_text import visible
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 
 
 def _day(text: str) -> date:
@@ -95,35 +92,14 @@ def _unknown_value(cache, column: str, value: str | None) -> str | None:
 
 
 def _open_cache(args: argparse.Namespace):
-    """The cache of the chosen account, or an error message."""
-    from .. import accounts
-    from ..paths import data_dir
-    from ..store.cache import Cache
-    from ..store.db import CacheError
+    """The cache of the chosen account, or an error message (the export's exit code is 1
+    whatever the reason, as it always was)."""
+    from ..offline_cache import Refusal, locate_cache
 
-    root = data_dir(getattr(args, "data_dir", None))
-    base_url = getattr(args, "base_url", None)
-    entry = accounts.find(root, base_url)
-    if entry is None:
-        where = f" for {base_url}" if base_url else ""
-        return None, f"no cached account{where}; run `lowdash sync --base-url URL` first"
-    path = entry.cache_path(root)
-    if not path.exists():
-        return None, f"no cache yet for {entry.label}; run `lowdash sync` first"
-    try:
-        cache, report = Cache.open(path)
-    except CacheError as exc:
-        return None, str(exc)
-    if report.moved_aside is not None:  # an empty cache now: exporting it would say nothing
-        cache.close()
-        return None, " ".join(report.notes) + " Nothing was exported; run `lowdash sync` first."
-    from ..offline_cache import set_aside_before
-
-    aside = set_aside_before(cache, path)  # moved aside by an earlier command, not yet synced
-    if aside is not None:
-        cache.close()
-        return None, aside + " Nothing was exported."
-    return cache, None
+    found = locate_cache(args)
+    if isinstance(found, Refusal):  # an empty cache now: exporting it would say nothing
+        return None, found.text + (" Nothing was exported." if found.damaged else "")
+    return found, None
 
 
 def _cache_problem(exc: BaseException, path: Path) -> str | None:

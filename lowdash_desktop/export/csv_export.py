@@ -43,7 +43,6 @@ CSV_COLUMNS: tuple[str, ...] = (
     "methodology_version",
     "revision",
 )
-CREATED_AT = CSV_COLUMNS.index("created_at")
 CHUNK_ROWS = 2000
 PARALLEL_MIN_ROWS = 50_000  # below this one thread is as fast
 

@@ -10,11 +10,9 @@ import sqlite3
 import sys
 import time
 
+from ..exitcodes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from .common import to_nanos
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 MAX_DAYS = 3650
 
 

@@ -18,7 +18,8 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .command import EXIT_FAILED, EXIT_OK, EXIT_USAGE, parse_amount
+from ..exitcodes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from .command import parse_amount
 
 log = logging.getLogger(__name__)
 
@@ -283,7 +284,9 @@ def visible(text: str) -> str:
 def _api_key() -> str:
     import os
 
-    return os.environ.get("LOWDASH_API_KEY", "").strip()
+    from ..api.connection import API_KEY_ENV
+
+    return os.environ.get(API_KEY_ENV, "").strip()
 
 
 def _sync_once(base_url: str, data_dir_arg: str | None) -> int:

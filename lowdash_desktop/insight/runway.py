@@ -198,4 +198,6 @@ def runway_from_cache(conn: sqlite3.Connection, now_ms: int) -> Runway:
 def below_days(r: Runway, threshold_days: float) -> bool:
     """The runway alert: the balance lasts less than `threshold_days` at this week's pace
     (never from a history too short to project)."""
-    return r.days is not None and threshold_days > 0 and r.days.value < threshold_days
+    from ..rules.alerts import runway_short
+
+    return runway_short(r.days.value if r.days is not None else None, threshold_days)

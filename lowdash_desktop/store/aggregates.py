@@ -9,10 +9,8 @@ from decimal import Decimal
 
 from . import rollup
 from .queries import HistoryFilter
-from .rows import from_ms, nanos_to_money, to_ms
+from .rows import NANOS, from_ms, nanos_to_money, to_ms
 
-# Local days are folded from quarter-hour buckets: every real UTC offset is a multiple of 15 min.
-BUCKET_MS = rollup.BUCKET_MS
 OTHER = "Other"
 
 
@@ -217,3 +215,14 @@ def filter_choices(conn: sqlite3.Connection) -> dict[str, list[str]]:
         )]
         for field, column in columns.items()
     }
+
+
+def today_totals(conn: sqlite3.Connection, since_ms: int) -> dict[str, tuple[Decimal, int, int]]:
+    """{currency: (cost, tokens, generations)} of the generations created since `since_ms`
+    (the tray's "today" from local midnight), one entry per currency, none without rows."""
+    rows = conn.execute(
+        "SELECT currency, COALESCE(SUM(cost_nanos), 0), COALESCE(SUM(total_tokens), 0), "
+        "COUNT(*) FROM generations WHERE created_at >= ? GROUP BY currency ORDER BY currency",
+        (since_ms,),
+    )
+    return {cur: (Decimal(nanos) / NANOS, int(tok), int(n)) for cur, nanos, tok, n in rows}

@@ -105,13 +105,3 @@ def window(
     )
     rows = conn.execute(sql, [*params, max(0, limit), offset]).fetchall()
     return rows[::-1] if backwards else rows
-
-
-def distinct_values(conn: sqlite3.Connection, column: str) -> list[str]:
-    """Choices for a filter combo box."""
-    if column not in ("resolved_model", "provider", "region", "key_id"):
-        raise ValueError(column)
-    rows = conn.execute(
-        f"SELECT DISTINCT {column} FROM generations WHERE {column} IS NOT NULL ORDER BY 1"
-    )
-    return [r[0] for r in rows]

@@ -97,7 +97,6 @@ CREATE TABLE IF NOT EXISTS spend_rollup (
     stamp_key="rollup_cursor",
     at_open=True,
 )
-TABLE = SPEND.table
 
 
 def bin_sql(x: str) -> str:
@@ -353,7 +352,7 @@ def spend_rows(
         return None
     sql = (
         f"SELECT {day_index_sql(f'bucket * {BUCKET_MS}', bounds)}, nullif(model, ''), "
-        f"sum(requests), sum(tokens), sum(cost_nanos) FROM {TABLE} "
+        f"sum(requests), sum(tokens), sum(cost_nanos) FROM {SPEND.table} "
         "WHERE bucket >= ? AND bucket < ? AND requests <> 0"
     )
     params: list = [bounds[0] // BUCKET_MS, bounds[-1] // BUCKET_MS]

@@ -150,6 +150,7 @@ class AccountMenu(QObject):
         import dataclasses
         import os
 
+        from ..api.connection import API_KEY_ENV
         from ..logsetup import register_secret
 
         old = self.window.session.connection
@@ -157,7 +158,7 @@ class AccountMenu(QObject):
             return
         register_secret(secret)
         self.window.session.connection = dataclasses.replace(old, api_key=secret)
-        if not os.environ.get("LOWDASH_API_KEY"):  # an environment key is never copied
+        if not os.environ.get(API_KEY_ENV):  # an environment key is never copied
             self.keystore.set(old.base_url, secret)
 
     def open_credits(self) -> QDialog:

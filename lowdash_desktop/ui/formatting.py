@@ -154,9 +154,14 @@ def carbon_range(value: float | None, low: float | None, high: float | None) -> 
     return wording.ranged(value, low, high, wording.CARBON_UNITS, number)
 
 
+def significant(value: float) -> str:
+    """An eco figure's number without its unit: three significant digits, as the quantities."""
+    return number(value, wording.decimals_for(value))
+
+
 def intensity(g_per_kwh: float) -> str:
     """A grid intensity's number (g CO₂e/kWh): three significant digits."""
-    return number(g_per_kwh, wording.decimals_for(g_per_kwh))
+    return significant(g_per_kwh)
 
 
 def percent(value: float) -> str:

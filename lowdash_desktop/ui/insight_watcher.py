@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 SPIKE_MIN_KEY = "insight/spike_min_amount"  # a decimal string in the account's currency
 DEFAULT_SPIKE_MIN = "1.00"
 WINDOW_DAYS = 30  # the window of the spikes and of spend by key
-ANNOUNCE_MS = 24 * 3_600_000  # spikes ending longer ago than this are listed, not announced
 NOTIFIED_META = "spikes_notified"  # JSON [[scope, id, start_ms, end_ms], ...]
 
 
@@ -152,24 +151,17 @@ class InsightWatcher(QObject):
 
     def check(self, ins) -> list:
         """Announce the spikes of the last 24 hours not announced yet; returns them."""
+        # the rule loads with the first insight, after the first paint
+        from ..rules.alerts import spike_marks_to_keep, spikes_to_announce
+
         before = self.notified()
-
-        def known(spike) -> bool:
-            return any(s == spike.scope and i == spike.id and a < spike.end_ms and spike.start_ms < b
-                       for s, i, a, b in before)
-
-        recent = [s for s in ins.spikes if s.end_ms > ins.now_ms - ANNOUNCE_MS]
-        fresh = [s for s in recent if not known(s)]
+        fresh = spikes_to_announce(ins.spikes, ins.now_ms, before)
         if len(fresh) == 1:
             self.notify(_tr("Lowdash: spend spike"), spike_text(ins, fresh[0]))
         elif fresh:
             self.notify(_tr("Lowdash: {0} spend spikes").format(formatting.count(len(fresh))),
                         "\n".join(spike_text(ins, s) for s in fresh[:5]))
-        # remembered while in the window: announced ones, and every spike listed now (an old
-        # spike seen at the first start is listed in the Alerts view, not announced later)
-        horizon = ins.now_ms - (ins.days + 1) * 86_400_000
-        keep = {(s, i, a, b) for s, i, a, b in before if b > horizon}
-        keep |= {(s.scope, s.id, s.start_ms, s.end_ms) for s in ins.spikes}
+        keep = spike_marks_to_keep(ins.spikes, before, ins.now_ms, ins.days)
         if self.cache is not None and keep != set(before):
             try:
                 self.cache.set_meta(NOTIFIED_META, json.dumps(sorted(keep)))

@@ -345,7 +345,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         self.search.setClearButtonEnabled(True)
         self.search.setAccessibleName(self.tr("Search by generation id"))
         self._search_timer = QTimer(self, singleShot=True, interval=250)
-        self._search_timer.timeout.connect(self._apply_search)
+        self._search_timer.timeout.connect(self._apply_filters)  # stopped at shutdown
         self.search.textChanged.connect(lambda _t: self._search_timer.start())
         self._build_filter_bar(central, layout)
         self.filter_bar.add_search(self.search)  # beside the dates: one row less above the table
@@ -636,10 +636,6 @@ class MainWindow(DashboardMixin, QMainWindow):
         self.last_sync_label.setText(
             self.tr("Last synced: {0}").format(formatting.ago(self.cache.last_sync_ms))
         )
-
-    def _apply_search(self) -> None:
-        if not getattr(self, "_shut", False):
-            self._apply_filters()
 
     def open_export_dialog(self):
         """File → Export CSV…: the history under the table's current filters, or everything."""

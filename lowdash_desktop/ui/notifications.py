@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from ..api.models import Credits, Key, Settings
+from ..rules.alerts import keys_near_limit, low_balance
 from ..store.cache import Cache
 from . import formatting
-from .models.keys_table_model import limit_used_percent
 
 log = logging.getLogger(__name__)
 
@@ -33,38 +33,30 @@ class Alert:
 
 
 def find_alerts(credits: Credits | None, settings: Settings | None, keys: list[Key]) -> list[Alert]:
-    """The conditions true now, from the latest credits, settings and keys."""
-    if settings is None:
-        return []
-    notes = settings.notifications
+    """The conditions true now, from the latest credits, settings and keys, in words."""
     alerts: list[Alert] = []
-    threshold = notes.low_balance_threshold
-    if credits is not None and threshold is not None and credits.balance < threshold:
+    low = low_balance(credits, settings)
+    if low is not None:
         alerts.append(
             Alert(
-                "low_balance",
+                low.id,
                 _tr("Low balance"),
                 _tr("The balance is {0}, under your threshold of {1}.").format(
-                    formatting.money(credits.balance, credits.currency, 2),
-                    formatting.money(threshold, credits.currency, 2),
+                    formatting.money(low.balance, low.currency, 2),
+                    formatting.money(low.threshold, low.currency, 2),
                 ),
             )
         )
-    percent = notes.key_limit_warning_percent
-    if percent is not None:
-        for key in keys:
-            used = limit_used_percent(key)
-            if key.disabled or used is None or used < percent:
-                continue
-            alerts.append(
-                Alert(
-                    f"key_limit:{key.id}",
-                    _tr("Key near its limit"),
-                    _tr(
-                        "The key “{0}” has used {1:.0f}% of its credit limit (warning at {2}%)."
-                    ).format(key.name, used, percent),
-                )
+    for near in keys_near_limit(settings, keys):
+        alerts.append(
+            Alert(
+                near.id,
+                _tr("Key near its limit"),
+                _tr(
+                    "The key “{0}” has used {1:.0f}% of its credit limit (warning at {2}%)."
+                ).format(near.key.name, near.used_percent, near.warning_percent),
             )
+        )
     return alerts
 
 

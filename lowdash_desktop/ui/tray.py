@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 import sys
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,13 +12,13 @@ from PySide6.QtCore import QSettings, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
+from ..store.aggregates import today_totals
 from ..store.cache import Cache
 from . import formatting
 from .background import BackgroundCall
 
 log = logging.getLogger(__name__)
 
-NANOS = Decimal(1_000_000_000)
 KEEP_IN_TRAY_KEY = "tray/keep_running_on_close"
 EXPLAINED_KEY = "tray/close_explained"
 ALERT_BANNER_KINDS = ("offline", "error", "warning", "alert")
@@ -30,16 +29,6 @@ def local_midnight_ms(now: datetime | None = None) -> int:
     local = (now or datetime.now().astimezone()).astimezone()
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
     return int(midnight.timestamp() * 1000)
-
-
-def today_totals(conn: sqlite3.Connection, since_ms: int) -> dict[str, tuple[Decimal, int, int]]:
-    """{currency: (cost, tokens, generations)} of generations created since `since_ms`."""
-    rows = conn.execute(
-        "SELECT currency, COALESCE(SUM(cost_nanos), 0), COALESCE(SUM(total_tokens), 0), "
-        "COUNT(*) FROM generations WHERE created_at >= ? GROUP BY currency ORDER BY currency",
-        (since_ms,),
-    )
-    return {cur: (Decimal(nanos) / NANOS, int(tok), int(n)) for cur, nanos, tok, n in rows}
 
 
 @dataclass

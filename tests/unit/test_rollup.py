@@ -37,7 +37,7 @@ def from_scratch(conn) -> set[tuple]:
 
 
 def rolled(conn) -> set[tuple]:
-    return set(conn.execute(f"SELECT * FROM {rollup.TABLE} WHERE requests <> 0"))
+    return set(conn.execute(f"SELECT * FROM {rollup.SPEND.table} WHERE requests <> 0"))
 
 
 def test_pages_with_revisions_replays_and_moves_keep_the_roll_up_exact(cache):
@@ -74,9 +74,9 @@ def test_dock_figures_from_the_roll_up_equal_those_from_the_rows(cache, utc, mod
     reads = []
     cache.conn.set_trace_callback(reads.append)
     from_roll_up = _figures(cache.conn, utc=utc, model=model)
-    answered = f"FROM {rollup.TABLE} WHERE bucket"
+    answered = f"FROM {rollup.SPEND.table} WHERE bucket"
     assert any(answered in sql for sql in reads), "the roll-up answered"
-    cache.conn.execute(f"DROP TABLE {rollup.TABLE}")
+    cache.conn.execute(f"DROP TABLE {rollup.SPEND.table}")
     reads.clear()
     from_rows = _figures(cache.conn, utc=utc, model=model)
     assert not any(answered in sql for sql in reads)
@@ -139,7 +139,7 @@ def test_a_big_cache_from_before_the_roll_up_opens_without_it_then_gets_it(
     first, _ = Cache.open(path)
     rng = random.Random(1)
     first.apply_page([row(i, 1, rng) for i in range(60)], [], "c")
-    first.conn.execute(f"DROP TABLE {rollup.TABLE}")  # as written before the roll-up
+    first.conn.execute(f"DROP TABLE {rollup.SPEND.table}")  # as written before the roll-up
     first.apply_page([row(i, 2, rng) for i in range(40, 80)], [], "c2")  # still writes fine
     first.close()
     monkeypatch.setattr(db, "BUILD_AT_OPEN_MAX_ROWS", 10)
@@ -157,7 +157,7 @@ def test_a_big_cache_from_before_the_roll_up_opens_without_it_then_gets_it(
 def test_a_rebuild_gives_up_when_a_page_lands_while_it_adds_up(cache, monkeypatch):
     rng = random.Random(2)
     cache.apply_page([row(i, 1, rng) for i in range(50)], [], "c1")
-    cache.conn.execute(f"DROP TABLE {rollup.TABLE}")
+    cache.conn.execute(f"DROP TABLE {rollup.SPEND.table}")
     other = Cache.open_reader(cache.path)
     landed = []
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from ...api.connection import Connection
 from ...api.models import Key
+from ...rules.money import parse_money
 from .. import formatting, keyboard
 from .operation_dialog import (
     INVALID_BORDER,
@@ -33,7 +34,6 @@ from .operation_dialog import (
     error_text,
     limit_problem,
     lockout_text,
-    parse_money,
     reset_combo,
 )
 

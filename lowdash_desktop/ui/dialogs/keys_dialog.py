@@ -23,8 +23,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...api.connection import Connection
+from ...api.connection import API_KEY_ENV, Connection
 from ...api.models import Key, KeyWithSecret
+from ...rules.money import parse_money
+from ...rules.permissions import current_key
 from ...store.cache import Cache
 from ..keyboard import tab_leaves
 from ..models.keys_table_model import KeyRole, KeysTableModel, SortRole, key_status
@@ -36,12 +38,10 @@ from .operation_dialog import (
     LockoutGuard,
     OperationDialog,
     OperationStatus,
-    current_key,
     error_text,
     limit_problem,
     lockout_text,
     manage_reason,
-    parse_money,
     reset_combo,
 )
 
@@ -384,7 +384,7 @@ class KeysDialog(QDialog):
         """Lowdash's key comes from LOWDASH_API_KEY, which it cannot update after a rotation."""
         import os
 
-        env = os.environ.get("LOWDASH_API_KEY")
+        env = os.environ.get(API_KEY_ENV)
         return bool(env) and self.connection is not None and env == self.connection.api_key
 
     # -- reading -----------------------------------------------------------------------------

@@ -24,9 +24,10 @@ from PySide6.QtWidgets import (
 from ...api import errors
 from ...api.connection import Connection
 from ...api.models import Key
+from ...rules.money import AmountProblem, amount_problem
+from ...rules.permissions import MANAGE, READ, LacksManage, NotSignedIn, manage_denial
 from ..background import BackgroundCall
 
-MANAGE = "manage"
 ERROR_STYLE = "color: #b71c1c;"
 OK_STYLE = "color: #1b5e20;"
 
@@ -46,64 +47,42 @@ def error_text(exc: BaseException) -> str:
     return _tr("Unexpected error: {0}").format(exc)
 
 
-def parse_money(text: str) -> Decimal | None:
-    """A decimal amount typed by a person ('' means none); raises ValueError when unreadable."""
-    text = text.strip().replace(",", ".")
-    if not text:
-        return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation as exc:
-        raise ValueError(text) from exc
-    if not value.is_finite():
-        raise ValueError(text)
-    return value
-
-
-# a key's credit limit: more than this is a typo (1e9 was taken as 1,000,000,000.00)
-MAX_CREDIT_LIMIT = Decimal("1000000")
-
-
 def limit_problem(text: str) -> str | None:
     """Why a credit limit as typed cannot be used, in words, or None ('' is no limit)."""
-    try:
-        limit = parse_money(text)
-    except ValueError:
-        return _tr("The credit limit must be an amount such as 25.00, or empty.")
-    if limit is None:
+    problem = amount_problem(text)
+    if problem is None:
         return None
-    if limit < 0:
-        return _tr("The credit limit cannot be negative.")
-    if limit > MAX_CREDIT_LIMIT:
-        return _tr("The credit limit can be at most 1,000,000.00; leave it empty for no limit.")
-    if limit != limit.quantize(Decimal("0.01")):
-        return _tr("The credit limit has at most two decimals, such as 25.50.")
-    return None
+    return {
+        AmountProblem.UNREADABLE: _tr("The credit limit must be an amount such as 25.00, or empty."),
+        AmountProblem.NEGATIVE: _tr("The credit limit cannot be negative."),
+        AmountProblem.TOO_HIGH: _tr(
+            "The credit limit can be at most 1,000,000.00; leave it empty for no limit."
+        ),
+        AmountProblem.TOO_PRECISE: _tr("The credit limit has at most two decimals, such as 25.50."),
+    }[problem]
 
 
-# the low-balance threshold: above this no balance is ever "high" (1e9 kept the warning on)
-MAX_THRESHOLD = MAX_CREDIT_LIMIT
 INVALID_BORDER = "border: 1px solid #b71c1c;"
 
 
 def threshold_problem(text: str) -> str | None:
     """Why a low-balance threshold as typed cannot be used, in words, or None ('' is off)."""
-    try:
-        value = parse_money(text)
-    except ValueError:
-        return _tr("The threshold must be an amount such as 10.00, or empty for no warning.")
-    if value is None:
+    problem = amount_problem(text)
+    if problem is None:
         return None
-    if value < 0:
-        return _tr("The threshold cannot be negative; leave it empty for no warning.")
-    if value > MAX_THRESHOLD:
-        return _tr(
+    return {
+        AmountProblem.UNREADABLE: _tr(
+            "The threshold must be an amount such as 10.00, or empty for no warning."
+        ),
+        AmountProblem.NEGATIVE: _tr(
+            "The threshold cannot be negative; leave it empty for no warning."
+        ),
+        AmountProblem.TOO_HIGH: _tr(
             "The threshold can be at most 1,000,000.00 (above it the warning would never go "
             "off); leave it empty for no warning."
-        )
-    if value != value.quantize(Decimal("0.01")):
-        return _tr("The threshold has at most two decimals, such as 10.50.")
-    return None
+        ),
+        AmountProblem.TOO_PRECISE: _tr("The threshold has at most two decimals, such as 10.50."),
+    }[problem]
 
 
 def plain_decimal(value: Any) -> str:
@@ -117,20 +96,13 @@ def plain_decimal(value: Any) -> str:
     return format(number, "f") if number.is_finite() else str(value)
 
 
-def current_key(keys: Iterable[Key], api_key: str) -> Key | None:
-    """The key this app signs in with: the one whose prefix starts the secret (longest wins)."""
-    matches = [k for k in keys if k.prefix and api_key.startswith(k.prefix)]
-    return max(matches, key=lambda k: len(k.prefix), default=None)
-
-
 def manage_reason(keys: Iterable[Key] | None, api_key: str | None) -> str | None:
-    """None when the signed-in key may manage the account, else why not (for the UI)."""
-    if api_key is None:
+    """None when the signed-in key may manage the account, else why not, in words."""
+    denial = manage_denial(keys, api_key)
+    if isinstance(denial, NotSignedIn):
         return _tr("Not signed in: sign in to change keys, routing or settings.")
-    if keys is None:
-        return None  # unknown yet: let the platform answer (a 403 is shown verbatim)
-    key = current_key(keys, api_key)
-    if key is not None and MANAGE not in key.scopes:
+    if isinstance(denial, LacksManage):
+        key = denial.key
         return _tr(
             "The API key Lowdash signs in with ({0}, scopes: {1}) lacks the 'manage' scope, so "
             "changes are disabled. Sign in with a key that has 'manage' to make them."
@@ -165,7 +137,7 @@ def lockout_text(key: Key, fields: dict[str, Any] | None, revoke: bool = False) 
         ))
     if "scopes" in fields:
         scopes = fields["scopes"] or []
-        if "read" in key.scopes and "read" not in scopes:
+        if READ in key.scopes and READ not in scopes:
             cuts.append(_tr(
                 "Without the 'read' scope Lowdash can no longer sync the history, the balance or "
                 "the dashboards."
@@ -446,7 +418,9 @@ class ConfirmDialog(OperationDialog):
         self.typed = QLineEdit(self)
         self.typed.setAccessibleName(self.tr("Confirmation text"))
         if require is not None:
-            prompt = QLabel(self.tr("Type <b>{0}</b> to confirm:").format(_escape(require)), self)
+            from html import escape  # not at start-up: html loads its entity tables (3 ms)
+
+            prompt = QLabel(self.tr("Type <b>{0}</b> to confirm:").format(escape(require)), self)
             prompt.setTextFormat(Qt.TextFormat.RichText)
             self.body.addWidget(prompt)
             self.body.addWidget(self.typed)
@@ -477,7 +451,3 @@ class ConfirmDialog(OperationDialog):
         self.buttons.setEnabled(enabled)
         if enabled:
             self._update_ok()
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -24,15 +24,15 @@ from PySide6.QtWidgets import (
 
 from ...api.connection import Connection
 from ...api.models import Key, RoutingConfig, RoutingRule
+from ...rules import routing
+from ...rules.money import read_money
 from ...store.cache import Cache
 from .operation_dialog import (
     ERROR_STYLE,
     INVALID_BORDER,
-    MAX_CREDIT_LIMIT,
     OperationDialog,
     error_text,
     manage_reason,
-    parse_money,
     plain_decimal,
 )
 
@@ -42,10 +42,6 @@ PREFERENCES = ("cheapest", "lowest_carbon", "closest", "fixed_provider")
 
 def _tr(text: str) -> str:
     return QCoreApplication.translate("RoutingDialog", text)
-
-
-# a maximum price above this is a typo (1e9), as for a key's credit limit
-MAX_PRICE = MAX_CREDIT_LIMIT
 
 
 def cheapest_price(cache: Cache | None) -> tuple[Decimal, str] | None:
@@ -88,30 +84,38 @@ def cheapest_price(cache: Cache | None) -> tuple[Decimal, str] | None:
     return min(found, key=lambda pair: pair[0]) if found else None
 
 
-def price_problem(price: Any, cheapest: tuple[Decimal, str] | None = None) -> str | None:
-    """Why a maximum price (as `RuleEditor.rule()` gives it) cannot be saved, or None."""
-    if price == "invalid":
-        return _tr("The maximum price must be an amount such as 2.50, or empty.")
-    if price is None:
-        return None
-    if price < 0:
-        return _tr("The maximum price cannot be negative.")
-    if price == 0:
-        return _tr(
-            "A maximum price of 0 blocks every provider: no model is free. Leave it empty for "
-            "no maximum."
-        )
-    if price > MAX_PRICE:
-        return _tr(
-            "The maximum price can be at most 1,000,000.00 per million tokens; leave it empty "
-            "for no maximum."
-        )
-    if cheapest is not None and price < cheapest[0]:
+def problem_text(problem: routing.RuleProblem) -> str:
+    """One problem of a rule, in words."""
+    kind = routing.Problem
+    if problem.kind is kind.PRICE_BELOW_CHEAPEST and problem.cheapest is not None:
         return _tr(
             "A maximum price of {0} per million tokens is below the cheapest price the platform "
             "lists ({1}, {2}): it blocks every provider. Leave it empty for no maximum."
-        ).format(plain_decimal(price), plain_decimal(cheapest[0]), cheapest[1])
-    return None
+        ).format(plain_decimal(problem.price), plain_decimal(problem.cheapest[0]),
+                 problem.cheapest[1])
+    return {
+        kind.PREFERENCE_NEEDS_PROVIDER: _tr(
+            "The preference “fixed provider” needs a provider chosen."),
+        kind.STRATEGY_NEEDS_PROVIDER: _tr("The strategy “fixed” needs a provider chosen."),
+        kind.UNKNOWN_PROVIDER: _tr("“{0}” is not a provider the platform knows."),
+        kind.UNKNOWN_REGION: _tr("“{0}” is not a region the platform knows."),
+        kind.PRICE_UNREADABLE: _tr("The maximum price must be an amount such as 2.50, or empty."),
+        kind.PRICE_NEGATIVE: _tr("The maximum price cannot be negative."),
+        kind.PRICE_ZERO: _tr(
+            "A maximum price of 0 blocks every provider: no model is free. Leave it empty for "
+            "no maximum."
+        ),
+        kind.PRICE_TOO_HIGH: _tr(
+            "The maximum price can be at most 1,000,000.00 per million tokens; leave it empty "
+            "for no maximum."
+        ),
+    }[problem.kind].format(problem.name)
+
+
+def price_problem(price: Any, cheapest: tuple[Decimal, str] | None = None) -> str | None:
+    """Why a maximum price (as `RuleEditor.rule()` gives it) cannot be saved, in words."""
+    problem = routing.price_problem(price, cheapest)
+    return None if problem is None else problem_text(problem)
 
 
 def rule_problems(
@@ -120,43 +124,22 @@ def rule_problems(
     regions: Iterable[str] = (),
     cheapest: tuple[Decimal, str] | None = None,
 ) -> list[str]:
-    """Why a rule cannot be saved, in words, or [] (mirrors the platform's own checks; a
-    maximum price is also held against the cheapest price known, `cheapest`)."""
-    problems: list[str] = []
-    provider = rule.get("fixed_provider")
-    if rule.get("preference") == "fixed_provider" and not provider:
-        problems.append(_tr("The preference “fixed provider” needs a provider chosen."))
-    if rule.get("strategy") == "fixed" and not provider:
-        problems.append(_tr("The strategy “fixed” needs a provider chosen."))
-    known_providers, known_regions = set(providers), set(regions)
-    if provider and known_providers and provider not in known_providers:
-        problems.append(_tr("“{0}” is not a provider the platform knows.").format(provider))
-    region = rule.get("prefer_region")
-    if region and known_regions and region not in known_regions:
-        problems.append(_tr("“{0}” is not a region the platform knows.").format(region))
-    price = price_problem(rule.get("max_price_per_mtok"), cheapest)
-    if price:
-        problems.append(price)
-    return problems
+    """Why a rule cannot be saved, in words, or [] (`rules.routing` decides)."""
+    return [problem_text(p) for p in routing.rule_problems(rule, providers, regions, cheapest)]
 
 
 def rule_notes(rule: dict[str, Any]) -> list[str]:
     """Legal but probably unintended combinations (shown, not blocking)."""
-    notes = []
-    if (
-        rule.get("fixed_provider")
-        and rule.get("strategy") == "auto"
-        and rule.get("preference") != "fixed_provider"
-    ):
-        notes.append(
-            _tr(
-                "The provider is ignored unless the strategy is fixed or the preference is "
-                "“fixed provider”."
-            )
-        )
-    if rule.get("preference") == "closest" and not rule.get("prefer_region"):
-        notes.append(_tr("“Closest region” without a preferred region uses the caller's location."))
-    return notes
+    words = {
+        routing.Note.PROVIDER_IGNORED: _tr(
+            "The provider is ignored unless the strategy is fixed or the preference is "
+            "“fixed provider”."
+        ),
+        routing.Note.CLOSEST_WITHOUT_REGION: _tr(
+            "“Closest region” without a preferred region uses the caller's location."
+        ),
+    }
+    return [words[note] for note in routing.rule_notes(rule)]
 
 
 class RuleEditor(QWidget):
@@ -254,11 +237,8 @@ class RuleEditor(QWidget):
         self.changed.emit()
 
     def rule(self) -> dict[str, Any]:
-        """The rule as typed; an unreadable price is the string 'invalid'."""
-        try:
-            price: Any = parse_money(self.max_price.text())
-        except ValueError:
-            price = "invalid"
+        """The rule as typed; an unreadable price is `rules.money.Unreadable`."""
+        price = read_money(self.max_price.text())
         return {
             "strategy": self.strategy.currentData(),
             "preference": self.preference.currentData(),
@@ -509,8 +489,10 @@ class RoutingDialog(OperationDialog):
                 self.tr("Override for {0}: {1}").format(self._key_label(key_id), n)
                 for n in rule_notes(rule)
             ]
-        html = "".join(f"<div style='color:#b71c1c'>✖ {_html(p)}</div>" for p in problems)
-        html += "".join(f"<div style='color:#6d5200'>ℹ {_html(n)}</div>" for n in notes)
+        from html import escape  # not at start-up: html loads its entity tables (3 ms)
+
+        html = "".join(f"<div style='color:#b71c1c'>✖ {escape(p)}</div>" for p in problems)
+        html += "".join(f"<div style='color:#6d5200'>ℹ {escape(n)}</div>" for n in notes)
         self.problems.setText(html)
         self.problems.setVisible(bool(html))
         blocked = bool(problems) or self.reason is not None or self.runner.busy
@@ -551,7 +533,3 @@ class RoutingDialog(OperationDialog):
         self.override_editor.setEnabled(enabled and self._showing is not None)
         if enabled:
             self._revalidate()
-
-
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

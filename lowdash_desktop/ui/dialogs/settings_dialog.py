@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from ...api.connection import Connection
 from ...api.models import Account, Key, Settings
+from ...rules.money import parse_money
 from ...store.cache import Cache
 from .. import formatting
 from .operation_dialog import (
@@ -33,7 +34,6 @@ from .operation_dialog import (
     OperationStatus,
     error_text,
     manage_reason,
-    parse_money,
     plain_decimal,
     threshold_problem,
 )

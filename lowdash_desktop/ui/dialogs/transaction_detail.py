@@ -7,14 +7,12 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QApplication,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QScrollArea,
@@ -28,9 +26,10 @@ from ...api import errors
 from ...api.client import RetryPolicy
 from ...api.connection import Connection
 from ...store.cache import Cache
-from .. import formatting, keyboard
+from .. import formatting
 from ..background import BackgroundCall
 from ..key_labels import KeyLabels
+from ..widgets.list_table import list_table
 
 # trace states, reported by `traceShown`
 CACHED, FETCHED, FETCHING, NEVER_FETCHED, NO_TRACE, FAILED = (
@@ -224,16 +223,9 @@ class TransactionDetail(QDialog):
         self.body_layout.addWidget(box)
 
     def _table(self, parent: QWidget, headers: list[str], name: str) -> QTableWidget:
-        table = QTableWidget(0, len(headers), parent)
-        table.setAccessibleName(name)
-        table.setHorizontalHeaderLabels(headers)
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        table.verticalHeader().hide()
-        table.setWordWrap(False)
-        keyboard.tab_leaves(table)
+        table = list_table(parent, headers, name)
+        table.setWordWrap(False)  # one line a provider or attempt: rows of one height
         table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
-        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        table.horizontalHeader().setStretchLastSection(True)
         return table
 
     def _load_trace(self) -> None:
@@ -306,9 +298,11 @@ class TransactionDetail(QDialog):
                 c.get("region") or "—",
                 self.tr("yes") if c.get("eligible", True) else self.tr("no"),
                 c.get("price_per_mtok") or "—",
-                "—" if c.get("carbon_g_per_mtok") is None else f"{c['carbon_g_per_mtok']:.3f}",
+                # three significant digits in the locale, as every eco figure on screen
+                "—" if c.get("carbon_g_per_mtok") is None
+                else formatting.significant(float(c["carbon_g_per_mtok"])),
                 "—" if c.get("est_latency_ms") is None
-                else self.tr("{0} ms").format(f"{c['est_latency_ms']:,.0f}"),
+                else self.tr("{0} ms").format(formatting.number(float(c["est_latency_ms"]))),
                 _words(c.get("rejected_because")) if c.get("rejected_because") else "",
             ]
             self._fill_row(self.considered, row, cells, bold=is_pick)

@@ -10,6 +10,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor
 
 from ...api.models import Key
+from ...rules.key_limits import limit_used_percent
 from .. import formatting
 
 KeyRole = Qt.ItemDataRole.UserRole + 1
@@ -38,19 +39,6 @@ def key_status(key: Key, now: datetime | None = None) -> str:
     if key.expires_at is not None and key.expires_at <= now:
         return "expired"
     return "disabled" if key.disabled else "active"
-
-
-def limit_used_percent(key: Key) -> float | None:
-    """How much of the key's credit limit this period has used, or None without a limit."""
-    if key.credit_limit is None or key.credit_limit <= 0:
-        return None
-    if key.limit_remaining is not None:
-        used = key.credit_limit - key.limit_remaining
-    elif key.usage_month is not None:
-        used = key.usage_month
-    else:
-        return None
-    return float(used / key.credit_limit * 100)
 
 
 def _time(moment: datetime | None) -> str:
