@@ -39,9 +39,9 @@ def open_keys_from_the_menu(qtbot, window) -> KeysDialog:
     qtbot.waitUntil(lambda: window.account_qmenu.isVisible(), timeout=15_000)
     press("k")
     qtbot.waitUntil(lambda: isinstance(window.account_menu.dialogs.get("keys"), KeysDialog)
-                    and window.account_menu.dialogs["keys"].isVisible(), timeout=10_000)
+                    and window.account_menu.dialogs["keys"].isVisible(), timeout=30_000)
     dialog = window.account_menu.dialogs["keys"]
-    qtbot.waitUntil(lambda: bool(dialog.model.keys) and not dialog.runner.busy, timeout=20_000)
+    qtbot.waitUntil(lambda: bool(dialog.model.keys) and not dialog.runner.busy, timeout=60_000)
     return dialog
 
 
@@ -90,9 +90,11 @@ def test_own_key_disable_and_revoke_ask_first_then_another_key(qtbot, data_dir, 
     click(dialog.toggle_button)
     confirm = confirmation(qtbot, dialog)
     assert confirm.ok_button.text() == "Disable and lose access"
+    qtbot.waitUntil(confirm.isActiveWindow, timeout=15_000)  # mapped and placed by openbox
+    qtbot.wait(300)
     click(confirm.ok_button)
-    qtbot.waitUntil(lambda: own["disabled"] is True, timeout=20_000)
-    qtbot.waitUntil(lambda: not confirm.isVisible(), timeout=20_000)
+    qtbot.waitUntil(lambda: own["disabled"] is True, timeout=60_000)
+    qtbot.waitUntil(lambda: not confirm.isVisible(), timeout=60_000)
     dialog.close()
     # the next sync is refused: the banner's way out is another key, not Retry
     window.activateWindow()
@@ -108,11 +110,11 @@ def test_own_key_disable_and_revoke_ask_first_then_another_key(qtbot, data_dir, 
     assert top < window.table.mapTo(window, window.table.rect().topLeft()).y(), "at the top"
     click(banner.button)
     qtbot.waitUntil(lambda: isinstance(window.account_menu.dialogs.get("sign_in"), SignInDialog)
-                    and window.account_menu.dialogs["sign_in"].isVisible(), timeout=10_000)
+                    and window.account_menu.dialogs["sign_in"].isVisible(), timeout=30_000)
     sign_in = window.account_menu.dialogs["sign_in"]
     qtbot.waitUntil(sign_in.key.hasFocus, timeout=15_000)
     type_text(demo_platform.read_only_key)
-    qtbot.waitUntil(lambda: sign_in.key.text() == demo_platform.read_only_key, timeout=10_000)
+    qtbot.waitUntil(lambda: sign_in.key.text() == demo_platform.read_only_key, timeout=30_000)
     with qtbot.waitSignal(window.syncFinished, timeout=60_000) as blocker:
         press("Return")
     assert blocker.args == [True], "signed in with the other key, the sync runs again"
@@ -131,7 +133,7 @@ def test_no_results_say_so_and_clear(qtbot, data_dir, demo_platform):
     press("ctrl+f")
     qtbot.waitUntil(window.search.hasFocus, timeout=15_000)
     type_text("gen_no_such_id")
-    qtbot.waitUntil(lambda: window.table_model.rowCount() == 0, timeout=10_000)
+    qtbot.waitUntil(lambda: window.table_model.rowCount() == 0, timeout=30_000)
     qtbot.waitUntil(window.no_match.isVisible, timeout=15_000)
     label, clear = window.no_match_label, window.no_match_clear
     assert label.text() == "No generations match"
@@ -142,7 +144,7 @@ def test_no_results_say_so_and_clear(qtbot, data_dir, demo_platform):
         assert viewport.contains(rect), f"{widget.text()!r} is cut"
         assert widget.width() >= widget.sizeHint().width()
     click(clear)  # the way out under the words
-    qtbot.waitUntil(lambda: window.table_model.rowCount() == total, timeout=10_000)
+    qtbot.waitUntil(lambda: window.table_model.rowCount() == total, timeout=30_000)
     assert window.search.text() == "" and not window.no_match.isVisible()
     # an inverted date range matches no day: the same words; "Clear filters" in the filter bar
     # clears the dates and the search together
@@ -151,12 +153,12 @@ def test_no_results_say_so_and_clear(qtbot, data_dir, demo_platform):
     type_text("gen_")
     qtbot.waitUntil(lambda: window.search.text() == "gen_", timeout=15_000)
     window.filter_bar.set_dates(date(2026, 12, 2), date(2025, 12, 2))
-    qtbot.waitUntil(window.no_match.isVisible, timeout=10_000)
+    qtbot.waitUntil(window.no_match.isVisible, timeout=30_000)
     assert window.filter_bar.clear_button.isEnabled()
     click(window.filter_bar.clear_button)
-    qtbot.waitUntil(lambda: not window.no_match.isVisible(), timeout=10_000)
+    qtbot.waitUntil(lambda: not window.no_match.isVisible(), timeout=30_000)
     assert window.search.text() == "", "Clear filters clears the search too"
     assert not window.filter_bar.from_check.isChecked()
-    qtbot.waitUntil(lambda: window.table_model.rowCount() == total, timeout=10_000)
+    qtbot.waitUntil(lambda: window.table_model.rowCount() == total, timeout=30_000)
     QApplication.processEvents()
     window.close()

@@ -23,11 +23,9 @@ NARROW_WIDTH = 700
 # docks are squeezed to their minimums, and such a layout stretched out again gave one dock
 # all the width (the balance took 55% after 1280 -> 600 -> 1280 px)
 REMEMBER_WIDTH = 900
-# shorter windows give the history table the room: below SHORT_HEIGHT spend over time shares
-# the top models' slot, below SHORTER_HEIGHT every dock shares one tabbed slot (a 1600x1000
-# screen at QT_SCALE_FACTOR=2 left the table 1.5 rows under two rows of docks)
-SHORT_HEIGHT = 760
-SHORTER_HEIGHT = 560
+# a short window or a small logical screen (a 1600x1000 screen at QT_SCALE_FACTOR=2 left the
+# table 1.5 rows under two rows of docks): every dock shares one tabbed slot, the table the rest
+SHORTER_HEIGHT = 500
 LAYOUT_VERSION = 2  # 1 could hold a layout wrecked by such a round trip: discarded once
 
 
@@ -35,7 +33,7 @@ class DashboardMixin:
     """Mixed into MainWindow (before QMainWindow): builds and wires the dashboard pieces."""
 
     _narrow = False
-    _short = 0  # 0: room for the wide layout; 1 and 2: see SHORT_HEIGHT and SHORTER_HEIGHT
+    _short = 0  # 0: room for the wide layout; 2: see SHORTER_HEIGHT
     _wide_state: QByteArray | None = None
     # each docked dock's share of the window's width and height when the wide layout was
     # remembered: a wide layout comes back in proportion at whatever width it returns to
@@ -148,11 +146,7 @@ class DashboardMixin:
         for dock in closed:  # a dock the operator closed stays closed
             dock.hide()
         docked = [d for d in self.docks if not d.isFloating() and not d.isHidden()]
-        if self._short == 1:
-            if self.top_models_dock in docked and self.spend_dock in docked:
-                self.tabifyDockWidget(self.top_models_dock, self.spend_dock)
-                self.top_models_dock.raise_()
-        elif docked:
+        if docked:
             for dock in docked[1:]:
                 self.tabifyDockWidget(docked[0], dock)
             docked[0].raise_()
@@ -164,10 +158,8 @@ class DashboardMixin:
         docked = [d for d in self.docks if not d.isFloating() and d.isVisibleTo(self)]
         if not self._short or self._narrow or not docked:
             return
-        # the row of docks as high as at the default size (the spend chart's room went to the
-        # table), or, sharing one slot, as short as the docks allow
-        height = 265 if self._short == 1 else int(self.height() * 0.3)
-        self.resizeDocks([docked[0]], [height], Qt.Orientation.Vertical)
+        # sharing one slot, as short as the docks allow
+        self.resizeDocks([docked[0]], [int(self.height() * 0.3)], Qt.Orientation.Vertical)
 
     def _closed_by_operator(self, dock: QDockWidget) -> bool:
         """Hidden, and not only as a tab behind another dock."""
@@ -175,7 +167,7 @@ class DashboardMixin:
 
     @staticmethod
     def _short_level(height: int) -> int:
-        return 2 if height < SHORTER_HEIGHT else 1 if height < SHORT_HEIGHT else 0
+        return 2 if height < SHORTER_HEIGHT else 0
 
     def _arrange(self) -> None:
         """The layout for the window's size: narrow, short or (the remembered) wide one."""
@@ -189,9 +181,9 @@ class DashboardMixin:
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt API)
         super().resizeEvent(event)
         narrow = event.size().width() < NARROW_WIDTH
-        # the screen's room too: a window held taller by the docks' minimums is still short
-        room = getattr(self, "_room_height", None) or event.size().height()
-        short = self._short_level(min(event.size().height(), room))
+        short = self._short_level(event.size().height())
+        if (getattr(self, "_room_height", None) or SHORTER_HEIGHT) < SHORTER_HEIGHT:
+            short = 2  # a small logical screen: one slot for the docks whatever the height
         if narrow == self._narrow and (narrow or short == self._short):
             self._remember_soon()
             return

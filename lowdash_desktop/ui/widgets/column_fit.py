@@ -22,7 +22,7 @@ SAMPLES = {
     "prompt_tokens": "123,456",
     "completion_tokens": "123,456",
     "total_tokens": "123,456",
-    "carbon_g": "0.000000",
+    "carbon_g": "0.00000000",  # three significant digits of a tiny figure
     "cost": "0.000000 EUR",
     "created_at": "2026-12-02 04:39:00",
 }
@@ -40,6 +40,7 @@ class ColumnFit(QObject):
         self.preferred = list(preferred)
         self._fitting = False
         self._width = -1
+        self._needs: dict[int, int] = {}
         header = table.horizontalHeader()
         # the last column takes what is left, as a stretching one would, but never less than
         # its numbers need (Qt kept a stretching one at its old width, past the edge)
@@ -52,6 +53,8 @@ class ColumnFit(QObject):
         # rows arriving or leaving show or hide the vertical scroll bar: fitted again then
         table.horizontalScrollBar().rangeChanged.connect(lambda _a, _b: self._timer.start())
         table.verticalScrollBar().rangeChanged.connect(lambda _a, _b: self._timer.start())
+        # rows scrolled into view are measured too (a rare 1,234,567 tokens widens its column)
+        table.verticalScrollBar().valueChanged.connect(lambda _v: self._timer.start())
 
     # -- the operator's widths ----------------------------------------------------------
     def _last(self) -> int:
@@ -99,13 +102,27 @@ class ColumnFit(QObject):
         return False
 
     def need(self, logical: int) -> int:
-        """The least a number column may have: its widest number, never cut."""
+        """The least a number column may have: its widest number, never cut (the rows in view
+        and a sample of the widest usual one; not sizeHintForColumn, which formats a thousand
+        rows per call: a second at every fit, and at quit)."""
+        cached = self._needs.get(logical)
+        if cached is not None:
+            return cached
         metrics = self.table.fontMetrics()
-        sample = SAMPLES.get(self.keys[logical], "")
-        shown = self.table.sizeHintForColumn(logical)
-        return max(shown, metrics.horizontalAdvance(sample) + 16, 40)
+        widest = metrics.horizontalAdvance(SAMPLES.get(self.keys[logical], ""))
+        model = self.table.model()
+        first = max(0, self.table.rowAt(0))
+        last = self.table.rowAt(self.table.viewport().height() - 1)
+        last = model.rowCount() - 1 if last < 0 else last
+        for row in range(first, min(last, first + 60) + 1):
+            text = model.index(row, logical).data()
+            if text:
+                widest = max(widest, metrics.horizontalAdvance(str(text)))
+        self._needs[logical] = need = max(widest + 16, 40)
+        return need
 
     def widths_for(self, available: int) -> list[int]:
+        self._needs: dict[int, int] = {}  # measured once per fit
         header = self.table.horizontalHeader()
         shown = [c for c in range(header.count()) if not header.isSectionHidden(c)]
         last = self._last()
@@ -151,8 +168,8 @@ class ColumnFit(QObject):
                 header.resizeSection(logical, width)
 
     def fit(self) -> None:
-        if self._fitting:
-            return
+        if self._fitting or getattr(self.table.window(), "_shut", False):
+            return  # (a window shut down: its cache, the rows' source, is closed)
         self._fitting = True
         try:
             self._apply(self.widths_for(self.table.viewport().width()))
