@@ -174,6 +174,12 @@ def eco_writer() -> wording.Writer:
     return wording.Writer(energy=energy, carbon=carbon, percent=percent)
 
 
+def sentence(text: str) -> str:
+    """A message ending in words from elsewhere (an error, a path) ends with a full stop."""
+    text = text.rstrip()
+    return text if not text or text.endswith((".", "!", "?", "…")) else text + "."
+
+
 def sync_summary(result, new_generations: int | None = None) -> str:
     """What a sync brought, counting what each number counts: '3,139 feed entries in 7 pages:
     3,000 new generations, 139 updates' (the feed carries each revision of a generation, so

@@ -199,7 +199,7 @@ class InsightMenu(QObject):
         for view in views:
             name = view["name"]
             action = QAction(name.replace("&", "&&"), self.window)
-            action.setToolTip(self.tr("Show the saved view “{0}”").format(name))
+            action.setToolTip(self.tr("Show the saved view “{0}”.").format(name))
             action.triggered.connect(lambda _c=False, n=name: self.apply_view(n))
             menu.addAction(action)
             self.view_actions[name] = action

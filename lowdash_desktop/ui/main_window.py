@@ -380,6 +380,13 @@ class MainWindow(DashboardMixin, QMainWindow):
             title = str(self.table_model.headerData(column, Qt.Orientation.Horizontal))
             header.resizeSection(column, max(width, metrics.horizontalAdvance(title) + 24))
         self._default_widths = [header.sectionSize(c) for c in range(header.count())]
+        from .models.transaction_table_model import COLUMNS
+        from .widgets.column_fit import ColumnFit
+
+        # narrower than these (900x700): names give up room first, numbers are never cut
+        self.column_fit = ColumnFit(self.table, [c[0] for c in COLUMNS],
+                                    {"model", "provider", "region", "key_id"},
+                                    self._default_widths)
         self._build_no_match(self.table)
         layout.addWidget(self.table, 1)
         self.setCentralWidget(central)
@@ -704,8 +711,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         self.usage_dock.show_loading()
         self.top_models_dock.caption.setText(loading)
         self.spend_dock.caption.setText(loading)
-        self.eco_dock.actual_label.setText(
-            self.tr("Loading… the eco figures follow the first sync."))
+        self.eco_dock.show_loading(self.tr("Loading… the eco figures follow the first sync."))
 
     def _end_first_load(self) -> None:
         """The first sync has ended (or none will run): the docks show what the cache holds."""
@@ -754,7 +760,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         stamp = datetime.now(UTC).astimezone().strftime("%H:%M")
         before = getattr(self, "_generations_before", None)
         new = None if before is None else self.cache.generation_count() - before
-        self.sync_label.setText(self.tr("Synced at {0}: {1}").format(
+        self.sync_label.setText(self.tr("Synced at {0}: {1}.").format(
             stamp, formatting.sync_summary(result, new)))
         self.syncFinished.emit(True)
 
@@ -817,6 +823,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         header = settings.value("window/table_header")
         if isinstance(header, QByteArray):
             self.table.horizontalHeader().restoreState(header)
+            self.column_fit.restored()
             hdr = self.table.horizontalHeader()
             self.table_model.sort(hdr.sortIndicatorSection(), hdr.sortIndicatorOrder())
 
@@ -832,10 +839,12 @@ class MainWindow(DashboardMixin, QMainWindow):
         avail = screen.availableGeometry()
         # the frame is not known before the first show: room for borders and a title bar
         room_w, room_h = avail.width() - FRAME_ROOM[0], avail.height() - FRAME_ROOM[1]
-        if self.minimumSizeHint().height() > room_h and not self.spend_dock.isFloating():
-            # too short for the charts one above the other: spend over time shares a slot
-            self.tabifyDockWidget(self.top_models_dock, self.spend_dock)
-            self.top_models_dock.raise_()
+        self._room_height = room_h
+        short = self._short_level(min(self.height(), room_h))
+        if short and short != self._short and not self._narrow:
+            # too short for the docks' rows: they share tabbed slots, the table keeps rows
+            self._short = short
+            self._arrange_short()
         width, height = min(self.width(), room_w), min(self.height(), room_h)
         if (width, height) != (self.width(), self.height()):
             self.resize(width, height)
@@ -848,7 +857,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         settings = QSettings()
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("window/state", self.saveState(STATE_VERSION))
-        settings.setValue("window/table_header", self.table.horizontalHeader().saveState())
+        settings.setValue("window/table_header", self.column_fit.saved_state())
         self._save_dashboard_state(settings)
 
     def shutdown(self) -> None:

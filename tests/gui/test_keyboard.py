@@ -15,6 +15,9 @@ def synced_window(qtbot, data_dir, platform):
     window = make_window(qtbot, data_dir, platform)
     with qtbot.waitSignal(window.syncFinished, timeout=60_000):
         window.sync_now()
+    # the eco report computed after the first sync adds its caveats link to the chain
+    qtbot.waitUntil(lambda: window.eco_dock.report is not None and not window.eco_dock.busy(),
+                    timeout=60_000)
     window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.focusWidget() is not None)
     return window

@@ -120,7 +120,9 @@ def test_a_saved_layout_that_no_longer_fits_is_discarded(qtbot, data_dir, demo_p
     qtbot.waitUntil(lambda: abs(window.spend_dock.height() - default) <= 4)
     assert window.table.height() > 2 * window.table.verticalHeader().defaultSectionSize()
     assert QSettings().value("window/state") is None
-    assert window.table.horizontalHeader().sectionSize(1) == 333, "the columns are kept"
+    # the columns are kept (in the 784 px offscreen window the model column gives way to fit;
+    # the operator's width is the one it returns to)
+    assert window.column_fit.preferred[1] == 333, "the columns are kept"
     window.close()
 
 

@@ -140,3 +140,33 @@ def test_eco_baseline_delegates_to_the_eco_dialog(qtbot, demo_platform, monkeypa
     with qtbot.waitSignal(dialog.loaded, timeout=20_000):
         eco.reject()  # closing it reloads the settings (the baseline may have changed)
     dialog.close()
+
+
+def test_alert_amounts_show_the_accounts_currency_in_the_locales_format(qtbot, demo_platform):
+    from PySide6.QtCore import QLocale, QSettings
+    from PySide6.QtWidgets import QLabel
+
+    from lowdash_desktop.ui.insight_watcher import SPIKE_MIN_KEY
+
+    QSettings().setValue(SPIKE_MIN_KEY, "2.50")
+    before = QLocale()
+    QLocale.setDefault(QLocale(QLocale.Language.German, QLocale.Country.Germany))
+    try:
+        dialog = open_settings(qtbot, demo_platform)
+        units = [w for w in dialog.findChildren(QLabel, "currency_unit") if w.isVisible()]
+        assert [u.text() for u in units] == ["EUR", "EUR"], "threshold and spike minimum"
+        for field in (dialog.threshold, dialog.spike_min):
+            unit = next(u for u in units if u.parentWidget() is field.parentWidget())
+            assert unit.geometry().left() >= field.geometry().right(), "after the amount"
+            assert field.accessibleDescription() == "In EUR."
+        assert dialog.threshold.text() == "10,00" and dialog.spike_min.text() == "2,50"
+        assert dialog.threshold_note.isHidden(), "the locale's decimal comma is read"
+        assert dialog.save_local_alerts()
+        assert QSettings().value(SPIKE_MIN_KEY) == "2.50"
+        with qtbot.waitSignal(dialog.saved, timeout=20_000):
+            assert dialog.save_notifications()
+        assert demo_platform._settings["notifications"]["low_balance_threshold"] == "10.00"
+        dialog.close()
+    finally:
+        QLocale.setDefault(before)
+        QSettings().remove(SPIKE_MIN_KEY)

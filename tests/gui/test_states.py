@@ -34,6 +34,27 @@ def test_the_first_sync_says_loading_not_zero(qtbot, data_dir, demo_platform):
     window.close()
 
 
+def test_a_first_sync_after_an_empty_report_says_loading(qtbot, data_dir, demo_platform):
+    """Seen in a real session: a window that showed the empty cache's eco report (signed in
+    later, say) kept '0 Wh', 'No comparison available' and 'Show 3 caveats' during the first
+    sync, and a report computed before the sync began arrived after 'Loading…'."""
+    window = make_window(qtbot, data_dir, demo_platform)  # an empty cache, no sync yet
+    eco = window.eco_dock
+    eco.refresh(window.session.cache_path)
+    qtbot.waitUntil(lambda: eco.report is not None, timeout=30_000)
+    assert eco.caveats_toggle.isVisible(), "the empty cache's report, as before a sign-in"
+    eco.refresh(window.session.cache_path)  # one more in flight as the sync begins
+    with qtbot.waitSignal(window.syncFinished, timeout=60_000):
+        window.sync_now()
+        assert eco.actual_label.text().startswith("Loading…")
+        assert eco.caveats_toggle.isHidden() and eco.verdict_label.text() in ("", "Computing…")
+        assert eco.confidence_label.text() == "" and eco.baseline_label.text() == ""
+    qtbot.waitUntil(lambda: eco.report is not None and eco.report.generations > 0,
+                    timeout=60_000)
+    assert not eco.actual_label.text().startswith("Loading")
+    window.close()
+
+
 def test_a_first_sync_that_fails_ends_the_loading(qtbot, data_dir, demo_platform):
     account = accounts.remember(data_dir, demo_platform.base_url, "acc_demo", "ops@x")
     refused = Connection(demo_platform.base_url, "not-a-key")

@@ -2,7 +2,8 @@
 
 Run by the real-window tests in a child process (a scale factor is chosen per process).
 Prints one JSON line: the screen's available geometry, the window's frame and the status bar's
-bottom edge, in logical pixels.
+bottom edge, in logical pixels; the history table's whole rows, whether it scrolls sideways, the
+docks sharing the balance's tabbed slot.
 """
 
 from __future__ import annotations
@@ -31,9 +32,17 @@ def main() -> int:
 
         window = MainWindow(open_session(data_dir(None), connection, account))
         window.show()
-        end = time.monotonic() + 3
-        while time.monotonic() < end:  # the window manager maps and places the window
-            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        def settled(seconds: float) -> tuple:
+            end = time.monotonic() + seconds
+            while time.monotonic() < end:  # the window manager maps and places the window
+                app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+            return window.frameGeometry().getRect(), window.table.viewport().height()
+
+        shown = settled(3)
+        for _ in range(20):  # a loaded machine: until the layout stops moving
+            if (now := settled(0.5)) == shown:
+                break
+            shown = now
         avail = window.screen().availableGeometry()
         frame = window.frameGeometry()
         bar = window.statusBar()
@@ -42,7 +51,11 @@ def main() -> int:
             "available": avail.getRect(),
             "frame": frame.getRect(),
             "status_bottom": bottom,
-            "table_rows": window.table.height() // window.table.verticalHeader().defaultSectionSize(),
+            # whole rows the history table shows, and whether it scrolls sideways
+            "table_rows": window.table.viewport().height()
+            // window.table.verticalHeader().defaultSectionSize(),
+            "sideways": window.table.horizontalScrollBar().isVisible(),
+            "tabbed": [d.objectName() for d in window.tabifiedDockWidgets(window.credits_dock)],
         }))
         window.shutdown()
     finally:

@@ -71,3 +71,15 @@ def test_at_scale_2_the_window_stays_on_the_screen(tmp_path):
     assert fw <= aw and fh <= ah, shown
     assert ax <= fx and fx + fw <= ax + aw and ay <= fy and fy + fh <= ay + ah, shown
     assert shown["status_bottom"] < ay + ah, "the status bar is on the screen"
+    # the logical screen is 800x500: every dock shares one tabbed slot, the table keeps rows
+    # (it showed 1.5 under two rows of docks); 4 whole rows here, 11 at the default size
+    assert shown["tabbed"], shown
+    assert shown["table_rows"] >= 4, shown
+    assert not shown["sideways"], "the columns fit the 786 px window"
+
+
+def test_at_the_default_size_ten_rows_show(tmp_path):
+    shown = show_window(tmp_path)
+    assert not shown["tabbed"], "room for the wide layout"
+    assert shown["table_rows"] >= 10, shown
+    assert not shown["sideways"], shown

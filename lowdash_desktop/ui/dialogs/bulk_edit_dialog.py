@@ -110,7 +110,7 @@ class BulkEditDialog(OperationDialog):
             box.setTristate(True)
             box.setCheckState(Qt.CheckState.PartiallyChecked)
             box.setAccessibleName(self.tr("Scope {0}: keep, add or remove").format(scope))
-            box.setToolTip(self.tr("Half-ticked: as each key has it; ticked: add; empty: remove"))
+            box.setToolTip(self.tr("Half-ticked: as each key has it; ticked: add; empty: remove."))
             box.stateChanged.connect(lambda _s: self._update_summary())
             self.scope_boxes[scope] = box
             scope_row.addWidget(box)

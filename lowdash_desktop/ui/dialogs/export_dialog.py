@@ -201,7 +201,7 @@ class ExportDialog(QDialog):
     def _on_finished(self, rows: int, path: str) -> None:
         self._stop_thread()
         self.progress.setValue(1000)
-        self.status.setText(self.tr("Wrote {0} rows to {1}").format(f"{rows:,}", path))
+        self.status.setText(self.tr("Wrote {0} rows to {1}.").format(f"{rows:,}", path))
         self.cancel_button.setText(self.tr("Close"))
         self.exportFinished.emit(rows, path)
 

@@ -187,7 +187,7 @@ class InvoicesDialog(QDialog):
 
     def _on_downloaded(self, path: str) -> None:
         self._update_buttons()
-        self.status.setText(self.tr("Saved the platform's PDF to {0}").format(path))
+        self.status.setText(self.tr("Saved the platform's PDF to {0}.").format(path))
         self.downloadFinished.emit(path)
 
     def _on_download_error(self, exc: Exception) -> None:
@@ -204,5 +204,5 @@ class InvoicesDialog(QDialog):
         except (OSError, ValueError) as exc:
             self.status.setText(self.tr("Export failed: {0}").format(exc))
             return 0
-        self.status.setText(self.tr("Wrote {0} ({1} pages, {2})").format(path, pages, size))
+        self.status.setText(self.tr("Wrote {0} ({1} pages, {2}).").format(path, pages, size))
         return pages

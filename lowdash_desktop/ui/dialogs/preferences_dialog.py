@@ -150,7 +150,7 @@ class PreferencesDialog(QDialog):
     def _check_ca(self) -> bool:
         path = self._ca_text()
         if path and not Path(path).expanduser().is_file():
-            self.message.setText(self.tr("CA bundle not found: {0}").format(path))
+            self.message.setText(self.tr("CA bundle not found: {0}.").format(path))
             return False
         self.message.clear()
         return True

@@ -57,6 +57,14 @@ def _make_eco_dialog(cls: type, **available: Any) -> QDialog:
     return cls(**kwargs)
 
 
+def local_decimal(text: str) -> str:
+    """'10.50' with the locale's decimal mark ('10,50' in German), as a person types it there;
+    parse_money and the spike minimum read either mark."""
+    from PySide6.QtCore import QLocale
+
+    return text.replace(".", QLocale().decimalPoint()) if text else text
+
+
 class SettingsDialog(QDialog):
     """One window for the account's settings; each part saves on its own."""
 
@@ -145,7 +153,7 @@ class SettingsDialog(QDialog):
         self.threshold = QLineEdit(box)
         self.threshold.setPlaceholderText(self.tr("Off"))
         self.threshold.setAccessibleName(self.tr("Low-balance threshold"))
-        form.addRow(self.tr("Warn when the balance is below"), self.threshold)
+        form.addRow(self.tr("Warn when the balance is below"), self._in_currency(self.threshold))
         # what is wrong with the threshold, said under it as it is typed (not only on Save,
         # at the bottom of the dialog)
         self.threshold_note = QLabel(box)
@@ -186,13 +194,14 @@ class SettingsDialog(QDialog):
         self.runway_days.setAccessibleName(self.tr("Runway warning, in days"))
         form.addRow(self.tr("Warn when the balance lasts under"), self.runway_days)
         self.spike_min = QLineEdit(box)
-        self.spike_min.setText(str(QSettings().value(SPIKE_MIN_KEY, DEFAULT_SPIKE_MIN)
-                                   or DEFAULT_SPIKE_MIN))
+        self.spike_min.setText(local_decimal(str(QSettings().value(SPIKE_MIN_KEY,
+                                                                   DEFAULT_SPIKE_MIN)
+                                                 or DEFAULT_SPIKE_MIN)))
         self.spike_min.setAccessibleName(self.tr("Smallest hourly spend that can be a spike"))
         self.spike_min.setToolTip(self.tr(
             "A spend spike is an hour whose spend, per key or per model, is far above the same "
             "key's or model's recent hours and at least this amount."))
-        form.addRow(self.tr("Spike: an hour spending at least"), self.spike_min)
+        form.addRow(self.tr("Spike: an hour spending at least"), self._in_currency(self.spike_min))
         self.alerts_status = QLabel(box)
         self.alerts_status.setWordWrap(True)
         self.alerts_status.setAccessibleName(self.tr("Alert settings status"))
@@ -202,13 +211,33 @@ class SettingsDialog(QDialog):
         form.addRow(self.alerts_status, self.save_alerts_button)
         return box
 
+    def _in_currency(self, field: QLineEdit) -> QWidget:
+        """An amount field with the account's currency after it ('10,00 EUR' in German)."""
+        holder = QWidget(field.parentWidget())
+        row = QHBoxLayout(holder)
+        row.setContentsMargins(0, 0, 0, 0)
+        unit = QLabel(holder)
+        unit.setObjectName("currency_unit")
+        unit.hide()  # until the account's currency is known
+        row.addWidget(field, 1)
+        row.addWidget(unit)
+        self._currency_units = [*getattr(self, "_currency_units", []), (field, unit)]
+        return holder
+
+    def show_currency(self, code: str) -> None:
+        """The account's currency beside every amount typed here (these amounts are in it)."""
+        for field, unit in getattr(self, "_currency_units", []):
+            unit.setText(code)
+            unit.setVisible(bool(code))
+            field.setAccessibleDescription(self.tr("In {0}.").format(code) if code else "")
+
     def save_local_alerts(self) -> bool:
         """Keep the runway days and the spike minimum (an amount such as 1.00, at least 0)."""
         from ...insight.command import parse_amount
         from ..insight_watcher import SPIKE_MIN_KEY
         from ..runway_watcher import ALERT_DAYS_KEY
 
-        text = self.spike_min.text().strip()
+        text = self.spike_min.text().strip().replace(",", ".")  # the locale's 1,50 too
         try:
             parse_amount(text)
         except ValueError:
@@ -309,12 +338,13 @@ class SettingsDialog(QDialog):
             ("created_at", created),
         ):
             self.profile[field].setText(text)
+        self.show_currency(account.currency or "")
 
     def _show_settings(self, settings: Settings) -> None:
         self.settings = settings
         self.baseline.setText(settings.eco_baseline_model or self.tr("not set"))
         notes = settings.notifications
-        self.threshold.setText(plain_decimal(notes.low_balance_threshold))
+        self.threshold.setText(local_decimal(plain_decimal(notes.low_balance_threshold)))
         if notes.key_limit_warning_percent is not None:
             self.percent.setValue(int(notes.key_limit_warning_percent))
         self.weekly.setChecked(notes.weekly_report_email)

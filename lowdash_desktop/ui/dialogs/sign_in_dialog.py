@@ -20,7 +20,7 @@ from ...api.connection import Connection
 from ...api.models import Account
 from ...api.urls import DEFAULT_BASE_URL
 from ...secrets import KeyStore
-from .. import network
+from .. import formatting, network
 from ..background import BackgroundCall
 
 
@@ -181,7 +181,7 @@ class SignInDialog(QDialog):
         self._set_busy(False)
         self.message.setStyleSheet("color: #c62828;")
         if isinstance(exc, errors.AuthError):
-            text = self.tr("The platform refused this key: {0}").format(exc)
+            text = formatting.sentence(self.tr("The platform refused this key: {0}").format(exc))
         elif isinstance(exc, errors.NetworkError) and _refused(exc) and _is_loopback(base_url):
             parts = urlsplit(base_url)
             port = parts.port or (443 if parts.scheme == "https" else 80)

@@ -269,8 +269,8 @@ class TransactionDetail(QDialog):
                 "Offline: the routing trace of this generation was never fetched, and the "
                 "platform cannot be reached right now ({0}).").format(exc))
         else:
-            self._set_state(FAILED, self.tr(
-                "The routing trace could not be fetched: {0}").format(exc))
+            self._set_state(FAILED, formatting.sentence(self.tr(
+                "The routing trace could not be fetched: {0}").format(exc)))
 
     def _set_state(self, state: str, note: str, emit: bool = True) -> None:
         self.trace_state = state

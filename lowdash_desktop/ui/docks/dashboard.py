@@ -23,6 +23,9 @@ NARROW_WIDTH = 700
 # docks are squeezed to their minimums, and such a layout stretched out again gave one dock
 # all the width (the balance took 55% after 1280 -> 600 -> 1280 px)
 REMEMBER_WIDTH = 900
+# a short window or a small logical screen (a 1600x1000 screen at QT_SCALE_FACTOR=2 left the
+# table 1.5 rows under two rows of docks): every dock shares one tabbed slot, the table the rest
+SHORTER_HEIGHT = 500
 LAYOUT_VERSION = 2  # 1 could hold a layout wrecked by such a round trip: discarded once
 
 
@@ -30,6 +33,7 @@ class DashboardMixin:
     """Mixed into MainWindow (before QMainWindow): builds and wires the dashboard pieces."""
 
     _narrow = False
+    _short = 0  # 0: room for the wide layout; 2: see SHORTER_HEIGHT
     _wide_state: QByteArray | None = None
     # each docked dock's share of the window's width and height when the wide layout was
     # remembered: a wide layout comes back in proportion at whatever width it returns to
@@ -134,35 +138,77 @@ class DashboardMixin:
         heights = {self.credits_dock: 120, self.usage_dock: 190}
         self.resizeDocks(column, [heights.get(d, 300) for d in column], Qt.Orientation.Vertical)
 
+    def _arrange_short(self) -> None:
+        """Short windows: the wide layout with docks sharing tabbed slots, the table the rest."""
+        closed = [d for d in self.docks if d.isHidden() and d.isVisible() is False
+                  and self._closed_by_operator(d)]
+        self._arrange_wide()
+        for dock in closed:  # a dock the operator closed stays closed
+            dock.hide()
+        docked = [d for d in self.docks if not d.isFloating() and not d.isHidden()]
+        if docked:
+            for dock in docked[1:]:
+                self.tabifyDockWidget(docked[0], dock)
+            docked[0].raise_()
+        self._shrink_tabbed_slot()
+        QTimer.singleShot(0, self, self._shrink_tabbed_slot)  # once laid out at this size
+
+    def _shrink_tabbed_slot(self) -> None:
+        """The one tabbed slot as short as its docks allow: the rest is the table's."""
+        docked = [d for d in self.docks if not d.isFloating() and d.isVisibleTo(self)]
+        if not self._short or self._narrow or not docked:
+            return
+        # sharing one slot, as short as the docks allow
+        self.resizeDocks([docked[0]], [int(self.height() * 0.3)], Qt.Orientation.Vertical)
+
+    def _closed_by_operator(self, dock: QDockWidget) -> bool:
+        """Hidden, and not only as a tab behind another dock."""
+        return not dock.toggleViewAction().isChecked()
+
+    @staticmethod
+    def _short_level(height: int) -> int:
+        return 2 if height < SHORTER_HEIGHT else 0
+
+    def _arrange(self) -> None:
+        """The layout for the window's size: narrow, short or (the remembered) wide one."""
+        if self._narrow:
+            self._arrange_narrow()
+        elif self._short:
+            self._arrange_short()
+        else:
+            self._restore_wide()
+
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt API)
         super().resizeEvent(event)
         narrow = event.size().width() < NARROW_WIDTH
-        if narrow == self._narrow:
+        short = self._short_level(event.size().height())
+        if (getattr(self, "_room_height", None) or SHORTER_HEIGHT) < SHORTER_HEIGHT:
+            short = 2  # a small logical screen: one slot for the docks whatever the height
+        if narrow == self._narrow and (narrow or short == self._short):
             self._remember_soon()
             return
-        self._narrow = narrow
-        self.filter_bar.set_compact(narrow)
+        if narrow != self._narrow:
+            self.filter_bar.set_compact(narrow)
+        self._narrow, self._short = narrow, short
         # by now the docks are already laid out at the new size: what is remembered is the
         # layout as it last settled while wide (_remember_wide), not as squeezed here
         timer = getattr(self, "_remember_timer", None)
         if timer is not None:
             timer.stop()
-        if narrow:
-            self._arrange_narrow()
-        else:
-            self._restore_wide()
+        self._arrange()
 
     def _docked(self) -> list[QDockWidget]:
         return [d for d in self.docks if d.isVisibleTo(self) and not d.isFloating()]
 
     def _remember_soon(self) -> None:
         timer = getattr(self, "_remember_timer", None)
-        if timer is not None and not self._narrow:
+        if timer is not None and not self._narrow and not self._short:
             timer.start()
 
     def _remember_wide(self) -> None:
         """Keep the wide layout as it is now (once settled, and wide enough to be itself)."""
-        if self._narrow or not self.isVisible() or self.width() < REMEMBER_WIDTH:
+        if (self._narrow or self._short or not self.isVisible()
+                or self.width() < REMEMBER_WIDTH):
             return
         width, height = max(1, self.width()), max(1, self.height())
         self._wide_state = self.saveState(LAYOUT_VERSION)
@@ -182,7 +228,7 @@ class DashboardMixin:
         QTimer.singleShot(0, self, self._apply_wide_shares)
 
     def _apply_wide_shares(self) -> None:
-        if self._narrow:
+        if self._narrow or self._short:
             return
         shares = self._wide_shares or {}
         docks = [d for d in self._docked() if d.objectName() in shares]
@@ -208,6 +254,8 @@ class DashboardMixin:
         self._wide_state = self._wide_shares = None
         if self._narrow:
             self._arrange_narrow()
+        elif self._short:
+            self._arrange_short()
         else:
             self._arrange_wide()
         widths = getattr(self, "_default_widths", None)
@@ -217,6 +265,9 @@ class DashboardMixin:
                 header.moveSection(header.visualIndex(logical), logical)
                 header.resizeSection(logical, width)
                 header.showSection(logical)
+            fit = getattr(self, "column_fit", None)
+            if fit is not None:
+                fit.set_preferred(widths)
         settings = QSettings()
         settings.remove("window/state")
         if columns:
@@ -242,7 +293,8 @@ class DashboardMixin:
         if self._layout_checked or getattr(self, "_shut", False):
             return
         self._layout_checked = True
-        if getattr(self, "_restored_layout", False) and not self.layout_fits():
+        if (getattr(self, "_restored_layout", False) and not self._short
+                and not self.layout_fits()):
             self.reset_layout(columns=False)
         self._remember_wide()
 
@@ -308,8 +360,13 @@ class DashboardMixin:
 
     # -- persistence and shutdown -----------------------------------------------------------
     def _save_dashboard_state(self, settings: QSettings) -> None:
-        if self._narrow and self._wide_state is not None:
+        if (self._narrow or self._short) and self._wide_state is not None:
             settings.setValue("window/state", self._wide_state)
+        elif self._short and not self._narrow:
+            # never wide this run: the wide layout (with the docks shown or closed as they are
+            # now) is what the next start restores, not the tabbed slots of a short window
+            self._arrange_wide()
+            settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
         settings.setValue("dashboard/utc", self.utc_action.isChecked())
         settings.setValue("dashboard/spend_days", self.dashboard.spend_days)
         self.filter_bar.save_state(settings)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QBoxLayout,
     QDockWidget,
@@ -131,6 +131,16 @@ class EcoDock(QDockWidget):
         self.caveats_label.setTextFormat(Qt.TextFormat.RichText)
         self.caveats_label.hide()
         layout.addWidget(self.caveats_label)
+        # the legend above the chart, wrapping to the dock's width (seen with the chart's top
+        # when the panel scrolls): drawn inside the plot it ran past the right edge of a
+        # narrow dock and over the curves
+        self.legend = QLabel(body)
+        self.legend.setObjectName("eco_legend")
+        self.legend.setWordWrap(True)
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setAccessibleName(self.tr("Chart legend"))
+        self.legend.hide()
+        layout.addWidget(self.legend)
         self.chart_slot = ChartSlot(body, self._build_plot, 110)
         layout.addWidget(self.chart_slot, 1)
         # the sentences wrap to the dock's width (a fixed 300 px minimum cut them at the right
@@ -182,9 +192,24 @@ class EcoDock(QDockWidget):
         if self._cache_path is not None:
             self.refresh(self._cache_path)
 
+    def show_loading(self, text: str) -> None:
+        """The first sync is filling an empty cache: say so, and show no report of the empty
+        cache meanwhile ('0 Wh', 'No comparison available', 'Show 3 caveats'); the report
+        computed once the sync has ended (refresh) shows."""
+        self.loading = True
+        self.actual_label.setText(text)
+        for label in (self.baseline_label, self.verdict_label, self.confidence_label):
+            label.clear()
+        self.caveats_toggle.hide()
+        self.caveats_label.hide()
+        self.legend.hide()
+
     # -- computing ------------------------------------------------------------------------------
+    loading = False
+
     def refresh(self, cache_path: Path) -> None:
         """Recompute from the cache on a worker thread; `reportReady` fires when shown."""
+        self.loading = False
         self._cache_path = cache_path
         if self._call is not None:
             self._pending_path = cache_path  # one at a time; run again when this one ends
@@ -206,9 +231,10 @@ class EcoDock(QDockWidget):
             self.refresh(path)
 
     def _on_done(self, report: EcoReport) -> None:
-        if self._pending_path is not None:
-            # a newer request (another filter, a sync, a baseline) is waiting: this report
-            # is already out of date, so it is never shown; the newer one follows
+        if self._pending_path is not None or self.loading:
+            # a newer request (another filter, a sync, a baseline) is waiting, or a first sync
+            # began meanwhile: this report is already out of date, so it is never shown; the
+            # newer one follows
             self._finish_call()
             return
         self.show_report(report)
@@ -216,7 +242,8 @@ class EcoDock(QDockWidget):
         self.reportReady.emit(report)
 
     def _on_error(self, exc: Exception) -> None:
-        self.verdict_label.setText(self.tr("Could not compute the eco figures: {0}").format(exc))
+        self.verdict_label.setText(formatting.sentence(
+            self.tr("Could not compute the eco figures: {0}").format(exc)))
         self._finish_call()
         self.reportReady.emit(None)
 
@@ -314,12 +341,9 @@ class EcoDock(QDockWidget):
         plot.setObjectName("eco_chart")
         plot.setAccessibleName(self.tr("Energy per day, actual and baseline"))
         style_plot(plot, self)
-        text = self.palette().color(QPalette.ColorRole.Text)
         item = plot.getPlotItem()
         item.setLabel("left", self.tr("Wh per day"))
         item.setLabel("bottom", self.tr("UTC day"))
-        self.legend = item.addLegend(offset=(8, 4), colCount=2)
-        self.legend.setLabelTextColor(text)
         return plot
 
     def _draw(self) -> None:
@@ -335,7 +359,8 @@ class EcoDock(QDockWidget):
 
         item = self.plot.getPlotItem()
         item.clear()
-        self.legend.clear()
+        legend = [f'<span style="color:{ACTUAL_COLOUR}">━</span>&nbsp;'
+                  + _escape(self.tr("Actual"))]
         xs = list(range(len(report.day_labels)))
         actual = _finite(report.actual_per_day_wh)
         item.plot(xs, actual, name=self.tr("Actual"),
@@ -349,6 +374,10 @@ class EcoDock(QDockWidget):
                       pen=pg.mkPen(QColor(BASELINE_COLOUR), width=2,
                                    style=Qt.PenStyle.DashLine), connect="finite")
             shown += [v for v in baseline if math.isfinite(v)]
+            legend.append(f'<span style="color:{BASELINE_COLOUR}">╍</span>&nbsp;' + _escape(
+                self.tr("Baseline ({0})").format(report.baseline_name or "")))
+        self.legend.setText("&nbsp;&nbsp; ".join(legend))
+        self.legend.show()
         top = max(shown, default=0.0)
         if not math.isfinite(top * 1.3) or top <= 0:
             top = 1.0

@@ -51,7 +51,7 @@ class UsageDock(QDockWidget):
         self.day_label.setAccessibleName(self.tr("Day shown"))
         self.day_label.setWordWrap(True)
         self.utc_check = QCheckBox(self.tr("UTC days"), body)
-        self.utc_check.setToolTip(self.tr("Count days in UTC instead of the local time zone"))
+        self.utc_check.setToolTip(self.tr("Count days in UTC instead of the local time zone."))
         self.utc_check.setAccessibleName(self.tr("Use UTC days"))
         self.utc_check.setChecked(utc_action.isChecked())
         self.utc_check.toggled.connect(utc_action.setChecked)

@@ -210,9 +210,9 @@ class KeysTableModel(QAbstractTableModel):
         if column == "limit_remaining":
             used = limit_used_percent(key)
             if used is not None:
-                return self.tr("{0:.0f}% of the limit used this period").format(used)
+                return self.tr("{0:.0f}% of the limit used this period.").format(used)
         if column == "name" and self._is_current(key):
-            return self.tr("Lowdash signs in with this key")
+            return self.tr("Lowdash signs in with this key.")
         if column == "expires_at" and key.expires_at is not None:
             return formatting.local_time(int(key.expires_at.timestamp() * 1000), with_zone=True)
         return None

@@ -116,6 +116,8 @@ class TransactionTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             header = self.tr(COLUMNS[section][2])
             return f"{header} ({self._zone})" if COLUMNS[section][0] == "created_at" else header
+        if role == Qt.ItemDataRole.ToolTipRole:  # the whole title where a narrow one is elided
+            return self.headerData(section, orientation, Qt.ItemDataRole.DisplayRole)
         if role == Qt.ItemDataRole.TextAlignmentRole and COLUMNS[section][3]:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
