@@ -440,6 +440,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         self.credits_dock = CreditsDock(self)
         self._build_dashboard_docks()
         self.eco_dock = EcoDock(self)
+        self.eco_dock.set_key_labels(self.table_model.key_labels)
         self.eco_dock.baselineRequested.connect(self.open_eco_baseline)
         docks = [self.credits_dock, self.usage_dock, self.top_models_dock, self.eco_dock]
         self.docks = [*docks, self.spend_dock]
@@ -618,6 +619,8 @@ class MainWindow(DashboardMixin, QMainWindow):
         if snap is not None and snap[1] == current.fetched_at:
             return
         self.table_model.set_key_labels(KeyLabels.from_snapshot(snap))
+        if getattr(self, "eco_dock", None) is not None:
+            self.eco_dock.set_key_labels(self.table_model.key_labels)
 
     def _update_count(self, count: int) -> None:
         unfiltered = not self.table_model.history_filter.where()[0]
