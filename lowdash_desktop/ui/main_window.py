@@ -789,6 +789,15 @@ class MainWindow(DashboardMixin, QMainWindow):
                 self.tr("Sign in with another key…"),
                 self.sign_in_again,
             )
+        elif result.error_kind == "tls":
+            # a certificate that cannot be verified, or a CA bundle that is not one: retrying
+            # fails the same way; the CA bundle is set in Preferences
+            self.banner.show_message(
+                "error",
+                message,
+                self.tr("Open Preferences…"),
+                self.open_preferences,
+            )
         elif result.error_kind == "cursor":
             # asking again from the refused position fails again: read the feed from its start
             self.banner.show_message(
