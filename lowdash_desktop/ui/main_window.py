@@ -506,7 +506,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         ("settings", QT_TRANSLATE_NOOP("AccountMenu", "&Account settings…"), "open_settings"),
         None,
         ("sign_in", QT_TRANSLATE_NOOP("AccountMenu", "Sign &in…"), "sign_in"),
-        ("sign_out", QT_TRANSLATE_NOOP("AccountMenu", "Sign &out"), "sign_out"),
+        ("sign_out", QT_TRANSLATE_NOOP("AccountMenu", "Sign &out"), "ask_sign_out"),
     )
 
     def _build_account_entries(self) -> None:

@@ -3,6 +3,8 @@ proven offscreen): keys by name, a spike click that replaces the search, and the
 
 from __future__ import annotations
 
+from PySide6.QtWidgets import QApplication
+
 from .test_insight_views import click_row, open_window, seeded_cache, wait_insight
 
 
@@ -87,4 +89,58 @@ def test_a_bad_ca_bundle_during_sync_is_a_tls_error_pointing_to_preferences(
     assert window.banner.isVisible() or not window.banner.isHidden()
     assert window.banner.button.text() == "Open Preferences…"
     assert "crashed" not in caplog.text and "Traceback" not in caplog.text
+    window.close()
+
+
+def test_sign_out_asks_and_the_demo_has_a_way_back(qtbot, data_dir, demo_platform):
+    from PySide6.QtWidgets import QMessageBox
+
+    from lowdash_desktop import accounts
+    from lowdash_desktop.api.connection import Connection
+    from lowdash_desktop.app import open_session
+    from lowdash_desktop.demo import DemoPlatform
+    from lowdash_desktop.ui.main_window import MainWindow
+
+    account = accounts.remember(data_dir, demo_platform.base_url, "acc_demo", "ops@x")
+    connection = Connection(demo_platform.base_url, demo_platform.api_key)
+    window = MainWindow(open_session(data_dir, connection, account, demo=True))
+    qtbot.addWidget(window)
+    window.show()
+    assert "demo platform" in window.windowTitle()
+    window.account_actions["sign_out"].trigger()  # Account → Sign out
+    box = window.findChild(QMessageBox, "sign_out_question")
+    assert box is not None and box.isVisible(), "one keypress no longer signs out"
+    assert window.session.connection is not None
+    assert box.defaultButton() is box.button(QMessageBox.StandardButton.Cancel)
+    assert "cached history stays" in box.informativeText()
+    next(b for b in box.buttons() if b.text() == "Sign out").click()
+    assert window.session.connection is None
+    # back to the demo: its key was never shown, the sign-in dialog offers it
+    dialog = window.account_menu.sign_in()
+    assert dialog.url.text() == demo_platform.base_url
+    with qtbot.waitSignal(dialog.checkFinished, timeout=20_000):
+        dialog.demo_button.click()
+    assert window.session.connection is not None
+    assert window.session.connection.base_url == demo_platform.base_url
+    qtbot.waitUntil(lambda: window.sync_action.isEnabled(), timeout=60_000)
+    # another server (same account id): the title follows the account
+    other = DemoPlatform(seed=11, generations=600)  # the same account, elsewhere
+    other.start()
+    try:
+        window.account_menu.sign_out()
+        dialog = window.account_menu.sign_in()
+        dialog.url.setText(other.base_url)
+        dialog.key.setText(other.api_key)
+        with qtbot.waitSignal(dialog.checkFinished, timeout=20_000):
+            dialog.try_sign_in()
+        shown = [
+            w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()
+        ]
+        assert shown and all("demo platform" not in w.windowTitle() for w in shown), [
+            w.windowTitle() for w in shown
+        ]
+        assert shown == [window], "the same account stays in its window"
+        qtbot.waitUntil(lambda: window.sync_action.isEnabled(), timeout=60_000)
+    finally:
+        other.stop()
     window.close()

@@ -88,6 +88,25 @@ class SignInDialog(QDialog):
         # the key is what is missing (from the banner's "Sign in with another key" too)
         self.key.setFocus(Qt.FocusReason.OtherFocusReason)
 
+    def offer_demo(self, connection: Connection) -> None:
+        """A window started with --demo: a way back to the demo platform, whose key is never
+        shown (after a sign-out there was none)."""
+        from PySide6.QtWidgets import QPushButton
+
+        button = QPushButton(self.tr("Use the demo platform"), self)
+        button.setObjectName("use_demo")
+        button.setToolTip(self.tr("Sign in to the demo platform this Lowdash started ({0}).")
+                          .format(connection.base_url))
+
+        def use() -> None:
+            self.url.setText(connection.base_url)
+            self.key.setText(connection.api_key)
+            self.try_sign_in()
+
+        button.clicked.connect(lambda _c=False: use())
+        self.buttons.addButton(button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.demo_button = button
+
     def showEvent(self, event) -> None:  # noqa: N802 (Qt API)
         super().showEvent(event)
         if not self.checking:
