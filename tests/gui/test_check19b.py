@@ -144,3 +144,48 @@ def test_sign_out_asks_and_the_demo_has_a_way_back(qtbot, data_dir, demo_platfor
     finally:
         other.stop()
     window.close()
+
+
+def test_account_settings_never_lose_edits_and_check_as_typed(qtbot, demo_platform):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QMessageBox, QPushButton
+
+    from .test_settings import open_settings
+
+    dialog = open_settings(qtbot, demo_platform)
+    saves = [b for b in dialog.findChildren(QPushButton) if b.text().startswith("Save")]
+    assert saves == [dialog.save_button], "one Save for the dialog"
+    assert not dialog.unsaved()
+    dialog.threshold.setText("25")
+    close = next(b for b in dialog.findChildren(QPushButton) if b.text() == "Close")
+    close.click()
+    question = dialog.findChild(QMessageBox, "discard_question")
+    assert question is not None and question.isVisible() and dialog.isVisible()
+    assert question.text() == "Discard changes?"
+    with qtbot.waitSignal(dialog.saved, timeout=20_000):
+        question.button(QMessageBox.StandardButton.Save).click()
+    assert demo_platform._settings["notifications"]["low_balance_threshold"] == "25.00"
+    assert not dialog.unsaved()
+    # the spike minimum is checked as it is typed, its note on a row of its own
+    dialog.spike_min.setText("a lot")
+    dialog.threshold.setText("-5")
+    assert dialog.spike_note.isVisible() and "amount such as 1.00" in dialog.spike_note.text()
+    assert not dialog.save_button.isEnabled()
+    qtbot.waitUntil(lambda: dialog.spike_note.height() > 0)
+    for note in (dialog.spike_note, dialog.threshold_note):
+        assert note.isVisible()
+        assert note.height() >= note.heightForWidth(note.width()), "no line cut off"
+    top = dialog.spike_note.mapTo(dialog, dialog.spike_note.rect().topLeft()).y()
+    bottom = dialog.threshold_note.mapTo(dialog, dialog.threshold_note.rect().bottomLeft()).y()
+    assert top > bottom, "the spike note under the threshold's, not over it"
+    dialog.spike_min.setText("1.00")
+    dialog.threshold.setText("25.00")
+    assert not dialog.spike_note.isVisible() and dialog.save_button.isEnabled()
+    # Escape with an edit asks too; Discard closes without saving
+    dialog.percent.setValue(50)
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    question = dialog.findChild(QMessageBox, "discard_question")
+    assert question is not None and question.isVisible() and dialog.isVisible()
+    question.button(QMessageBox.StandardButton.Discard).click()
+    assert not dialog.isVisible()
+    assert demo_platform._settings["notifications"]["key_limit_warning_percent"] != 50
