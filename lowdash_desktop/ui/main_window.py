@@ -926,12 +926,28 @@ class MainWindow(DashboardMixin, QMainWindow):
         self.copy_diagnostics_action.triggered.connect(self.copy_diagnostics)
 
     def open_log_folder(self) -> bool:
+        """Help → Open log folder; when no file manager opens it, its path is shown to copy
+        (the menu did nothing visible)."""
         from PySide6.QtCore import QUrl
         from PySide6.QtGui import QDesktopServices
 
         from ..paths import log_dir
 
-        return QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_dir())))
+        folder = str(log_dir())
+        if QDesktopServices.openUrl(QUrl.fromLocalFile(folder)):
+            return True
+        from .dialogs.credits_dialog import CopyUrlDialog
+
+        dialog = CopyUrlDialog(folder, "", self, title=self.tr("No file manager opened"),
+                               text=self.tr("No file manager could be opened for the log "
+                                            "folder. Its path, to copy:"))
+        dialog.setObjectName("log_folder_dialog")
+        dialog.url.setAccessibleName(self.tr("Log folder"))
+        dialog.copy_button.setAccessibleName(self.tr("Copy the log folder's path"))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        self.log_folder_dialog = dialog
+        return False
 
     def diagnostics_text(self) -> str:
         """Versions, OS, paths, network choices and last errors; never the key."""

@@ -189,3 +189,37 @@ def test_account_settings_never_lose_edits_and_check_as_typed(qtbot, demo_platfo
     question.button(QMessageBox.StandardButton.Discard).click()
     assert not dialog.isVisible()
     assert demo_platform._settings["notifications"]["key_limit_warning_percent"] != 50
+
+
+def test_open_log_folder_without_a_file_manager_shows_the_path(
+    qtbot, data_dir, demo_platform, monkeypatch
+):
+    from PySide6.QtGui import QDesktopServices, QGuiApplication
+
+    from lowdash_desktop.paths import log_dir
+
+    from .test_main_window import make_window
+
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: False)  # none opens here
+    window = make_window(qtbot, data_dir, demo_platform)
+    window.open_logs_action.trigger()  # Help → Open log folder
+    shown = window.log_folder_dialog
+    assert shown.isVisible(), "the menu does something visible"
+    assert shown.url.text() == str(log_dir()) and shown.url.cursorPosition() == 0
+    assert "file manager" in shown.text.text()
+    shown.copy_button.click()
+    assert QGuiApplication.clipboard().text() == str(log_dir())
+    QGuiApplication.clipboard().clear()
+    shown.close()
+    window.close()
+
+
+def test_an_address_no_browser_opened_shows_its_start(qtbot):
+    from lowdash_desktop.ui.dialogs.credits_dialog import CopyUrlDialog
+
+    url = "https://billing.lowrouter.example/checkout/" + "x" * 200
+    dialog = CopyUrlDialog(url, "the checkout")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.url.cursorPosition() == 0  # "https://billing…", not "tps://billing…"
+    dialog.close()

@@ -30,13 +30,15 @@ STATUS_COLOURS = {"succeeded": "#1b5e20", "pending": "#8a4b00", "failed": "#b71c
 class CopyUrlDialog(QDialog):
     """No browser opened an address: say so, and show it with a Copy button."""
 
-    def __init__(self, url: str, what: str, parent: QWidget | None = None):
+    def __init__(self, url: str, what: str, parent: QWidget | None = None, *,
+                 title: str | None = None, text: str | None = None):
         super().__init__(parent)
-        self.setWindowTitle(self.tr("No browser opened"))
+        self.setWindowTitle(title or self.tr("No browser opened"))
         layout = QVBoxLayout(self)
         self.text = QLabel(
-            self.tr("No web browser could be opened for {0}. Copy this address into a browser:")
-            .format(what),
+            text or self.tr(
+                "No web browser could be opened for {0}. Copy this address into a browser:"
+            ).format(what),
             self,
         )
         self.text.setWordWrap(True)
@@ -44,6 +46,7 @@ class CopyUrlDialog(QDialog):
         row = QHBoxLayout()
         self.url = QLineEdit(url, self)
         self.url.setReadOnly(True)
+        self.url.setCursorPosition(0)  # its start: "https://billing…", not "tps://billing…"
         self.url.setAccessibleName(self.tr("Address to open"))
         self.copy_button = QPushButton(self.tr("Copy"), self)
         self.copy_button.setAccessibleName(self.tr("Copy the address"))
