@@ -648,6 +648,9 @@ class MainWindow(DashboardMixin, QMainWindow):
         """File → Export CSV…: the history under the table's current filters, or everything."""
         from .dialogs.export_dialog import ExportDialog
 
+        if self._search_timer.isActive():  # Ctrl+E right after typing: the search counts
+            self._search_timer.stop()
+            self._apply_filters()
         dialog = ExportDialog(self.session.cache_path, self.table_model.history_filter, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()

@@ -223,3 +223,41 @@ def test_an_address_no_browser_opened_shows_its_start(qtbot):
     dialog.show()
     assert dialog.url.cursorPosition() == 0  # "https://billing…", not "tps://billing…"
     dialog.close()
+
+
+def test_export_counts_the_search_and_asks_before_replacing_a_file(
+    qtbot, data_dir, demo_platform, tmp_path
+):
+    from PySide6.QtWidgets import QMessageBox
+
+    from lowdash_desktop.ui.dialogs.export_dialog import ExportDialog
+
+    from .test_main_window import make_window
+
+    window = make_window(qtbot, data_dir, demo_platform)
+    with qtbot.waitSignal(window.syncFinished, timeout=60_000):
+        window.sync_now()
+    window.search.setText("gen_no_such_id")
+    window.export_action.trigger()  # Ctrl+E at once, before the search's pause has passed
+    dialog = window.findChild(ExportDialog)
+    assert window.table_model.rowCount() == 0
+    assert "(0)" in dialog.filtered_radio.text() and dialog.filtered_radio.isChecked()
+    assert dialog.chosen_filter().text == "gen_no_such_id"
+    dialog.all_radio.setChecked(True)
+    out = tmp_path / "history.csv"
+    dialog.path_edit.setText(str(out))
+    with qtbot.waitSignal(dialog.exportFinished, timeout=30_000):
+        assert dialog.export_clicked() is True  # a new file: no question
+    first = out.stat().st_mtime_ns
+    question = dialog.export_clicked()  # the same path again
+    assert isinstance(question, QMessageBox) and question.isVisible()
+    assert "already exists" in question.text()
+    assert question.defaultButton() is question.button(QMessageBox.StandardButton.Cancel)
+    question.button(QMessageBox.StandardButton.Cancel).click()
+    assert not dialog.running and out.stat().st_mtime_ns == first
+    question = dialog.export_clicked()
+    replace = next(b for b in question.buttons() if b.text() == "Replace")
+    with qtbot.waitSignal(dialog.exportFinished, timeout=30_000):
+        replace.click()
+    dialog.reject()
+    window.close()
