@@ -347,6 +347,11 @@ class MainWindow(DashboardMixin, QMainWindow):
         self._search_timer = QTimer(self, singleShot=True, interval=250)
         self._search_timer.timeout.connect(self._apply_search)
         self.search.textChanged.connect(lambda _t: self._search_timer.start())
+        clear_search = QAction(self.tr("Clear the search"), self.search)
+        clear_search.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        clear_search.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        clear_search.triggered.connect(self.search.clear)
+        self.search.addAction(clear_search)  # Escape in the field clears it, as in a browser
         self._build_filter_bar(central, layout)
         self.filter_bar.add_search(self.search)  # beside the dates: one row less above the table
         self.table_model = TransactionTableModel(
@@ -488,7 +493,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         self.addAction(find)
         # every setting in one place: this computer's, the account's on the platform, the eco
         # baseline (they were in File, Account and here)
-        self.settings_menu = settings_menu = self.menuBar().addMenu(self.tr("S&ettings"))
+        self.settings_menu = settings_menu = self.menuBar().addMenu(self.tr("&Settings"))
         settings_menu.addAction(self.preferences_action)
         self.eco_baseline_action = QAction(self.tr("&Eco baseline…"), self)
         self.eco_baseline_action.triggered.connect(self.open_eco_baseline)
@@ -536,9 +541,23 @@ class MainWindow(DashboardMixin, QMainWindow):
         actions = [a for a in self.findChildren(QAction) if not a.shortcut().isEmpty()]
         fields = [self.search, self.filter_bar.from_date, self.filter_bar.to_date]
         keyboard.keep_shortcuts(fields, actions, self)
+        self._order_focus()
         self.table.setFocus(Qt.FocusReason.OtherFocusReason)
         if not lazy:  # no first paint to wait for
             self.table.setStyleSheet(keyboard.TABLE_FOCUS_STYLE)
+
+    def _order_focus(self) -> None:
+        """Tab follows what the eye reads: the eco panel's links before the spend chart's
+        boxes below them, the filters row by row, then the search at the end of the dates row
+        and Clear filters, then the table (the search came first, the period box before the
+        eco links above it: the order the widgets were built in)."""
+        bar = self.filter_bar
+        chain = [self.eco_dock.caveats_toggle, self.eco_dock.baseline_link,
+                 self.spend_dock.range_combo, self.spend_dock.mode_combo,
+                 *bar.combos.values(), bar.from_check, bar.from_date, bar.to_check,
+                 bar.to_date, bar.swap_button, self.search, bar.clear_button, self.table]
+        for first, second in zip(chain, chain[1:], strict=False):
+            QWidget.setTabOrder(first, second)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()

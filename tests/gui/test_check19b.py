@@ -261,3 +261,59 @@ def test_export_counts_the_search_and_asks_before_replacing_a_file(
         replace.click()
     dialog.reject()
     window.close()
+
+
+def test_keyboard_focus_errors_escape_mnemonics_and_order(qtbot, data_dir, demo_platform):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from lowdash_desktop.api.connection import Connection
+    from lowdash_desktop.ui.dialogs.keys_dialog import KeyFormDialog
+
+    from .test_keyboard import synced_window, walk
+
+    # New key: "Give the key a name." puts the cursor in Name, so typing lands there
+    form = KeyFormDialog(Connection(demo_platform.base_url, demo_platform.api_key))
+    qtbot.addWidget(form)
+    form.show()
+    form.activateWindow()
+    form.ok_button.setFocus()
+    form.submit()
+    assert form.status.text == "Give the key a name."
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is form.name)
+    QTest.keyClicks(QApplication.focusWidget(), "nightly")
+    assert form.name.text() == "nightly"
+    form.close()
+
+    window = synced_window(qtbot, data_dir, demo_platform)
+    # Escape in the search clears it
+    window.search.setFocus()
+    QTest.keyClicks(window.search, "gen_x")
+    QTest.keyClick(window.search, Qt.Key.Key_Escape)
+    assert window.search.text() == ""
+
+    # menu titles: the underlined letter is the first one, no two alike, in the bar and in
+    # each menu (Settings opened with Alt+E)
+    def mnemonic(text: str) -> str | None:
+        at = text.replace("&&", "").find("&")
+        return text.replace("&&", "")[at + 1].lower() if at >= 0 else None
+
+    titles = [a.text() for a in window.menuBar().actions()]
+    assert "&Settings" in titles, titles
+    letters = [mnemonic(t) for t in titles]
+    assert letters == [t.replace("&", "")[0].lower() for t in titles], titles
+    assert len(set(letters)) == len(letters), titles
+    for bar_action in window.menuBar().actions():
+        inner = [mnemonic(a.text()) for a in bar_action.menu().actions() if a.text()]
+        inner = [m for m in inner if m]
+        assert len(set(inner)) == len(inner), (bar_action.text(), inner)
+    # Tab follows the eye: the eco links above the spend boxes, the filters then the search
+    window.table.setFocus()
+    stops = walk(window)
+    at = stops.index
+    eco, spend = window.eco_dock.baseline_link, window.spend_dock.range_combo
+    assert at(eco) < at(spend), "the eco links come before the spend chart's boxes below"
+    bar = window.filter_bar
+    assert at(bar.combos["model"]) < at(bar.combos["key_id"]) < at(bar.from_check)
+    assert at(bar.from_check) < at(window.search), "the search ends the dates row"
+    window.close()
