@@ -317,3 +317,42 @@ def test_keyboard_focus_errors_escape_mnemonics_and_order(qtbot, data_dir, demo_
     assert at(bar.combos["model"]) < at(bar.combos["key_id"]) < at(bar.from_check)
     assert at(bar.from_check) < at(window.search), "the search ends the dates row"
     window.close()
+
+
+def test_the_runway_waits_for_data_and_is_never_cut(qtbot, data_dir, demo_platform):
+    from PySide6.QtCore import Qt
+
+    from lowdash_desktop.insight.runway import Runway
+
+    from .test_main_window import make_window
+
+    def runway(history_days: float, below: bool = False) -> Runway:
+        return Runway(
+            0,
+            10**9,
+            history_days,
+            history_days,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            below,
+            None,
+            None,
+            None,
+        )
+
+    window = make_window(qtbot, data_dir, demo_platform)
+    dock = window.credits_dock
+    dock.show_runway(runway(0.0))  # a balance, no spend history yet: the first sync
+    assert dock.runway.text() == "Runway: waiting for data."
+    dock.show_runway(runway(3.0, below=True))  # two long sentences in a narrow dock
+    window.resizeDocks([dock], [130], Qt.Orientation.Horizontal)
+    label = dock.runway
+    qtbot.waitUntil(lambda: label.width() <= 130 and label.isVisible())
+    qtbot.waitUntil(lambda: label.height() >= label.heightForWidth(label.width()))
+    assert label.heightForWidth(label.width()) > 3 * label.fontMetrics().height(), "wrapped"
+    assert label.toolTip().startswith(label.text())  # the whole text on hover too
+    window.close()
