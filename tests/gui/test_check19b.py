@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QApplication
 
+from lowdash_desktop.api.connection import Connection
+
 from .test_insight_views import click_row, open_window, seeded_cache, wait_insight
 
 
@@ -21,6 +23,9 @@ def test_a_spike_click_names_the_key_and_replaces_the_search(qtbot, tmp_path):
     key_row = next(
         r for r in range(dialog.alerts.rowCount()) if dialog.alerts.item(r, 0).text() == "Key"
     )
+    import time
+
+    assert dialog.alerts.item(key_row, 2).text().endswith(time.localtime().tm_zone)  # its zone
     click_row(qtbot, dialog.alerts, key_row)
     # the spike's generations, not "No generations match"
     assert window.search.text() == ""
@@ -355,4 +360,76 @@ def test_the_runway_waits_for_data_and_is_never_cut(qtbot, data_dir, demo_platfo
     qtbot.waitUntil(lambda: label.height() >= label.heightForWidth(label.width()))
     assert label.heightForWidth(label.width()) > 3 * label.fontMetrics().height(), "wrapped"
     assert label.toolTip().startswith(label.text())  # the whole text on hover too
+    window.close()
+
+
+def test_smaller_things_from_the_check(qtbot, data_dir, demo_platform, tmp_path):
+    import time
+
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from lowdash_desktop import autostart
+    from lowdash_desktop.ui import formatting
+    from lowdash_desktop.ui.dialogs.credits_dialog import CreditsDialog
+    from lowdash_desktop.ui.dialogs.preferences_dialog import PreferencesDialog
+
+    from .test_keys import key_named, open_keys
+    from .test_tray_preferences import make_window as prefs_window
+
+    # receipts: payment methods in words, times with their zone
+    credits = CreditsDialog(Connection(demo_platform.base_url, demo_platform.read_only_key))
+    qtbot.addWidget(credits)
+    credits.show()
+    with qtbot.waitSignal(credits.loaded, timeout=20_000):
+        assert credits.refresh()
+    methods = {credits.table.item(r, 2).text() for r in range(credits.table.rowCount())}
+    assert methods and not any("_" in m for m in methods), methods
+    assert methods <= {"Card", "SEPA direct debit", "Bank transfer"}, methods
+    zone = time.localtime().tm_zone
+    assert credits.table.item(0, 0).text().endswith(zone), credits.table.item(0, 0).text()
+    credits.close()
+    # one wording for a sync a few seconds ago
+    now = 1_800_000_000_000
+    assert formatting.ago(now - 50_000, now) == "just now"
+    assert formatting.ago(now - 60_000, now) == "1 min ago"
+    # bulk edit chooses nothing; Rotate and Revoke default to Cancel, as Disable does
+    keys = open_keys(qtbot, demo_platform)
+    keys.select_keys([k.id for k in keys.model.keys][:2])
+    bulk = keys.bulk_edit()
+    assert bulk.current_action is None and bulk.action.currentText() == ""
+    assert "revoked" not in bulk.summary.toPlainText()
+    bulk.ok_button.click()
+    assert "Choose the change" in bulk.status.text and not bulk.runner.busy
+    bulk.close()
+    keys.select_keys([key_named(keys, "Staging").id])
+    rotate = keys.rotate_selected()
+    cancel = rotate.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+    assert cancel.isDefault() and not rotate.ok_button.isDefault()
+    rotate.close()
+    keys.close()
+    # the connection test's description is a sentence with its full stop
+    window = prefs_window(qtbot, data_dir, demo_platform)
+    prefs = PreferencesDialog(window, backend=autostart.XdgAutostart(tmp_path))
+    qtbot.addWidget(prefs)
+    prefs._tested("Connected.", "direct; CA: the built-in trust store; TLS verification on")
+    assert prefs.test_result.text().endswith("TLS verification on.")
+    prefs.close()
+    window.close()
+
+
+def test_the_eco_baseline_filter_says_when_nothing_matches(qtbot, data_dir, demo_platform):
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from .test_keyboard import synced_window
+
+    window = synced_window(qtbot, data_dir, demo_platform)
+    dialog = window.open_eco_baseline()
+    save = dialog.buttons.button(QDialogButtonBox.StandardButton.Save)
+    assert save.isEnabled() and dialog.selected_model()
+    dialog.filter.setText("no such model zzz")
+    assert dialog.no_match.isVisible() and dialog.no_match.text() == "No models match."
+    assert not save.isEnabled(), "nothing shown is chosen"
+    dialog.filter.clear()
+    assert not dialog.no_match.isVisible() and save.isEnabled()
+    dialog.reject()
     window.close()

@@ -177,9 +177,10 @@ class CreditsDialog(QDialog):
         self.table.setRowCount(len(self.topups))
         for row, topup in enumerate(self.topups):
             cells = [
-                formatting.local_time(int(topup.created_at.timestamp() * 1000)),
+                # with the zone: the receipts are read beside the platform's, in UTC
+                formatting.local_time(int(topup.created_at.timestamp() * 1000), with_zone=True),
                 formatting.money(topup.amount, topup.currency, places=2),
-                topup.method,
+                self._method_text(topup.method),
                 self._status_text(topup.status),
                 self.tr("Open ↗") if _safe_url(topup.receipt_url) else self.tr("none"),
             ]
@@ -200,6 +201,20 @@ class CreditsDialog(QDialog):
     def _failed(self, exc: BaseException) -> None:
         self.status.fail(error_text(exc))
         self.refresh_button.setEnabled(True)
+
+    def _method_text(self, method: str) -> str:
+        """'SEPA direct debit', not 'sepa_debit'; a method this version does not know is
+        shown in words made from its id."""
+        known = {
+            "card": self.tr("Card"),
+            "sepa_debit": self.tr("SEPA direct debit"),
+            "bank_transfer": self.tr("Bank transfer"),
+            "paypal": self.tr("PayPal"),
+        }
+        if method in known:
+            return known[method]
+        words = str(method or "").replace("_", " ").replace("-", " ").strip()
+        return words[:1].upper() + words[1:] if words else "—"
 
     def _status_text(self, status: str) -> str:
         return {

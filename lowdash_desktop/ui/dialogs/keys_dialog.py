@@ -565,7 +565,7 @@ class KeysDialog(QDialog):
             self.tr("Rotate"),
             lambda c: c.rotate_key(key.id),
             parent=self,
-            danger=own and self._key_from_environment(),
+            danger=True,  # the current secret stops working: Enter cancels, as for Disable
         )
         confirm.succeeded.connect(lambda made: self._show_secret(made, rotated=True))
         return self._open(confirm)  # type: ignore[return-value]
@@ -590,6 +590,7 @@ class KeysDialog(QDialog):
             lambda c: c.revoke_key(key.id),
             require=key.name,
             parent=self,
+            danger=True,
         )
         confirm.succeeded.connect(lambda _v: self._revoked(key))
         return self._open(confirm)  # type: ignore[return-value]
