@@ -392,7 +392,7 @@ def test_smaller_things_from_the_check(qtbot, data_dir, demo_platform, tmp_path)
     now = 1_800_000_000_000
     assert formatting.ago(now - 50_000, now) == "just now"
     assert formatting.ago(now - 60_000, now) == "1 min ago"
-    # bulk edit chooses nothing; Rotate and Revoke default to Cancel, as Disable does
+    # bulk edit chooses nothing; Rotate defaults to Cancel, as Disable does
     keys = open_keys(qtbot, demo_platform)
     keys.select_keys([k.id for k in keys.model.keys][:2])
     bulk = keys.bulk_edit()
@@ -433,3 +433,23 @@ def test_the_eco_baseline_filter_says_when_nothing_matches(qtbot, data_dir, demo
     assert not dialog.no_match.isVisible() and save.isEnabled()
     dialog.reject()
     window.close()
+
+
+def test_sign_in_with_a_stored_bundle_that_is_no_pem_says_so(qtbot, demo_platform, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from lowdash_desktop.secrets import KeyStore
+    from lowdash_desktop.ui import network
+    from lowdash_desktop.ui.dialogs.sign_in_dialog import SignInDialog
+
+    not_pem = tmp_path / "passwd"
+    not_pem.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    QSettings().setValue(network.CA_BUNDLE_KEY, str(not_pem))  # saved by an older version
+    dialog = SignInDialog(KeyStore(), demo_platform.base_url)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.key.setText(demo_platform.api_key)
+    dialog.try_sign_in()  # raised out of the slot before
+    assert "holds no PEM certificate" in dialog.message.text()
+    assert not dialog.checking and dialog.ok_button.isEnabled()
+    dialog.reject()

@@ -590,7 +590,6 @@ class KeysDialog(QDialog):
             lambda c: c.revoke_key(key.id),
             require=key.name,
             parent=self,
-            danger=True,
         )
         confirm.succeeded.connect(lambda _v: self._revoked(key))
         return self._open(confirm)  # type: ignore[return-value]

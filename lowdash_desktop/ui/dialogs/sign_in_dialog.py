@@ -165,7 +165,13 @@ class SignInDialog(QDialog):
         # a refused connection on this machine is an answer: nothing listens there, and
         # backing off and asking again only makes the user wait (4-7 s) for the same news
         local = _is_loopback(connection.base_url)
-        client = connection.client(retry=RetryPolicy(attempts=1) if local else None)
+        try:
+            client = connection.client(retry=RetryPolicy(attempts=1) if local else None)
+        except errors.ApiError as exc:  # a CA bundle that is no PEM: said, not a traceback
+            self._set_busy(False)
+            self.message.setStyleSheet("color: #c62828;")
+            self.message.setText(str(exc))
+            return
         self._client = client
 
         def check() -> Account:
