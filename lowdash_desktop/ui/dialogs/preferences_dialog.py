@@ -176,7 +176,8 @@ class PreferencesDialog(QDialog):
             "too_large": self.tr("This file is too large to be a CA bundle."),
             "no_certificate": self.tr(
                 "This file holds no PEM certificate (a CA bundle is text with "
-                "“-----BEGIN CERTIFICATE-----” blocks)."),
+                "“-----BEGIN CERTIFICATE-----” blocks)."
+            ),
         }.get(kind, self.tr("This file cannot be read: {0}.").format(detail))
 
     def _show_ca_problem(self) -> str:
@@ -184,8 +185,9 @@ class PreferencesDialog(QDialog):
         self.ca_error.setText(problem)
         self.ca_error.setVisible(bool(problem))
         self.ok_button.setEnabled(not problem)
-        self.ok_button.setToolTip(self.tr("Correct or clear the CA bundle first.")
-                                  if problem else "")
+        self.ok_button.setToolTip(
+            self.tr("Correct or clear the CA bundle first.") if problem else ""
+        )
         return problem
 
     def _check_ca(self) -> bool:
