@@ -165,35 +165,25 @@ def _api_key_problem(key: str) -> str | None:
     return None
 
 
-_CA_BUNDLE_MAX = 16 << 20
-
-
 def _ca_bundle_problem(text: str | None) -> str | None:
     """Why --ca-bundle cannot be used (missing, a folder, not PEM certificates), or None."""
     if text is None:
         return None
-    import ssl
-
     from .export.safe_text import visible
+    from .netconfig import ca_bundle_problem
 
-    path = Path(text)
-    shown = visible(str(path))
-    try:
-        if not path.exists():
-            return f"CA bundle not found: {shown}"
-        if path.is_dir():
-            return f"--ca-bundle {shown} is a folder, not a PEM file"
-        if not path.is_file():
-            return f"--ca-bundle {shown} is not a regular file"
-        if path.stat().st_size > _CA_BUNDLE_MAX:
-            return f"--ca-bundle {shown} is too large for a CA bundle"
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.load_verify_locations(cafile=str(path))
-    except ssl.SSLError:
-        return f"--ca-bundle {shown} holds no PEM certificate"
-    except (OSError, ValueError) as exc:
-        return f"cannot read --ca-bundle {shown}: {getattr(exc, 'strerror', None) or exc}"
-    return None
+    problem = ca_bundle_problem(text)
+    if problem is None:
+        return None
+    kind, detail = problem
+    shown = visible(str(Path(text)))
+    return {
+        "missing": f"CA bundle not found: {shown}",
+        "folder": f"--ca-bundle {shown} is a folder, not a PEM file",
+        "special": f"--ca-bundle {shown} is not a regular file",
+        "too_large": f"--ca-bundle {shown} is too large for a CA bundle",
+        "no_certificate": f"--ca-bundle {shown} holds no PEM certificate",
+    }.get(kind, f"cannot read --ca-bundle {shown}: {detail}")
 
 
 def cmd_sync(args: argparse.Namespace) -> int:

@@ -115,3 +115,37 @@ def configure(
     """Resolve the network settings for a connection and return it with them applied."""
     config = resolve(connection.base_url, ca_bundle, system_lookup)
     return apply(connection, config), config
+
+
+CA_BUNDLE_MAX = 16 << 20  # bytes: a bundle of every public CA is well under 1 MB
+
+
+def ca_bundle_problem(text: str | None) -> tuple[str, str] | None:
+    """Why a CA bundle cannot be used, as (kind, detail), or None when it can.
+
+    kind: "missing", "folder", "special" (not a regular file), "too_large", "no_certificate"
+    (it holds no PEM certificate: /etc/passwd, a key, a DER file), "unreadable" (detail: the
+    OS's reason). One check for the command line (`--ca-bundle`, exit 2) and Preferences (the
+    field refuses it), so the app never accepts a file every sync would then fail on.
+    """
+    if not text:
+        return None
+    import ssl
+
+    path = Path(text)  # as given: the caller expands "~" where it is meant to be expanded
+    try:
+        if not path.exists():
+            return "missing", ""
+        if path.is_dir():
+            return "folder", ""
+        if not path.is_file():
+            return "special", ""
+        if path.stat().st_size > CA_BUNDLE_MAX:
+            return "too_large", ""
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.load_verify_locations(cafile=str(path))
+    except ssl.SSLError:
+        return "no_certificate", ""
+    except (OSError, ValueError) as exc:
+        return "unreadable", str(getattr(exc, "strerror", None) or exc)
+    return None

@@ -355,7 +355,13 @@ class LowrouterClient:
             import certifi
 
             verify = ssl.create_default_context(cafile=certifi.where())
-            verify.load_verify_locations(cafile=str(bundle))
+            try:
+                verify.load_verify_locations(cafile=str(bundle))
+            except ssl.SSLError as exc:  # not a crash: a setting to correct
+                raise errors.TlsError(
+                    f"The CA bundle {bundle} holds no PEM certificate, so no connection is "
+                    "made. Choose another file or clear the field in Preferences."
+                ) from exc
         # A platform on this machine is always reached directly: no proxy (from the OS or from
         # HTTP_PROXY/ALL_PROXY) ever sees the key on its way to loopback.
         loopback = is_loopback_host(urlsplit(self.base_url).hostname or "")

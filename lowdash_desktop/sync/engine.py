@@ -390,6 +390,8 @@ class SyncEngine:
             return "malformed"
         if isinstance(exc, errors.NetworkError):
             return "offline"
+        if isinstance(exc, errors.TlsError):
+            return "tls"  # a certificate or CA bundle to correct: Preferences, not Retry
         return "error"
 
     @staticmethod

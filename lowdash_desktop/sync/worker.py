@@ -45,6 +45,7 @@ class SyncWorker(QObject):
     @Slot(object)
     def run(self, connection: Connection) -> None:
         # the engine (httpx, pydantic) loads here, in the sync thread, not during start-up
+        from ..api.errors import ApiError, TlsError
         from .engine import SyncEngine, SyncError, SyncResult
 
         self.cancel_event.clear()
@@ -68,6 +69,12 @@ class SyncWorker(QObject):
             result = SyncResult()
             result.error_kind = "disk" if getattr(exc, "kind", None) != "damaged" else "damaged"
             self.failed.emit(str(exc), result)
+            return
+        except ApiError as exc:  # the client refused its settings (a CA bundle): no crash
+            log.warning("sync not started: %s", exc.message)
+            result = SyncResult()
+            result.error_kind = "tls" if isinstance(exc, TlsError) else "error"
+            self.failed.emit(f"Sync failed: {exc.message}", result)
             return
         except Exception as exc:  # the UI must hear about every failure, never a silent thread
             log.exception("sync crashed")

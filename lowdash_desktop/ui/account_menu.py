@@ -39,7 +39,7 @@ class AccountMenu(QObject):
         if not self._entries:
             menu.addSeparator()
         self.sign_in_action = self._action("sign_in", self.tr("Sign &in…"), self.sign_in)
-        self.sign_out_action = self._action("sign_out", self.tr("Sign &out"), self.sign_out)
+        self.sign_out_action = self._action("sign_out", self.tr("Sign &out"), self.ask_sign_out)
         self.badge = QLabel(window)
         self.badge.setObjectName("alert_badge")
         self.badge.setAccessibleName(self.tr("Warnings"))
@@ -195,11 +195,48 @@ class AccountMenu(QObject):
             insight.watcher.refresh()
 
     # -- sign in / out -------------------------------------------------------------------------
+    def ask_sign_out(self):
+        """Account → Sign out: says what it does and asks first (it was one keypress); Cancel
+        is the default. Returns the question (None when not signed in)."""
+        from PySide6.QtWidgets import QMessageBox
+
+        if self.connection is None:
+            return None
+        box = QMessageBox(self.window)
+        box.setObjectName("sign_out_question")
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle(self.tr("Sign out"))
+        label = self.window.session.account_label or self.connection.base_url
+        box.setText(self.tr("Sign out of {0}?").format(label))
+        if self.window.session.demo:
+            details = self.tr(
+                "Lowdash stops syncing with the demo platform. The cached history stays on "
+                "this computer and can still be read and exported. To come back, choose "
+                "Account → Sign in… and “Use the demo platform”.")
+        else:
+            details = self.tr(
+                "The API key is removed from this computer's key store and Lowdash stops "
+                "syncing. The cached history stays on this computer and can still be read and "
+                "exported. Signing in again needs the key.")
+        box.setInformativeText(details)
+        sign_out = box.addButton(self.tr("Sign out"), QMessageBox.ButtonRole.AcceptRole)
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)
+        box.setEscapeButton(cancel)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.buttonClicked.connect(lambda b: b is sign_out and self.sign_out())
+        box.finished.connect(box.deleteLater)
+        box.open()
+        return box
+
     def sign_out(self) -> None:
         """Remove the key from the key store; the account and its cache stay for offline use."""
         connection = self.connection
         if connection is None:
             return
+        if self.window.session.demo:
+            # the demo key is never shown: Sign in offers the way back (Use the demo platform)
+            self._demo_connection = connection
         self.keystore.delete(connection.base_url)
         self.window.session.connection = None
         for dialog in self.dialogs.values():
@@ -216,8 +253,14 @@ class AccountMenu(QObject):
 
         cached = self.window.cache.snapshot("account")
         base_url = self.window.session.connection.base_url if self.connection else None
-        dialog = SignInDialog(self.keystore, base_url or self._known_base_url(), self.window)
+        demo = getattr(self, "_demo_connection", None) if self.window.session.demo else None
+        if demo is None and self.window.session.demo:
+            demo = self.connection
+        dialog = SignInDialog(self.keystore, base_url or self._known_base_url()
+                              or (demo.base_url if demo else None), self.window)
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        if demo is not None:
+            dialog.offer_demo(demo)
 
         def accepted() -> None:
             info = dialog.account
@@ -227,6 +270,12 @@ class AccountMenu(QObject):
                 self._open_other_account(dialog.connection, info)
                 return
             self.window.session.connection = dialog.connection
+            if demo is not None and dialog.connection.base_url != demo.base_url:
+                # another server now: the title follows the account, not "demo platform"
+                self.window.session.demo = False
+            self.window.session.account_label = (
+                info.email or info.name or self.window.session.account_label)
+            self.window.setWindowTitle(self.window._title())
             self._update_actions()
             self.window.sync_now()
 

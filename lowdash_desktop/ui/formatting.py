@@ -207,7 +207,7 @@ def ago(ms: int | None, now_ms: int | None = None) -> str:
         return "never"
     now = now_ms if now_ms is not None else int(datetime.now(UTC).timestamp() * 1000)
     delta = max(0, now - ms) // 1000
-    if delta < 45:
+    if delta < 60:  # never "0 min ago" beside "just now"
         return "just now"
     if delta < 3600:
         return f"{delta // 60} min ago"

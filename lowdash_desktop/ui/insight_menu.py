@@ -114,11 +114,30 @@ class InsightMenu(QObject):
             start, end = target["span"]
             values = dict.fromkeys(FIELDS)
             values[field] = value
+            # the spike's filter replaces the page's: an earlier search or other filter
+            # would leave "No generations match" under "Click a spike to see its generations"
+            search = self.window.search
+            replaced = bool(search.text().strip()) or any(
+                bar.combos[f].currentData() not in (None, values[f]) for f in FIELDS)
+            search.clear()
             bar.set_span(start, end, target.get("label", ""), **values)
+            self._say_spike_shown(target, replaced)
             return
         if target.get("toggle") and bar.combos[field].currentData() == value:
             value = None  # a second click clears it, as for a model in Usage today
         bar.set_value(field, value)
+
+    def _say_spike_shown(self, target: dict, replaced: bool) -> None:
+        """In the status bar: which spike the page shows, and that it replaced the search."""
+        field, value = target["field"], target.get("value")
+        name = value or ""
+        if field == "key_id":
+            name = self.window.table_model.key_labels.name(value) or name
+        what = (self.tr("key “{0}”") if field == "key_id" else self.tr("model “{0}”")).format(name)
+        text = self.tr("Showing the spike of {0}, {1}.").format(what, target.get("label", ""))
+        if replaced:
+            text += " " + self.tr("The search and the other filters were cleared.")
+        self.window.sync_label.setText(text)
 
     # -- saved views -----------------------------------------------------------------------
     def current_view(self, name: str) -> dict:

@@ -57,11 +57,15 @@ def _compute(path: Path, now_ms: int, min_nanos: int):
         cache.close()
 
 
-def hours_text(start_ms: int, end_ms: int) -> str:
-    """'2026-12-02 14:00–16:00' (local time; the end's date too when it is another day)."""
+def hours_text(start_ms: int, end_ms: int, with_zone: bool = False) -> str:
+    """'2026-12-02 14:00–16:00' (local time; the end's date too when it is another day),
+    with the zone ('… CET') where the hours stand alone, as in the Alerts list."""
     start, end = formatting.local_time(start_ms), formatting.local_time(end_ms)
     same_day = start[:10] == end[:10] or end[11:19] == "00:00:00" and end_ms - start_ms <= 86_400_000
-    return f"{start[:16]}–{end[11:16] if same_day else end[:16]}"
+    text = f"{start[:16]}–{end[11:16] if same_day else end[:16]}"
+    if with_zone:
+        text += " " + (formatting.from_ms(start_ms).astimezone().tzname() or "")
+    return text.strip()
 
 
 def spike_text(ins, spike) -> str:

@@ -347,6 +347,11 @@ class MainWindow(DashboardMixin, QMainWindow):
         self._search_timer = QTimer(self, singleShot=True, interval=250)
         self._search_timer.timeout.connect(self._apply_filters)  # stopped at shutdown
         self.search.textChanged.connect(lambda _t: self._search_timer.start())
+        clear_search = QAction(self.tr("Clear the search"), self.search)
+        clear_search.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        clear_search.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        clear_search.triggered.connect(self.search.clear)
+        self.search.addAction(clear_search)  # Escape in the field clears it, as in a browser
         self._build_filter_bar(central, layout)
         self.filter_bar.add_search(self.search)  # beside the dates: one row less above the table
         self.table_model = TransactionTableModel(
@@ -447,6 +452,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         self.credits_dock = CreditsDock(self)
         self._build_dashboard_docks()
         self.eco_dock = EcoDock(self)
+        self.eco_dock.set_key_labels(self.table_model.key_labels)
         self.eco_dock.baselineRequested.connect(self.open_eco_baseline)
         docks = [self.credits_dock, self.usage_dock, self.top_models_dock, self.eco_dock]
         self.docks = [*docks, self.spend_dock]
@@ -494,7 +500,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         self.addAction(find)
         # every setting in one place: this computer's, the account's on the platform, the eco
         # baseline (they were in File, Account and here)
-        self.settings_menu = settings_menu = self.menuBar().addMenu(self.tr("S&ettings"))
+        self.settings_menu = settings_menu = self.menuBar().addMenu(self.tr("&Settings"))
         settings_menu.addAction(self.preferences_action)
         self.eco_baseline_action = QAction(self.tr("&Eco baseline…"), self)
         self.eco_baseline_action.triggered.connect(self.open_eco_baseline)
@@ -512,7 +518,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         ("settings", QT_TRANSLATE_NOOP("AccountMenu", "&Account settings…"), "open_settings"),
         None,
         ("sign_in", QT_TRANSLATE_NOOP("AccountMenu", "Sign &in…"), "sign_in"),
-        ("sign_out", QT_TRANSLATE_NOOP("AccountMenu", "Sign &out"), "sign_out"),
+        ("sign_out", QT_TRANSLATE_NOOP("AccountMenu", "Sign &out"), "ask_sign_out"),
     )
 
     def _build_account_entries(self) -> None:
@@ -542,9 +548,23 @@ class MainWindow(DashboardMixin, QMainWindow):
         actions = [a for a in self.findChildren(QAction) if not a.shortcut().isEmpty()]
         fields = [self.search, self.filter_bar.from_date, self.filter_bar.to_date]
         keyboard.keep_shortcuts(fields, actions, self)
+        self._order_focus()
         self.table.setFocus(Qt.FocusReason.OtherFocusReason)
         if not lazy:  # no first paint to wait for
             self.table.setStyleSheet(keyboard.TABLE_FOCUS_STYLE)
+
+    def _order_focus(self) -> None:
+        """Tab follows what the eye reads: the eco panel's links before the spend chart's
+        boxes below them, the filters row by row, then the search at the end of the dates row
+        and Clear filters, then the table (the search came first, the period box before the
+        eco links above it: the order the widgets were built in)."""
+        bar = self.filter_bar
+        chain = [self.eco_dock.caveats_toggle, self.eco_dock.baseline_link,
+                 self.spend_dock.range_combo, self.spend_dock.mode_combo,
+                 *bar.combos.values(), bar.from_check, bar.from_date, bar.to_check,
+                 bar.to_date, bar.swap_button, self.search, bar.clear_button, self.table]
+        for first, second in zip(chain, chain[1:], strict=False):
+            QWidget.setTabOrder(first, second)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -625,6 +645,8 @@ class MainWindow(DashboardMixin, QMainWindow):
         if snap is not None and snap[1] == current.fetched_at:
             return
         self.table_model.set_key_labels(KeyLabels.from_snapshot(snap))
+        if getattr(self, "eco_dock", None) is not None:
+            self.eco_dock.set_key_labels(self.table_model.key_labels)
 
     def _update_count(self, count: int) -> None:
         unfiltered = not self.table_model.history_filter.where()[0]
@@ -648,6 +670,9 @@ class MainWindow(DashboardMixin, QMainWindow):
         """File → Export CSV…: the history under the table's current filters, or everything."""
         from .dialogs.export_dialog import ExportDialog
 
+        if self._search_timer.isActive():  # Ctrl+E right after typing: the search counts
+            self._search_timer.stop()
+            self._apply_filters()
         dialog = ExportDialog(self.session.cache_path, self.table_model.history_filter, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
@@ -788,6 +813,15 @@ class MainWindow(DashboardMixin, QMainWindow):
                 self.tr("Sign in with another key…"),
                 self.sign_in_again,
             )
+        elif result.error_kind == "tls":
+            # a certificate that cannot be verified, or a CA bundle that is not one: retrying
+            # fails the same way; the CA bundle is set in Preferences
+            self.banner.show_message(
+                "error",
+                message,
+                self.tr("Open Preferences…"),
+                self.open_preferences,
+            )
         elif result.error_kind == "cursor":
             # asking again from the refused position fails again: read the feed from its start
             self.banner.show_message(
@@ -919,12 +953,28 @@ class MainWindow(DashboardMixin, QMainWindow):
         self.copy_diagnostics_action.triggered.connect(self.copy_diagnostics)
 
     def open_log_folder(self) -> bool:
+        """Help → Open log folder; when no file manager opens it, its path is shown to copy
+        (the menu did nothing visible)."""
         from PySide6.QtCore import QUrl
         from PySide6.QtGui import QDesktopServices
 
         from ..paths import log_dir
 
-        return QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_dir())))
+        folder = str(log_dir())
+        if QDesktopServices.openUrl(QUrl.fromLocalFile(folder)):
+            return True
+        from .dialogs.credits_dialog import CopyUrlDialog
+
+        dialog = CopyUrlDialog(folder, "", self, title=self.tr("No file manager opened"),
+                               text=self.tr("No file manager could be opened for the log "
+                                            "folder. Its path, to copy:"))
+        dialog.setObjectName("log_folder_dialog")
+        dialog.url.setAccessibleName(self.tr("Log folder"))
+        dialog.copy_button.setAccessibleName(self.tr("Copy the log folder's path"))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        self.log_folder_dialog = dialog
+        return False
 
     def diagnostics_text(self) -> str:
         """Versions, OS, paths, network choices and last errors; never the key."""

@@ -60,7 +60,7 @@ def test_missing_ca_bundle_is_refused(qtbot, data_dir, demo_platform, tmp_path):
     dialog.show()
     dialog.ca_bundle.setText(str(tmp_path / "missing.pem"))
     dialog.accept()
-    assert dialog.isVisible() and "CA bundle not found" in dialog.message.text()
+    assert dialog.isVisible() and dialog.ca_error.text() == "No file at this path."
     assert network.stored_ca_bundle() is None
     dialog.reject()
     window.close()

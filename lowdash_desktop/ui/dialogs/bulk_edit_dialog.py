@@ -76,6 +76,9 @@ class BulkEditDialog(OperationDialog):
             strict=True,
         ):
             self.action.addItem(text, action)
+        # nothing chosen at first: Disable (or anything else) is picked, never assumed
+        self.action.setPlaceholderText(self.tr("Choose a change…"))
+        self.action.setCurrentIndex(-1)
         form.addRow(self.tr("Change"), self.action)
         self.options = QStackedWidget(self)
         self.options.addWidget(QWidget(self))  # disable / enable / revoke need nothing more
@@ -185,6 +188,8 @@ class BulkEditDialog(OperationDialog):
     def change_for(self, key: Key) -> tuple[dict[str, Any] | None, str]:
         """The PATCH fields for one key (None: no change, or revoke) and a line describing it."""
         action = self.current_action
+        if action is None:
+            return None, self.tr("no change chosen yet")
         if action in ("disable", "enable"):
             disabled = action == "disable"
             if key.disabled == disabled:
@@ -245,7 +250,7 @@ class BulkEditDialog(OperationDialog):
         self.limit.setToolTip(limit_wrong or "")
         self.guard.set_text(self.lockout())
         problem = self._problem()
-        if problem and self.current_action != "revoke":
+        if problem and self.current_action not in ("revoke", None):  # None: said on Apply
             self.status.fail(problem)
         elif not self.runner.busy:
             self.status.clear()
@@ -271,6 +276,8 @@ class BulkEditDialog(OperationDialog):
 
     def _problem(self) -> str | None:
         action = self.current_action
+        if action is None:
+            return self.tr("Choose the change to apply.")
         if action == "set_limit" and not self.no_limit.isChecked():
             if not self.limit.text().strip():
                 return self.tr("Type the new credit limit, or tick “No limit”.")

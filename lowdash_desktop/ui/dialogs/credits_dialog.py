@@ -30,13 +30,15 @@ STATUS_COLOURS = {"succeeded": "#1b5e20", "pending": "#8a4b00", "failed": "#b71c
 class CopyUrlDialog(QDialog):
     """No browser opened an address: say so, and show it with a Copy button."""
 
-    def __init__(self, url: str, what: str, parent: QWidget | None = None):
+    def __init__(self, url: str, what: str, parent: QWidget | None = None, *,
+                 title: str | None = None, text: str | None = None):
         super().__init__(parent)
-        self.setWindowTitle(self.tr("No browser opened"))
+        self.setWindowTitle(title or self.tr("No browser opened"))
         layout = QVBoxLayout(self)
         self.text = QLabel(
-            self.tr("No web browser could be opened for {0}. Copy this address into a browser:")
-            .format(what),
+            text or self.tr(
+                "No web browser could be opened for {0}. Copy this address into a browser:"
+            ).format(what),
             self,
         )
         self.text.setWordWrap(True)
@@ -44,6 +46,7 @@ class CopyUrlDialog(QDialog):
         row = QHBoxLayout()
         self.url = QLineEdit(url, self)
         self.url.setReadOnly(True)
+        self.url.setCursorPosition(0)  # its start: "https://billing…", not "tps://billing…"
         self.url.setAccessibleName(self.tr("Address to open"))
         self.copy_button = QPushButton(self.tr("Copy"), self)
         self.copy_button.setAccessibleName(self.tr("Copy the address"))
@@ -174,9 +177,10 @@ class CreditsDialog(QDialog):
         self.table.setRowCount(len(self.topups))
         for row, topup in enumerate(self.topups):
             cells = [
-                formatting.local_time(int(topup.created_at.timestamp() * 1000)),
+                # with the zone: the receipts are read beside the platform's, in UTC
+                formatting.local_time(int(topup.created_at.timestamp() * 1000), with_zone=True),
                 formatting.money(topup.amount, topup.currency, places=2),
-                topup.method,
+                self._method_text(topup.method),
                 self._status_text(topup.status),
                 self.tr("Open ↗") if _safe_url(topup.receipt_url) else self.tr("none"),
             ]
@@ -197,6 +201,20 @@ class CreditsDialog(QDialog):
     def _failed(self, exc: BaseException) -> None:
         self.status.fail(error_text(exc))
         self.refresh_button.setEnabled(True)
+
+    def _method_text(self, method: str) -> str:
+        """'SEPA direct debit', not 'sepa_debit'; a method this version does not know is
+        shown in words made from its id."""
+        known = {
+            "card": self.tr("Card"),
+            "sepa_debit": self.tr("SEPA direct debit"),
+            "bank_transfer": self.tr("Bank transfer"),
+            "paypal": self.tr("PayPal"),
+        }
+        if method in known:
+            return known[method]
+        words = str(method or "").replace("_", " ").replace("-", " ").strip()
+        return words[:1].upper() + words[1:] if words else "—"
 
     def _status_text(self, status: str) -> str:
         return {

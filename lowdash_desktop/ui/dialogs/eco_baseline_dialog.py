@@ -51,6 +51,12 @@ class EcoBaselineDialog(QDialog):
         self.list = QListWidget(self)
         self.list.setAccessibleName(self.tr("Models"))
         layout.addWidget(self.list, 1)
+        # a filter matching nothing said so over a blank list, Save still enabled
+        self.no_match = QLabel(self.tr("No models match."), self)
+        self.no_match.setObjectName("eco_baseline_no_match")
+        self.no_match.hide()
+        layout.addWidget(self.no_match)
+        self.list.currentItemChanged.connect(lambda *_a: self._update_save())
         self.status = QLabel(self)
         self.status.setObjectName("eco_baseline_status")
         self.status.setWordWrap(True)
@@ -62,6 +68,7 @@ class EcoBaselineDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
         self._load()
+        self._update_save()
         # as wide as the longest entry (it was 280 px with a horizontal scrollbar), within
         # the screen; tall enough for a dozen models
         widest = max((self.list.fontMetrics().horizontalAdvance(self.list.item(r).text())
@@ -83,6 +90,16 @@ class EcoBaselineDialog(QDialog):
         current = self.list.currentItem()
         if current is not None and not current.isHidden():
             self.list.scrollToItem(current)
+        shown = any(not self.list.item(r).isHidden() for r in range(self.list.count()))
+        self.no_match.setVisible(self.list.count() > 0 and not shown)
+        self._update_save()
+
+    def _update_save(self) -> None:
+        """Save only while a model is chosen and shown (not one the filter hid)."""
+        item = self.list.currentItem()
+        chosen = (item is not None and not item.isHidden()
+                  and bool(item.flags() & Qt.ItemFlag.ItemIsEnabled))
+        self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(chosen)
 
     def _load(self) -> None:
         cache = Cache.open_reader(self.cache_path)
@@ -123,7 +140,8 @@ class EcoBaselineDialog(QDialog):
     def save(self) -> None:
         """Save in the background; the dialog closes when done, or says what went wrong."""
         model = self.selected_model()
-        if not model or self._call is not None:
+        item = self.list.currentItem()
+        if not model or self._call is not None or item is None or item.isHidden():
             return
         self.buttons.setEnabled(False)
         self.status.setText(self.tr("Saving…"))

@@ -91,6 +91,8 @@ class ExportDialog(QDialog):
         self.scope = QButtonGroup(self)
         self.scope.addButton(self.filtered_radio)
         self.scope.addButton(self.all_radio)
+        # filtered (a search alone too, even one matching nothing) means the filtered rows:
+        # the table shows them, and "Everything" must be chosen, never assumed
         (
             self.filtered_radio if self.current_filter != HistoryFilter() else self.all_radio
         ).setChecked(True)
@@ -118,7 +120,8 @@ class ExportDialog(QDialog):
             self.tr("Export"), QDialogButtonBox.ButtonRole.AcceptRole
         )
         self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        self.export_button.clicked.connect(lambda: self.start_export())
+        self.export_button.clicked.connect(lambda: self.export_clicked())
+        self._confirmed_path: Path | None = None  # chosen in Browse, whose dialog asked
         self.cancel_button.clicked.connect(self.reject)
         layout.addWidget(self.buttons)
         self.resize(520, self.sizeHint().height())
@@ -147,6 +150,37 @@ class ExportDialog(QDialog):
         )
         if path:
             self.path_edit.setText(path)
+            self._confirmed_path = Path(path).expanduser()
+
+    def export_clicked(self):
+        """Export: a file that exists is replaced only once the user says so (a second
+        export to the same path overwrote the first without a word). Returns the question
+        when one is asked, else whether the export started."""
+        from PySide6.QtWidgets import QMessageBox
+
+        target = Path(self.path_edit.text().strip()).expanduser()
+        if self.running or not target.is_file() or target == self._confirmed_path:
+            return self.start_export()
+        box = QMessageBox(self)
+        box.setObjectName("overwrite_question")
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle(self.tr("Export CSV"))
+        box.setText(self.tr("{0} already exists. Replace it?").format(target.name))
+        box.setInformativeText(self.tr("Its contents are replaced by this export."))
+        replace = box.addButton(self.tr("Replace"), QMessageBox.ButtonRole.DestructiveRole)
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)
+
+        def answered(button) -> None:
+            if button is replace:
+                self._confirmed_path = target
+                self.start_export(str(target))
+
+        box.buttonClicked.connect(answered)
+        box.finished.connect(box.deleteLater)
+        box.open()
+        self.overwrite_question = box
+        return box
 
     @property
     def running(self) -> bool:

@@ -156,7 +156,8 @@ class InsightDialog(QDialog):
             target = {"field": field, "value": s.id, "span": (s.start_ms, s.end_ms),
                       "label": when, "toggle": False}
             scope = self.tr("Key") if s.scope == "key" else self.tr("Model")
-            rows.append(([scope, name, when, self._money(s.spend), self._money(s.expected)],
+            shown = hours_text(s.start_ms, s.end_ms, with_zone=True)
+            rows.append(([scope, name, shown, self._money(s.spend), self._money(s.expected)],
                          target))
         self._fill(self.alerts, rows, {3, 4})
         minimum = self._money(ins.rule.min_amount)

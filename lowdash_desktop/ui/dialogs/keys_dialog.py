@@ -197,6 +197,27 @@ class KeyFormDialog(OperationDialog):
         self._update_guard()
         return self.guard.problem()
 
+    def submit(self) -> None:
+        super().submit()
+        field = self._problem_field()
+        if field is not None:  # typing goes where the problem is ("Give the key a name.")
+            field.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _problem_field(self) -> QWidget | None:
+        """The field the problem validate() found is about (None: no field, or none)."""
+        if self.runner.busy:
+            return None
+        if not self.name.text().strip():
+            return self.name
+        if not self.scopes():
+            return next(iter(self.scope_boxes.values()))
+        if limit_problem(self.limit.text()):
+            return self.limit
+        if self.key is None and self.expires.isChecked() and (
+                self.expiry.dateTime().toSecsSinceEpoch() <= datetime.now(UTC).timestamp()):
+            return self.expiry
+        return None
+
     def operation(self) -> Callable[[Any], Any]:
         if self.key is None:
             fields = self.changes()
@@ -544,7 +565,7 @@ class KeysDialog(QDialog):
             self.tr("Rotate"),
             lambda c: c.rotate_key(key.id),
             parent=self,
-            danger=own and self._key_from_environment(),
+            danger=True,  # the current secret stops working: Enter cancels, as for Disable
         )
         confirm.succeeded.connect(lambda made: self._show_secret(made, rotated=True))
         return self._open(confirm)  # type: ignore[return-value]

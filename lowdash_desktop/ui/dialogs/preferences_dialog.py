@@ -92,6 +92,15 @@ class PreferencesDialog(QDialog):
         )
         ca_note.setWordWrap(True)
         form.addRow("", ca_note)
+        # why the typed bundle cannot be used, under the field while it is typed: saved
+        # silently, /etc/passwd failed every sync afterwards with an X509 error
+        self.ca_error = QLabel(self)
+        self.ca_error.setObjectName("ca_error")
+        self.ca_error.setWordWrap(True)
+        self.ca_error.setStyleSheet("color: #c62828;")
+        self.ca_error.setAccessibleName(self.tr("Problem with the CA bundle"))
+        self.ca_error.hide()
+        form.addRow("", self.ca_error)
         layout.addLayout(form)
 
         test_row = QHBoxLayout()
@@ -115,6 +124,9 @@ class PreferencesDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ca_bundle.textChanged.connect(lambda _t: self._show_ca_problem())
+        self._show_ca_problem()
 
     # -- autostart ------------------------------------------------------------------------
     def _autostart(self) -> autostart.Autostart | None:
@@ -147,10 +159,40 @@ class PreferencesDialog(QDialog):
     def _ca_text(self) -> str:
         return self.ca_bundle.text().strip()
 
-    def _check_ca(self) -> bool:
+    def ca_problem(self) -> str:
+        """Why the typed CA bundle cannot be used, in a sentence ("" when it can): the
+        command line's check (`--ca-bundle`), in the user's words."""
+        from ...netconfig import ca_bundle_problem
+
         path = self._ca_text()
-        if path and not Path(path).expanduser().is_file():
-            self.message.setText(self.tr("CA bundle not found: {0}.").format(path))
+        problem = ca_bundle_problem(str(Path(path).expanduser()) if path else None)
+        if problem is None:
+            return ""
+        kind, detail = problem
+        return {
+            "missing": self.tr("No file at this path."),
+            "folder": self.tr("This is a folder: choose the PEM file in it."),
+            "special": self.tr("This is not a regular file."),
+            "too_large": self.tr("This file is too large to be a CA bundle."),
+            "no_certificate": self.tr(
+                "This file holds no PEM certificate (a CA bundle is text with "
+                "“-----BEGIN CERTIFICATE-----” blocks)."
+            ),
+        }.get(kind, self.tr("This file cannot be read: {0}.").format(detail))
+
+    def _show_ca_problem(self) -> str:
+        problem = self.ca_problem()
+        self.ca_error.setText(problem)
+        self.ca_error.setVisible(bool(problem))
+        self.ok_button.setEnabled(not problem)
+        self.ok_button.setToolTip(
+            self.tr("Correct or clear the CA bundle first.") if problem else ""
+        )
+        return problem
+
+    def _check_ca(self) -> bool:
+        if self._show_ca_problem():
+            self.ca_bundle.setFocus()
             return False
         self.message.clear()
         return True
@@ -190,7 +232,8 @@ class PreferencesDialog(QDialog):
 
     def _tested(self, outcome: str, described: str) -> None:
         self.test_button.setEnabled(True)
-        self.test_result.setText(f"{outcome}\n{described}")
+        # describe() is also a log line; on screen it is a sentence with its full stop
+        self.test_result.setText(f"{outcome}\n{described.rstrip('.')}.")
         self._grow_to_fit()
 
     def _grow_to_fit(self) -> None:

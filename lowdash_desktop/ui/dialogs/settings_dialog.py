@@ -104,13 +104,21 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.status)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
+        # one Save for the whole dialog (there were two, one per box, and Close dropped what
+        # neither had saved): what changed on the platform and on this computer, together
+        buttons.addWidget(self.save_button)
         close = QPushButton(self.tr("Close"), self)
         close.setAccessibleName(self.tr("Close settings"))
-        close.clicked.connect(self.close)
+        close.clicked.connect(lambda _=False: self._ask_discard() or self.close())
         buttons.addWidget(close)
         layout.addLayout(buttons)
         if cache is not None:
             self._show_cached(cache)
+        self._remember_shown()
+        self._local_shown = self._local_values()
+        for signal in (self.threshold.textChanged, self.percent.valueChanged,
+                       self.weekly.toggled, self.runway_days.valueChanged):
+            signal.connect(lambda *_a: self._update_actions())
         self._update_actions()
         self.resize(560, self.sizeHint().height())
 
@@ -172,10 +180,11 @@ class SettingsDialog(QDialog):
         self.weekly = QCheckBox(self.tr("Send me a weekly report by e-mail"), box)
         self.weekly.setAccessibleName(self.tr("Weekly report e-mail"))
         form.addRow("", self.weekly)
-        self.save_button = QPushButton(self.tr("Save notification preferences"), box)
-        self.save_button.setAccessibleName(self.tr("Save notification preferences"))
-        self.save_button.clicked.connect(lambda _=False: self.save_notifications())
-        form.addRow("", self.save_button)
+        self.save_button = QPushButton(self.tr("Save"), self)  # at the bottom, for every box
+        self.save_button.setObjectName("settings_save")
+        self.save_button.setAccessibleName(self.tr("Save the settings"))
+        self.save_button.setDefault(True)
+        self.save_button.clicked.connect(lambda _=False: self.save())
         return box
 
     def _local_alerts_box(self) -> QGroupBox:
@@ -202,13 +211,20 @@ class SettingsDialog(QDialog):
             "A spend spike is an hour whose spend, per key or per model, is far above the same "
             "key's or model's recent hours and at least this amount."))
         form.addRow(self.tr("Spike: an hour spending at least"), self._in_currency(self.spike_min))
+        # checked as it is typed, said under the field across the box's width (it was said
+        # only on save, in the label column, clipped and over the threshold's note)
+        self.spike_note = QLabel(box)
+        self.spike_note.setObjectName("spike_note")
+        self.spike_note.setWordWrap(True)
+        self.spike_note.setStyleSheet(ERROR_STYLE)
+        self.spike_note.hide()
+        form.addRow(self.spike_note)
+        self.spike_min.textChanged.connect(lambda _t: self._check_spike_min())
         self.alerts_status = QLabel(box)
         self.alerts_status.setWordWrap(True)
         self.alerts_status.setAccessibleName(self.tr("Alert settings status"))
-        self.save_alerts_button = QPushButton(self.tr("Save alert settings"), box)
-        self.save_alerts_button.setAccessibleName(self.tr("Save the alert settings"))
-        self.save_alerts_button.clicked.connect(lambda _=False: self.save_local_alerts())
-        form.addRow(self.alerts_status, self.save_alerts_button)
+        self.alerts_status.hide()
+        form.addRow(self.alerts_status)
         return box
 
     def _in_currency(self, field: QLineEdit) -> QWidget:
@@ -231,6 +247,64 @@ class SettingsDialog(QDialog):
             unit.setVisible(bool(code))
             field.setAccessibleDescription(self.tr("In {0}.").format(code) if code else "")
 
+    def _check_spike_min(self) -> str | None:
+        """Mark the spike minimum and say why under it while it cannot be saved as typed."""
+        from ...insight.command import parse_amount
+
+        try:
+            parse_amount(self.spike_min.text().strip())
+            problem = None
+        except ValueError:
+            problem = self.tr("The spike minimum must be an amount such as 1.00 (0 or more).")
+        self.spike_note.setText(problem or "")
+        self.spike_note.setVisible(bool(problem))
+        self.spike_min.setStyleSheet(INVALID_BORDER if problem else "")
+        if hasattr(self, "delete_button"):  # the dialog is built
+            self._update_actions()
+            self._grow_to_fit()
+        return problem
+
+    def _grow_to_fit(self) -> None:
+        """A note that appears grows the window: the rows were squeezed to make room for it
+        and the notes lost their last line."""
+        layout = self.layout()
+        layout.activate()
+        needed = layout.totalHeightForWidth(self.width())
+        if needed < 0:
+            needed = layout.totalSizeHint().height()
+        if needed > self.height():
+            self.resize(self.width(), needed)
+
+    # -- unsaved edits ---------------------------------------------------------------------------
+    def _notification_values(self) -> tuple:
+        return (self.threshold.text().strip(), self.percent.value(), self.weekly.isChecked())
+
+    def _local_values(self) -> tuple:
+        return (self.runway_days.value(), self.spike_min.text().strip())
+
+    def _remember_shown(self) -> None:
+        self._notes_shown = self._notification_values()
+
+    def unsaved(self) -> bool:
+        """Edits that Save has not sent or kept yet."""
+        return (self._notification_values() != getattr(self, "_notes_shown", None)
+                or self._local_values() != getattr(self, "_local_shown", None))
+
+    def save(self) -> bool:
+        """The dialog's Save: the alerts on this computer and the platform's notification
+        preferences, whichever changed. False when something cannot be saved as typed."""
+        local = self._local_values() != self._local_shown
+        notes = self._notification_values() != self._notes_shown
+        if local and not self.save_local_alerts():
+            return False
+        if notes:
+            return self.save_notifications()
+        if local:
+            self.status.done(self.tr("Saved."))
+        else:
+            self.status.done(self.tr("No changes to save."))
+        return True
+
     def save_local_alerts(self) -> bool:
         """Keep the runway days and the spike minimum (an amount such as 1.00, at least 0)."""
         from ...insight.command import parse_amount
@@ -244,12 +318,15 @@ class SettingsDialog(QDialog):
             self.alerts_status.setStyleSheet(ERROR_STYLE)
             self.alerts_status.setText(self.tr(
                 "The spike minimum must be an amount such as 1.00 (0 or more)."))
+            self._check_spike_min()
             return False
         settings = QSettings()
         settings.setValue(ALERT_DAYS_KEY, self.runway_days.value())
         settings.setValue(SPIKE_MIN_KEY, text)
         self.alerts_status.setStyleSheet("")
         self.alerts_status.setText(self.tr("Saved."))
+        self._local_shown = self._local_values()
+        self._update_actions()
         self.alertsSaved.emit()
         return True
 
@@ -348,6 +425,7 @@ class SettingsDialog(QDialog):
         if notes.key_limit_warning_percent is not None:
             self.percent.setValue(int(notes.key_limit_warning_percent))
         self.weekly.setChecked(notes.weekly_report_email)
+        self._remember_shown()  # what the platform holds: nothing unsaved
 
     def _check_threshold(self) -> str | None:
         """Mark the threshold and say why under it while it cannot be saved as typed."""
@@ -358,6 +436,7 @@ class SettingsDialog(QDialog):
         self.threshold.setToolTip(problem or "")
         if hasattr(self, "delete_button"):  # the dialog is built
             self._update_actions()
+            self._grow_to_fit()
         return problem
 
     def _update_actions(self) -> None:
@@ -368,6 +447,14 @@ class SettingsDialog(QDialog):
         if allowed and threshold_problem(self.threshold.text()):
             self.save_button.setEnabled(False)
             self.save_button.setToolTip(self.tr("Correct the low-balance threshold first."))
+        # the alerts on this computer save offline too, and the one Save waits for every
+        # field to be savable
+        local = self._local_values() != getattr(self, "_local_shown", None)
+        if local and not allowed and not self.runner.busy:
+            self.save_button.setEnabled(not threshold_problem(self.threshold.text()))
+        if hasattr(self, "spike_note") and not self.spike_note.isHidden():
+            self.save_button.setEnabled(False)
+            self.save_button.setToolTip(self.tr("Correct the spike minimum first."))
         self.delete_button.setEnabled(allowed and self.account is not None)
         self.eco_button.setEnabled(not self.runner.busy)
 
@@ -447,7 +534,48 @@ class SettingsDialog(QDialog):
         self.status.done(self.tr("Account deletion requested."))
         self.accountDeleted.emit()
 
+    def _ask_discard(self) -> bool:
+        """Unsaved edits: ask (Save / Discard / Cancel) and return True; else False."""
+        from PySide6.QtWidgets import QMessageBox
+
+        if getattr(self, "_discarding", False) or not self.unsaved():
+            return False
+        box = QMessageBox(self)
+        box.setObjectName("discard_question")
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle(self.tr("Settings"))
+        box.setText(self.tr("Discard changes?"))
+        box.setInformativeText(self.tr("Some settings were changed but not saved."))
+        box.setStandardButtons(QMessageBox.StandardButton.Save
+                               | QMessageBox.StandardButton.Discard
+                               | QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Save)
+
+        def answered(button) -> None:
+            role = box.standardButton(button)
+            if role == QMessageBox.StandardButton.Discard:
+                self._discarding = True
+                self.close()
+            elif role == QMessageBox.StandardButton.Save:
+                self.save()  # stays open: the status says whether it was saved
+
+        box.buttonClicked.connect(answered)
+        box.finished.connect(box.deleteLater)
+        box.open()
+        self.discard_question = box
+        return True
+
+    def reject(self) -> None:  # Escape
+        if not self._ask_discard():
+            super().reject()
+
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        # the title bar's close asks; the app closing its windows (a sign-out, quitting) and
+        # the Close button (which asked already) do not
+        if event.spontaneous() and self._ask_discard():
+            event.ignore()
+            return
+        self._discarding = True  # closing now: QDialog's closeEvent rejects, which must not ask
         if self.child is not None and self.child.isVisible():
             self.child.close()
         super().closeEvent(event)

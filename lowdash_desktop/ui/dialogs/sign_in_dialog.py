@@ -88,6 +88,25 @@ class SignInDialog(QDialog):
         # the key is what is missing (from the banner's "Sign in with another key" too)
         self.key.setFocus(Qt.FocusReason.OtherFocusReason)
 
+    def offer_demo(self, connection: Connection) -> None:
+        """A window started with --demo: a way back to the demo platform, whose key is never
+        shown (after a sign-out there was none)."""
+        from PySide6.QtWidgets import QPushButton
+
+        button = QPushButton(self.tr("Use the demo platform"), self)
+        button.setObjectName("use_demo")
+        button.setToolTip(self.tr("Sign in to the demo platform this Lowdash started ({0}).")
+                          .format(connection.base_url))
+
+        def use() -> None:
+            self.url.setText(connection.base_url)
+            self.key.setText(connection.api_key)
+            self.try_sign_in()
+
+        button.clicked.connect(lambda _c=False: use())
+        self.buttons.addButton(button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.demo_button = button
+
     def showEvent(self, event) -> None:  # noqa: N802 (Qt API)
         super().showEvent(event)
         if not self.checking:
@@ -146,7 +165,13 @@ class SignInDialog(QDialog):
         # a refused connection on this machine is an answer: nothing listens there, and
         # backing off and asking again only makes the user wait (4-7 s) for the same news
         local = _is_loopback(connection.base_url)
-        client = connection.client(retry=RetryPolicy(attempts=1) if local else None)
+        try:
+            client = connection.client(retry=RetryPolicy(attempts=1) if local else None)
+        except errors.ApiError as exc:  # a CA bundle that is no PEM: said, not a traceback
+            self._set_busy(False)
+            self.message.setStyleSheet("color: #c62828;")
+            self.message.setText(str(exc))
+            return
         self._client = client
 
         def check() -> Account:

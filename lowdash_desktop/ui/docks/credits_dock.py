@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QDockWidget, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from .. import formatting
@@ -45,6 +45,9 @@ class CreditsDock(QDockWidget):
         self.runway.setAccessibleName(self.tr("Credit runway"))
         self.runway.setWordWrap(True)
         self.runway.hide()  # until the first runway is computed
+        # every wrapped line gets its height (it was cut to "Runway: 0.0 c… a projection r…"
+        # in a short dock): the label's minimum follows its lines at its width
+        self.runway.installEventFilter(self)
         layout.addWidget(self.spent)
         layout.addWidget(self.runway)
         layout.addWidget(self.topup, 0, Qt.AlignmentFlag.AlignLeft)
@@ -84,7 +87,11 @@ class CreditsDock(QDockWidget):
         from ..runway_watcher import days_text
 
         text = days_text(runway)
-        if text is not None:
+        if text is None and runway.history_days <= 0:
+            # no spend history read yet (a first sync under way): no projection, not
+            # "0.0 days of history"
+            line = self.tr("Runway: waiting for data.")
+        elif text is not None:
             line = self.tr("Lasts {0} at this week's pace").format(text)
         elif runway.balance is not None and runway.history_days < 7:
             line = self.tr("Runway: {0} days of history; a projection needs 7.").format(
@@ -96,11 +103,23 @@ class CreditsDock(QDockWidget):
         if runway.below_threshold:
             line += "\n" + self.tr("At or below the low-balance threshold.")
         self.runway.setText(line.strip())
-        self.runway.setToolTip(self.tr(
+        self._fit_runway()
+        self.runway.setToolTip(line.strip() + "\n\n" + self.tr(
             "This week's spend per day (generations' costs; a top-up is not spend). The range "
             "runs from the lower to the higher of the 30-day pace and this week's pace give or "
             "take two standard errors of its daily spends."))
         self.runway.setVisible(bool(line.strip()))
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt API)
+        if watched is self.runway and event.type() == QEvent.Type.Resize:
+            self._fit_runway()
+        return super().eventFilter(watched, event)
+
+    def _fit_runway(self) -> None:
+        label = self.runway
+        need = label.heightForWidth(label.width()) if label.width() > 0 else -1
+        if need > 0 and label.minimumHeight() != need:
+            label.setMinimumHeight(need)
 
     def _open_topup(self) -> None:
         if self._topup_url:

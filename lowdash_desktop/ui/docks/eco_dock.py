@@ -75,6 +75,7 @@ class EcoDock(QDockWidget):
         self.days = days
         self.report: EcoReport | None = None
         self.scope: dict[str, str] = {}
+        self.key_labels = None  # KeyLabels: a key in the title by name, never by its id
         self._call: BackgroundCall | None = None
         self._pending_path: Path | None = None
         self._cache_path: Path | None = None
@@ -175,12 +176,32 @@ class EcoDock(QDockWidget):
     def _set_title(self) -> None:
         """'Eco impact (last 30 days)', or which slice it shows: '…, model X'."""
         names = dict(SCOPE_NAMES)
-        parts = [f"{self.tr(names[k])} {v}" for k, v in self.scope.items()]
+        parts = [f"{self.tr(names[k])} {self._shown(k, v)}" for k, v in self.scope.items()]
         if parts:
             self.setWindowTitle(self.tr("Eco impact (last {0} days, {1})").format(
                 self.days, ", ".join(parts)))
         else:
             self.setWindowTitle(self.tr("Eco impact (last {0} days)").format(self.days))
+
+    def _shown(self, attr: str, value: str) -> str:
+        """A scope value as the user knows it: a key by its name (its id only when the
+        cached key list does not hold it)."""
+        if attr == "key_id" and self.key_labels is not None:
+            return self.key_labels.name(value) or value
+        return value
+
+    def _key_tooltip(self) -> str:
+        key_id = self.scope.get("key_id")
+        if key_id is None or self.key_labels is None:
+            return ""
+        return self.key_labels.tooltip(key_id) or ""
+
+    def set_key_labels(self, labels) -> None:
+        """The cached key list changed: the title and the figures name keys from it."""
+        self.key_labels = labels
+        self._set_title()
+        if self.report is not None:
+            self.show_report(self.report)
 
     def set_scope(self, flt) -> None:
         """Follow the page's model, provider, region and key filters (a HistoryFilter)."""
@@ -255,7 +276,8 @@ class EcoDock(QDockWidget):
         a = report.actual
         scope = report.scope or {}
         what = self.tr("Actual") if not scope else self.tr("Actual ({0})").format(
-            ", ".join(scope.values()))
+            ", ".join(self._shown(k, v) for k, v in scope.items()))
+        self.actual_label.setToolTip(self._key_tooltip())
         self.actual_label.setText(
             self.tr("{0}: {1} · {2}\n{3} generations, {4} completion tokens").format(
                 what,
@@ -355,12 +377,14 @@ class EcoDock(QDockWidget):
         report = self.report
         if report is None or self.drawn_generation == self._generation:
             return
+        from html import escape
+
         import pyqtgraph as pg
 
         item = self.plot.getPlotItem()
         item.clear()
         legend = [f'<span style="color:{ACTUAL_COLOUR}">━</span>&nbsp;'
-                  + _escape(self.tr("Actual"))]
+                  + escape(self.tr("Actual"))]
         xs = list(range(len(report.day_labels)))
         actual = _finite(report.actual_per_day_wh)
         item.plot(xs, actual, name=self.tr("Actual"),
@@ -374,7 +398,7 @@ class EcoDock(QDockWidget):
                       pen=pg.mkPen(QColor(BASELINE_COLOUR), width=2,
                                    style=Qt.PenStyle.DashLine), connect="finite")
             shown += [v for v in baseline if math.isfinite(v)]
-            legend.append(f'<span style="color:{BASELINE_COLOUR}">╍</span>&nbsp;' + _escape(
+            legend.append(f'<span style="color:{BASELINE_COLOUR}">╍</span>&nbsp;' + escape(
                 self.tr("Baseline ({0})").format(report.baseline_name or "")))
         self.legend.setText("&nbsp;&nbsp; ".join(legend))
         self.legend.show()
