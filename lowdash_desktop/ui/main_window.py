@@ -874,12 +874,16 @@ class MainWindow(DashboardMixin, QMainWindow):
         # the frame is not known before the first show: room for borders and a title bar
         room_w, room_h = avail.width() - FRAME_ROOM[0], avail.height() - FRAME_ROOM[1]
         self._room_height = room_h
-        short = self._short_level(min(self.height(), room_h))
-        if short and short != self._short and not self._narrow:
+        # a small logical screen (scale 2 on 1600x1000: 800x500) is short whatever size was
+        # saved, and short wins over narrow: the narrow column of docks is taller than it
+        short = max(self._short_level(min(self.height(), room_h)), self._short_level(room_h))
+        if short and short != self._short:
             # too short for the docks' rows: they share tabbed slots, the table keeps rows
             self._short = short
             self._arrange_short()
         width, height = min(self.width(), room_w), min(self.height(), room_h)
+        if self._short_level(room_h):  # a screen this small: every pixel of it for the table
+            width, height = room_w, room_h
         if (width, height) != (self.width(), self.height()):
             self.resize(width, height)
         x = min(max(self.x(), avail.left()), avail.right() + 1 - FRAME_ROOM[0] - width)

@@ -9,6 +9,7 @@ docks sharing the balance's tabbed slot.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 
@@ -57,6 +58,8 @@ def main() -> int:
             "sideways": window.table.horizontalScrollBar().isVisible(),
             "tabbed": [d.objectName() for d in window.tabifiedDockWidgets(window.credits_dock)],
         }))
+        if os.environ.get("SHOW_WINDOW_SAVE") == "1":  # as quitting does: the next start restores it
+            window.save_state()
         window.shutdown()
     finally:
         platform.stop()

@@ -78,6 +78,19 @@ def test_at_scale_2_the_window_stays_on_the_screen(tmp_path):
     assert not shown["sideways"], "the columns fit the 786 px window"
 
 
+def test_at_scale_2_a_size_saved_at_scale_1_still_fits(tmp_path):
+    # an independent check's used config: 1280x820 saved at scale 1 came back at scale 2 as
+    # a narrow window whose column of docks was taller than the 800x500 screen
+    show_window(tmp_path, SHOW_WINDOW_SAVE="1")
+    shown = show_window(tmp_path, QT_SCALE_FACTOR="2")
+    ax, ay, aw, ah = shown["available"]
+    fx, fy, fw, fh = shown["frame"]
+    assert ax <= fx and fx + fw <= ax + aw and ay <= fy and fy + fh <= ay + ah, shown
+    assert shown["status_bottom"] < ay + ah, "the status bar is on the screen"
+    assert shown["tabbed"], shown
+    assert shown["table_rows"] >= 2, shown
+
+
 def test_at_the_default_size_ten_rows_show(tmp_path):
     shown = show_window(tmp_path)
     assert not shown["tabbed"], "room for the wide layout"

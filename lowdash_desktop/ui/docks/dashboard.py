@@ -156,10 +156,10 @@ class DashboardMixin:
     def _shrink_tabbed_slot(self) -> None:
         """The one tabbed slot as short as its docks allow: the rest is the table's."""
         docked = [d for d in self.docks if not d.isFloating() and d.isVisibleTo(self)]
-        if not self._short or self._narrow or not docked:
+        if not self._short or not docked:
             return
-        # sharing one slot, as short as the docks allow
-        self.resizeDocks([docked[0]], [int(self.height() * 0.3)], Qt.Orientation.Vertical)
+        # sharing one slot, as short as the docks allow (Qt keeps it at their minimum)
+        self.resizeDocks([docked[0]], [1], Qt.Orientation.Vertical)
 
     def _closed_by_operator(self, dock: QDockWidget) -> bool:
         """Hidden, and not only as a tab behind another dock."""
@@ -170,11 +170,15 @@ class DashboardMixin:
         return 2 if height < SHORTER_HEIGHT else 0
 
     def _arrange(self) -> None:
-        """The layout for the window's size: narrow, short or (the remembered) wide one."""
-        if self._narrow:
-            self._arrange_narrow()
-        elif self._short:
+        """The layout for the window's size: short, narrow or (the remembered) wide one.
+
+        Short wins over narrow: a narrow window's column of docks is taller than a short
+        screen (at QT_SCALE_FACTOR=2 a 1600x1000 screen is 800x500, and a size saved at scale 1
+        comes back narrow there), which pushed the table and the status bar off the screen."""
+        if self._short:
             self._arrange_short()
+        elif self._narrow:
+            self._arrange_narrow()
         else:
             self._restore_wide()
 
@@ -184,7 +188,7 @@ class DashboardMixin:
         short = self._short_level(event.size().height())
         if (getattr(self, "_room_height", None) or SHORTER_HEIGHT) < SHORTER_HEIGHT:
             short = 2  # a small logical screen: one slot for the docks whatever the height
-        if narrow == self._narrow and (narrow or short == self._short):
+        if narrow == self._narrow and short == self._short:
             self._remember_soon()
             return
         if narrow != self._narrow:
@@ -297,6 +301,13 @@ class DashboardMixin:
                 and not self.layout_fits()):
             self.reset_layout(columns=False)
         self._remember_wide()
+        # the layout for this screen may allow a smaller window than the one restored (a size
+        # saved at scale 1 comes back taller than an 800x500 screen at scale 2): fit it again,
+        # and once more after the window manager has placed the smaller frame (openbox moved
+        # its title bar above the screen's top edge)
+        if self._short:
+            self.fit_to_screen()
+            QTimer.singleShot(250, self, self.fit_to_screen)
 
     # -- behaviour -------------------------------------------------------------------------
     def _apply_filters(self) -> None:
