@@ -25,6 +25,7 @@ from PySide6.QtGui import (
 )
 
 from ..api.models import Invoice, Party
+from ..rules.currency import minor_digits
 from .atomic import discard, temp_path_for
 from .safe_text import visible
 
@@ -189,9 +190,13 @@ def missing_characters(texts: list[str], font: QFont) -> list[str]:
     return missing
 
 
-def format_amount(value: Decimal | float | int) -> str:
-    """Exact digits with thousands separators: Decimal('1234.50') -> '1,234.50'."""
+def format_amount(value: Decimal | float | int, places: int = 0) -> str:
+    """Exact digits with thousands separators, at least `places` decimals, never fewer digits
+    than given: Decimal('1234.5') -> '1,234.50' with 2 places; '0.000083518' stays whole."""
     if isinstance(value, Decimal):
+        exponent = value.as_tuple().exponent
+        if value.is_finite() and isinstance(exponent, int) and -exponent < places:
+            value = value.quantize(Decimal(1).scaleb(-places))
         return format(value, ",f")
     if isinstance(value, int):
         return f"{value:,}"
@@ -199,8 +204,9 @@ def format_amount(value: Decimal | float | int) -> str:
 
 
 def format_money(value: Decimal, currency: str) -> str:
-    """'1,234.50 EUR'."""
-    return f"{format_amount(value)} {currency}"
+    """'1,234.50 EUR': at least the currency's minor unit ('0' from the platform reads
+    '0.00 EUR', as the amounts beside it do), every digit the platform gave."""
+    return f"{format_amount(value, minor_digits(currency))} {currency}"
 
 
 def _day(value: date | datetime) -> str:
@@ -436,7 +442,8 @@ class _Layout:
     def table_row(
         self, description: str, quantity: Any, unit: Decimal, amount: Decimal, reserve: float
     ) -> None:
-        cells = [description, format_amount(quantity), format_amount(unit), format_amount(amount)]
+        cells = [description, format_amount(quantity), format_amount(unit),
+                 format_amount(amount, minor_digits(self.inv.currency))]
         height = self._row(cells, self.body, False)
         if self.y + height + reserve > self.bottom:
             self.continued()

@@ -15,11 +15,8 @@ from decimal import Decimal
 from PySide6.QtCore import QDateTime, QLocale
 
 from ..eco import wording
+from ..rules.currency import minor_digits
 from ..store.rows import from_ms
-
-# currencies whose minor unit is not cents (ISO 4217); every other one shows two decimals
-CURRENCY_DECIMALS = {"JPY": 0, "KRW": 0, "CLP": 0, "ISK": 0, "VND": 0, "BHD": 3, "KWD": 3,
-                     "JOD": 3, "OMR": 3, "TND": 3}
 
 
 def locale() -> QLocale:
@@ -108,9 +105,9 @@ def money(amount: Decimal | str, currency: str = "", places: int | None = None,
         return f"{wording.UNKNOWN} {currency}".strip()
     if full:
         places = max(-value.as_tuple().exponent, 0) if value != 0 else 0
-        places = max(places, CURRENCY_DECIMALS.get(currency.upper(), 2))
+        places = max(places, minor_digits(currency))
     elif places is None:
-        places = CURRENCY_DECIMALS.get(currency.upper(), 2)
+        places = minor_digits(currency)
         if value != 0 and value.quantize(Decimal(1).scaleb(-places)) == 0:
             # a small amount that would read as zero: three significant digits
             places = max(places, wording.decimals_for(float(value)))

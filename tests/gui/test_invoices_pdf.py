@@ -21,6 +21,7 @@ from lowdash_desktop.export.invoice_pdf import (
     has_cjk_font,
     render_invoice_pdf,
 )
+from lowdash_desktop.rules.currency import minor_digits
 from lowdash_desktop.store.cache import Cache
 from lowdash_desktop.sync.engine import SyncEngine
 
@@ -91,7 +92,7 @@ def test_every_figure_is_in_the_pdf(qapp, invoices, tmp_path, page_size):
                 line["description"]
                 + format_amount(Decimal(line["quantity"]))
                 + format_amount(Decimal(line["unit_price"]))
-                + format_amount(Decimal(line["amount"]))
+                + format_amount(Decimal(line["amount"]), minor_digits(cur))
             )
             found = whole.find(row, position)
             assert found >= 0, line
@@ -238,7 +239,17 @@ def test_every_figure_is_text_on_a_machine_with_no_font_at_all(invoices, tmp_pat
             body["buyer"]["name"],
             "Issued" + body["issued_at"][:10],
             "Total" + format_money(Decimal(body["total"]), cur),
-            format_amount(Decimal(body["lines"][-1]["amount"])),
+            format_amount(Decimal(body["lines"][-1]["amount"]), minor_digits(cur)),
         ):
             assert squash(expected) in whole, (expected, whole[:300])
         assert any("SourceSansPro" in name for name in fonts(pdf)), fonts(pdf)
+
+
+def test_amounts_show_at_least_the_currencys_minor_unit_and_every_digit_given():
+    # the platform writes a zero line as "0": beside "0.06" it read as a missing figure
+    assert format_money(Decimal("0"), "EUR") == "0.00 EUR"
+    assert format_money(Decimal("1234.5"), "EUR") == "1,234.50 EUR"
+    assert format_money(Decimal("0.000083518"), "EUR") == "0.000083518 EUR"  # never cut
+    assert format_money(Decimal("1500"), "JPY") == "1,500 JPY"
+    assert format_money(Decimal("2.5"), "BHD") == "2.500 BHD"
+    assert format_amount(Decimal("3")) == "3"  # quantities keep what they are
