@@ -97,7 +97,7 @@ def test_rotating_the_apps_own_key_keeps_it_signed_in(
     with qtbot.waitSignal(keys.ownKeyRotated, timeout=20_000) as rotated:
         confirm.ok_button.click()
     secret = rotated.args[0]
-    assert secret != demo_platform.api_key and demo_platform._secrets[secret] == own.id
+    assert secret != demo_platform.api_key and demo_platform.secrets[secret] == own.id
     assert window.session.connection.api_key == secret
     assert memory_keyring.store[(SERVICE, demo_platform.base_url)] == secret
     with qtbot.waitSignal(window.syncFinished, timeout=60_000) as synced:
