@@ -120,8 +120,8 @@ def _data_dir_problem(args: argparse.Namespace) -> str | None:
 
     It must be a folder or creatable as one; `sync` also needs to write in it (a read-only
     mount is refused here, in one line, before anything is opened)."""
-    from .export.safe_text import visible
     from .paths import DATA_DIR_ENV
+    from .safe_text import visible
 
     text, source = getattr(args, "data_dir", None), "--data-dir"
     if not text:
@@ -180,7 +180,7 @@ def _ca_bundle_problem(text: str | None) -> str | None:
         return None
     import ssl
 
-    from .export.safe_text import visible
+    from .safe_text import visible
 
     path = Path(text)
     shown = visible(str(path))
@@ -371,7 +371,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"lowdash: the output could not be written ({exc.strerror})", file=sys.stderr)
         return EXIT_FAILED
     except UsageError as exc:
-        from .export.safe_text import visible
+        from .safe_text import visible
 
         command = " ".join(
             part for part in ("lowdash", args.command, getattr(args, "export_kind", None))

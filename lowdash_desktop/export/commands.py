@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..cliargs import non_empty, path_text, url_text
-from .safe_text import visible
+from ..safe_text import visible
 
 EXIT_OK = 0
 EXIT_FAILED = 1
