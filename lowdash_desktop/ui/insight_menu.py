@@ -56,7 +56,7 @@ class InsightMenu(QObject):
         super().__init__(window)
         self.window = window
         self.dialog = None
-        self.watcher = InsightWatcher(window.session.cache_path, window.cache,
+        self.watcher = InsightWatcher(window.session.cache_path, window.session.cache,
                                       lambda title, text: window.tray.notify(title, text), self)
         self.watcher.insightReady.connect(self._show)
         menu = window.view_menu

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from .. import heap
 from ..session import settings as stored
 from ..session.session import Session
-from . import formatting, keyboard, qt_types
+from . import background, formatting, keyboard, qt_types
 from .background import BackgroundCall
 from .docks.credits_dock import CreditsDock
 from .docks.dashboard import LAYOUT_VERSION, DashboardMixin
@@ -144,7 +144,7 @@ class MainWindow(DashboardMixin, QMainWindow):
             self.sync.failed,
             self.startupFinished,
         ):
-            done.connect(lambda *_a: self._trim_timer.start())
+            done.connect(lambda *_a: self._shut or self._trim_timer.start())
         self._finish_pending = lazy
         if not lazy:
             self._start_background_work()
@@ -885,6 +885,11 @@ class MainWindow(DashboardMixin, QMainWindow):
         self.insight_menu.close()
         self.tray.hide()
         self.session.close()  # the schedule, the sync thread, the cache
+        # nothing this window started outlives it: its figures' queries are cut short
+        from ..store import db
+
+        if not background.finish(self, lambda: db.interrupt_all(of=self.session.cache_path)):
+            log.warning("background work of the closed window still running")
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
         if not getattr(self, "_quitting", False) and close_to_tray(self):

@@ -83,7 +83,8 @@ class TrayIcon(QSystemTrayIcon):
             icon = window.style().standardIcon(QStyle.StandardPixmap.SP_ComputerIcon)
         self.setIcon(QIcon(icon))
         self.setToolTip("Lowdash")
-        self.menu = QMenu()
+        self.menu = QMenu()  # a tray icon is no widget: the menu goes when the icon does
+        self.destroyed.connect(self.menu.deleteLater)
         self.balance_action = self._info_action()
         self.today_action = self._info_action()
         self.last_sync_action = self._info_action()
