@@ -37,8 +37,12 @@ MINIMIZED_AT_LOGIN_KEY = stored.MINIMIZED_AT_LOGIN.key
 class PreferencesDialog(QDialog):
     """The app's settings; applied to the open account's session on OK."""
 
-    def __init__(self, session: Session | None = None,
-                 backend: autostart.Autostart | None = None, parent=None):
+    def __init__(
+        self,
+        session: Session | None = None,
+        backend: autostart.Autostart | None = None,
+        parent=None,
+    ):
         super().__init__(parent)
         self.setWindowTitle(self.tr("Preferences"))
         self.session = session
