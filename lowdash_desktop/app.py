@@ -101,7 +101,7 @@ class LowdashApp(QApplication):
         from .ui.main_window import cancel_platform_calls
 
         for window in self.windows:
-            window.shutdown()
+            window.shutdown(quitting=True)
         cancel_platform_calls()
         let_workers_finish()  # before exec() returns and Python starts freeing what they use
 

@@ -92,6 +92,7 @@ class MainWindow(DashboardMixin, QMainWindow):
     def __init__(self, session: Session, parent=None, *, lazy: bool = False):
         super().__init__(parent)
         self._shut = False  # shutdown() ran: the cache is closed, late callbacks do nothing
+        self._quitting = False  # Quit, not a close into the tray
         self.session = session
         # the days the docks' figures were read for: a sync on a later day recomputes them
         self.figures_day: tuple[date, date] | None = None
@@ -863,8 +864,11 @@ class MainWindow(DashboardMixin, QMainWindow):
         stored.TABLE_HEADER.set(self.table.horizontalHeader().saveState(), settings)
         self._save_dashboard_state(settings)
 
-    def shutdown(self) -> None:
-        """Cancel work and close the cache; safe to call more than once."""
+    def shutdown(self, quitting: bool = False) -> None:
+        """Cancel work and close the cache; safe to call more than once.
+
+        `quitting`: the app is ending, so every platform request in flight is cut too
+        (closing one account's window leaves the others' requests alone)."""
         if self._shut:
             return
         self._shut = True
@@ -885,6 +889,8 @@ class MainWindow(DashboardMixin, QMainWindow):
         self.insight_menu.close()
         self.tray.hide()
         self.session.close()  # the schedule, the sync thread, the cache
+        if quitting or self._quitting:
+            cancel_platform_calls()  # after the sync thread has ended: its client is whole
         # nothing this window started outlives it: its figures' queries are cut short
         from ..store import db
 
@@ -892,7 +898,7 @@ class MainWindow(DashboardMixin, QMainWindow):
             log.warning("background work of the closed window still running")
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
-        if not getattr(self, "_quitting", False) and close_to_tray(self):
+        if not self._quitting and close_to_tray(self):
             event.ignore()  # still running in the tray; Quit in its menu ends the app
             return
         self.save_state()
