@@ -326,10 +326,10 @@ def _responsiveness_round(n: int, base_url: str, key: str, startup: Figure,
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
 
     from lowdash_desktop.api.connection import Connection
+    from lowdash_desktop.session.session import Session
     from lowdash_desktop.startup import tune_gc
     from lowdash_desktop.store.cache import Cache
     from lowdash_desktop.ui.main_window import MainWindow
-    from lowdash_desktop.ui.session import Session
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "c.sqlite3"

@@ -7,15 +7,16 @@ import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QSettings, QTimer, qVersion
+from PySide6.QtCore import QCoreApplication, QTimer, qVersion
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from . import __version__, accounts, heap
 from .api import errors
 from .api.connection import API_KEY_ENV, Connection
 from .paths import data_dir
+from .session import settings as stored
+from .session.session import open_session
 from .startup import resume_collector, skip_pyside_source_scan, tune_gc
-from .store.cache import Cache
 from .store.db import CacheError
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,32 @@ class LowdashApp(QApplication):
         self.windows: list = []
         self.aboutToQuit.connect(self._shutdown)
 
+    def track(self, window) -> None:
+        """Shut `window` down in order on quit, and open the accounts its session asks for."""
+        self.windows.append(window)
+        window.session.otherAccountRequested.connect(
+            lambda connection, info, w=window: self.open_other_account(w, connection, info)
+        )
+
+    def open_other_account(self, old, connection: Connection, info):
+        """A key of another account: its own cache, its own window; `old` steps aside."""
+        from .ui.main_window import MainWindow
+
+        root = old.session.cache_path.parents[2]
+        entry = accounts.remember(root, connection.base_url, info.id, info.email, info.name)
+        stored.LAST_BASE_URL.set(connection.base_url)
+        window = MainWindow(open_session(root, connection, entry))
+        self.track(window)
+        window.show()
+        QTimer.singleShot(0, window.sync_now)
+        old.save_state()
+        old.shutdown()
+        old.hide()
+        old.deleteLater()
+        if old in self.windows:
+            self.windows.remove(old)
+        return window
+
     def _set_icon(self) -> None:
         from PySide6.QtGui import QIcon
 
@@ -55,36 +82,11 @@ class LowdashApp(QApplication):
         from .ui.main_window import cancel_platform_calls
 
         for window in self.windows:
-            window.shutdown()
+            window.shutdown(quitting=True)
         cancel_platform_calls()
         let_workers_finish()  # before exec() returns and Python starts freeing what they use
 
 
-def fresh_cache(path: Path) -> None:
-    """Delete a cache and its WAL files (the demo starts from scratch every time)."""
-    for suffix in ("", "-wal", "-shm"):
-        target = Path(str(path) + suffix)
-        if target.exists():
-            target.unlink()
-
-
-def open_session(root: Path, connection: Connection | None, account, demo: bool = False):
-    """Open the account's cache (repairing or migrating it) and describe it as a Session."""
-    from .ui.session import Session
-
-    path = account.cache_path(root)
-    if demo:
-        fresh_cache(path)
-    cache, report = Cache.open(path)
-    cache.close()
-    return Session(
-        cache_path=path,
-        connection=connection,
-        account_label=account.label,
-        demo=demo,
-        open_report=report,
-        notes=list(report.notes),
-    )
 
 
 def _start_demo(args):
@@ -136,7 +138,7 @@ def run_gui(args, start_log_file=None) -> int:
         from .ui.main_window import MainWindow
 
         window = MainWindow(session, lazy=True)
-        app.windows.append(window)
+        app.track(window)
         window.firstPainted.connect(tune_gc)
         if start_log_file is not None:
             window.firstPainted.connect(lambda: QTimer.singleShot(0, start_log_file))
@@ -204,8 +206,7 @@ def _choose_account(root: Path, args):
     the keyring is not read here: the window reads it after its first paint (connection None
     and `session.keyring_url`), and offers the sign-in itself if none is stored.
     """
-    settings = QSettings()
-    base_url = args.base_url or settings.value("account/base_url") or None
+    base_url = args.base_url or stored.LAST_BASE_URL.get() or None
     entry = accounts.find(root, base_url)
     env_key = os.environ.get(API_KEY_ENV)
     if entry:
@@ -224,7 +225,7 @@ def _choose_account(root: Path, args):
     entry = accounts.remember(
         root, dialog.connection.base_url, info.id, info.email, info.name
     )
-    settings.setValue("account/base_url", dialog.connection.base_url)
+    stored.LAST_BASE_URL.set(dialog.connection.base_url)
     return dialog.connection, entry
 
 

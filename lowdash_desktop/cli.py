@@ -114,8 +114,8 @@ def _data_dir_problem(args: argparse.Namespace) -> str | None:
 
     It must be a folder or creatable as one; `sync` also needs to write in it (a read-only
     mount is refused here, in one line, before anything is opened)."""
-    from .export.safe_text import visible
     from .paths import DATA_DIR_ENV
+    from .safe_text import visible
 
     text, source = getattr(args, "data_dir", None), "--data-dir"
     if not text:
@@ -169,8 +169,8 @@ def _ca_bundle_problem(text: str | None) -> str | None:
     """Why --ca-bundle cannot be used (missing, a folder, not PEM certificates), or None."""
     if text is None:
         return None
-    from .export.safe_text import visible
     from .netconfig import ca_bundle_problem
+    from .safe_text import visible
 
     problem = ca_bundle_problem(text)
     if problem is None:
@@ -351,7 +351,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"lowdash: the output could not be written ({exc.strerror})", file=sys.stderr)
         return EXIT_FAILED
     except UsageError as exc:
-        from .export.safe_text import visible
+        from .safe_text import visible
 
         command = " ".join(
             part for part in ("lowdash", args.command, getattr(args, "export_kind", None))

@@ -23,7 +23,7 @@ class Parser(argparse.ArgumentParser):
     """argparse, but a bad command line is one line saying what is wrong, and exit 2."""
 
     def error(self, message: str) -> NoReturn:
-        from .export.safe_text import visible
+        from .safe_text import visible
 
         self.exit(EXIT_USAGE, f"{self.prog}: {visible(message)} (see {self.prog} --help)\n")
 
@@ -88,7 +88,7 @@ MAX_URL = 2048
 
 def url_text(text: str) -> str:
     """An argparse type: a platform address (not empty, no control character, not huge)."""
-    from .export.safe_text import visible
+    from .safe_text import visible
 
     if not text.strip():
         raise argparse.ArgumentTypeError("is empty; give the platform address, https://host/v1")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 
@@ -77,29 +78,122 @@ def qapp_args():
     return ["lowdash-tests"]
 
 
+# Qt's own top-level widgets that outlive a test by design (created once, reused): the tooltip
+# window QToolTip keeps for the next tooltip
+QT_OWN_WINDOWS = ("QTipLabel",)
+
+
+def _describe(obj) -> str:
+    """'QTimer(interval=30000) in MainWindow "main_window"': a Qt object and where it lives."""
+    chain = []
+    parent = obj.parent() if hasattr(obj, "parent") else None
+    while parent is not None:
+        name = parent.objectName()
+        chain.append(type(parent).__name__ + (f' "{name}"' if name else ""))
+        parent = parent.parent()
+    what = type(obj).__name__
+    if hasattr(obj, "interval"):
+        what += f"(interval={obj.interval()})"
+    elif hasattr(obj, "title") and obj.title():  # a menu
+        what += f' "{obj.title()}"'
+    elif hasattr(obj, "windowTitle") and obj.windowTitle():
+        what += f' "{obj.windowTitle()}"'
+    if obj.objectName():
+        what += f' "{obj.objectName()}"'
+    return what + (" in " + " in ".join(chain) if chain else " (no parent)")
+
+
+def _qt_objects(kind):
+    """Every `kind` reachable from the application and its windows (hidden ones too)."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    found = list(app.findChildren(kind))
+    for window in QApplication.topLevelWidgets():
+        found.extend(window.findChildren(kind))
+    return found
+
+
+def _flush_deletes() -> None:
+    """Run the deleteLater()s of closed widgets (a deleted window deletes its children, whose
+    own deleteLater()s follow), so what is left is what nobody will delete."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    for _ in range(3):
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        QCoreApplication.processEvents()
+
+
 @pytest.fixture(autouse=True)
 def isolated_qt(request, tmp_path):
-    """For GUI tests: QSettings in a temp folder, and no QThread or window left behind."""
+    """For GUI tests: QSettings in a temp folder; and the test fails if it leaves thread-pool
+    work, a running QThread, an active QTimer or a top-level widget (hidden too) behind.
+
+    Each leak is named by where it lives; background calls by the stack that started them
+    (ui.background.TRACE_ORIGINS). What was left is then stopped, so the next test starts
+    clean.
+    """
     if "qtbot" not in request.fixturenames:
         yield
         return
-    from PySide6.QtCore import QSettings
+    from PySide6.QtCore import QSettings, QThread, QThreadPool, QTimer
     from PySide6.QtWidgets import QApplication
 
+    from lowdash_desktop.store import db
     from lowdash_desktop.sync.worker import SyncController
+    from lowdash_desktop.ui import background
 
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
         QSettings.setPath(QSettings.Format.IniFormat, scope, str(tmp_path / "settings"))
+    background.TRACE_ORIGINS = True
+    windows_before = QApplication.topLevelWidgets()
+    timers_before = [t for t in _qt_objects(QTimer) if t.isActive()]
     yield
+    _flush_deletes()
+    problems: list[str] = []
+
+    pool = QThreadPool.globalInstance()
+    if pool.activeThreadCount():
+        calls = background.in_flight()
+        problems.append(f"{pool.activeThreadCount()} thread-pool task(s) still running:\n"
+                        + "\n".join(calls or ["(not a BackgroundCall)"]))
+        pool.clear()
+        while not pool.waitForDone(50):  # a cache query left running is cut short
+            db.interrupt_all()
+
     running = [c for c in list(SyncController.live) if c.thread_running()]
     for controller in running:
+        problems.append("sync thread still running: " + _describe(controller))
         controller.shutdown()
-    open_windows = [w for w in QApplication.topLevelWidgets() if w.isVisible()]
-    for widget in open_windows:
+    for thread in _qt_objects(QThread):
+        if thread.isRunning():
+            problems.append("QThread still running: " + _describe(thread))
+            thread.quit()
+            thread.wait(2000)
+
+    for timer in _qt_objects(QTimer):
+        if timer.isActive() and timer not in timers_before:
+            problems.append("QTimer still active: " + _describe(timer))
+            timer.stop()
+
+    def left_behind():
+        return [w for w in QApplication.topLevelWidgets()
+                if w not in windows_before and type(w).__name__ not in QT_OWN_WINDOWS]
+
+    left = left_behind()
+    if left:  # a parentless widget Python owns (pyqtgraph's plot menus) goes with its owner
+        del left
+        gc.collect()
+        _flush_deletes()
+        left = left_behind()
+    for widget in left:
+        state = "open" if widget.isVisible() else "hidden"
+        problems.append(f"top-level widget left {state}: " + _describe(widget))
         widget.close()
-    assert not running, "test left a sync thread running"
-    assert not open_windows, f"test left top-level windows open: {open_windows}"
+        widget.deleteLater()
+    _flush_deletes()
+    assert not problems, "test left Qt work or windows behind:\n- " + "\n- ".join(problems)
 
 
 @pytest.fixture
@@ -132,6 +226,5 @@ def tls_platform(tmp_path):
     platform.start()
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
-    platform._server.socket = context.wrap_socket(platform._server.socket, server_side=True)
-    yield platform, platform.base_url.replace("http://", "https://"), cert
+    yield platform, platform.serve_tls(context), cert
     platform.stop()

@@ -342,6 +342,48 @@ class DemoPlatform:
                 + self._account["id"],
             }
 
+    # the platform's own records, live: a test or a demo script reads what a request changed
+    # and changes what the next request is served ("revoked elsewhere meanwhile")
+    @property
+    def settings(self) -> dict:
+        """The account's settings as stored (what GET /settings serves)."""
+        return self._settings
+
+    @property
+    def stored_account(self) -> dict:
+        """The account as stored (`account` is a copy of it)."""
+        return self._account
+
+    @property
+    def keys(self) -> dict[str, dict]:
+        """Key id -> the key as stored."""
+        return self._keys
+
+    @property
+    def secrets(self) -> dict[str, str]:
+        """Secret -> the id of the key it belongs to."""
+        return self._secrets
+
+    @property
+    def routing(self) -> dict:
+        """The routing configuration as stored."""
+        return self._routing
+
+    @property
+    def topups(self) -> list[dict]:
+        """The top-ups as stored, oldest first."""
+        return self._topups
+
+    @property
+    def deletion_requested_at(self) -> str | None:
+        """When the account's deletion was asked for (None: not asked, or cancelled)."""
+        return self._deletion_requested_at
+
+    def serve_tls(self, context) -> str:
+        """Answer over HTTPS with `context` (an ssl server context); the https base URL."""
+        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+        return self.base_url.replace("http://", "https://")
+
     def truth(self) -> dict[str, int]:
         """Generation id -> highest revision the feed will ever hand out."""
         with self._lock:

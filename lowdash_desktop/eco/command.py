@@ -100,7 +100,7 @@ def run_eco(args: argparse.Namespace) -> int:
         json.dump(doc, sys.stdout, indent=2, allow_nan=False)
         sys.stdout.write("\n")
     else:
-        from ..export.safe_text import visible
+        from ..safe_text import visible
 
         # platform names in caveats: never a raw control or bidi character on the terminal
         print("\n".join(visible(line) for line in summary_text(doc, report).split("\n")))

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..cliargs import non_empty, path_text, url_text
 from ..exitcodes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from .safe_text import visible
+from ..safe_text import visible
 
 
 def _day(text: str) -> date:

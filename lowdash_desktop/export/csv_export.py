@@ -18,11 +18,11 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from ..safe_text import CONTROL_CLASS, csv_text_cell, is_decimal
 from ..store.db import pinned_readers, verify_read_count
 from ..store.queries import HistoryFilter, count
 from ..store.rows import to_ms
 from .atomic import atomic_output
-from .safe_text import CONTROL_CLASS, csv_text_cell, is_decimal
 
 CSV_COLUMNS: tuple[str, ...] = (
     "id",

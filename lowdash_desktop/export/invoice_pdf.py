@@ -26,8 +26,8 @@ from PySide6.QtGui import (
 
 from ..api.models import Invoice, Party
 from ..rules.currency import minor_digits
+from ..safe_text import visible
 from .atomic import discard, temp_path_for
-from .safe_text import visible
 
 PAGE_SIZES: dict[str, QPageSize.PageSizeId] = {
     "A4": QPageSize.PageSizeId.A4,

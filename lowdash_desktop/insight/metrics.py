@@ -276,7 +276,7 @@ def run_metrics(args: argparse.Namespace) -> int:
 def visible(text: str) -> str:
     """A label value without control or bidi characters (a key name must not break a
     dashboard's line or reverse it)."""
-    from ..export.safe_text import visible as _visible
+    from ..safe_text import visible as _visible
 
     return _visible(text)
 

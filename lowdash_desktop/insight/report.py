@@ -235,7 +235,7 @@ def runway_sentences(r: Runway, currency: str) -> list[str]:
 def visible(text: str) -> str:
     """A platform's name as the terminal should show it: control and bidi characters replaced
     (a key name must not move the cursor or reverse the line)."""
-    from ..export.safe_text import visible as _visible
+    from ..safe_text import visible as _visible
 
     return _visible(text)
 

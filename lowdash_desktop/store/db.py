@@ -47,19 +47,23 @@ _open_lock = threading.Lock()
 
 def _tracked(database: str | Path, **kwargs) -> sqlite3.Connection:
     conn = sqlite3.connect(database, factory=_Connection, **kwargs)
+    name = str(database)  # the file, for interrupt_all(of=...): "file:<path>?mode=ro" too
+    conn.database = name[5:].split("?", 1)[0] if name.startswith("file:") else name
     with _open_lock:
         _open_connections.add(conn)
     return conn
 
 
-def interrupt_all() -> int:
-    """Interrupt the statement running on every open cache connection, on any thread.
+def interrupt_all(of: str | Path | None = None) -> int:
+    """Interrupt the statement running on every open cache connection (of the cache file
+    `of` only, if given), on any thread.
 
-    For quitting: a query of several seconds on a worker thread (the eco report of a big cache)
-    stops at once with `sqlite3.OperationalError: interrupted`. Returns the connections reached.
+    For quitting, or closing one account's window: a query of several seconds on a worker
+    thread (the eco report of a big cache) stops at once with
+    `sqlite3.OperationalError: interrupted`. Returns the connections reached.
     """
     with _open_lock:
-        conns = list(_open_connections)
+        conns = [c for c in _open_connections if of is None or c.database == str(of)]
     for conn in conns:
         try:
             conn.interrupt()

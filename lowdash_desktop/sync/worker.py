@@ -118,6 +118,15 @@ class SyncController(QObject):
     def running(self) -> bool:
         return self._running
 
+    @property
+    def page_limit(self) -> int:
+        """Generations asked for per feed page (the next sync's; a test asks for small pages)."""
+        return self._worker.page_limit
+
+    @page_limit.setter
+    def page_limit(self, limit: int) -> None:
+        self._worker.page_limit = limit
+
     def thread_running(self) -> bool:
         return self._thread.isRunning()
 

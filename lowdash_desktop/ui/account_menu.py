@@ -8,8 +8,8 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QLabel
 
-from ..api.models import Key
 from ..secrets import KeyStore
+from ..session.session import Session
 from .dialogs.operation_dialog import manage_reason
 from .notifications import Alert, NotificationWatcher
 
@@ -17,10 +17,15 @@ log = logging.getLogger(__name__)
 
 
 class AccountMenu(QObject):
-    """Owns the Account menu's actions and dialogs, and the notification watcher of a window."""
+    """Owns the Account menu's actions and dialogs, and the notification watcher of a window.
 
-    def __init__(self, window, keystore: KeyStore | None = None):
+    The account's state comes from `session`; `window` is only where the menu, the badge and
+    the dialogs are shown.
+    """
+
+    def __init__(self, session: Session, window, keystore: KeyStore | None = None):
         super().__init__(window)
+        self.session = session
         self.window = window
         self.keystore = keystore or KeyStore()
         self.dialogs: dict[str, QDialog] = {}
@@ -49,14 +54,15 @@ class AccountMenu(QObject):
         )
         self.badge.hide()
         window.statusBar().addPermanentWidget(self.badge)
-        self.watcher = NotificationWatcher(window.cache, window.tray.notify, self)
+        self.watcher = NotificationWatcher(session, window.tray.notify, self)
         self.watcher.alertsChanged.connect(self._show_alerts)
         window.syncFinished.connect(self._after_sync)
+        session.connectionChanged.connect(self._update_actions)
         self._update_actions()
         self.watcher.check()
         from .runway_watcher import RunwayWatcher
 
-        self.runway = RunwayWatcher(window.cache, window.tray.notify, self)
+        self.runway = RunwayWatcher(session.cache, window.tray.notify, self)
         self.runway.runwayReady.connect(window.credits_dock.show_runway)
         self.runway.runwayReady.connect(window.tray.show_runway)
         window.syncFinished.connect(lambda _ok: self.runway.refresh())
@@ -77,19 +83,12 @@ class AccountMenu(QObject):
     # -- state -------------------------------------------------------------------------------
     @property
     def connection(self):
-        return self.window.session.connection
-
-    def _cached_keys(self) -> list[Key] | None:
-        snap = self.window.cache.snapshot("keys")
-        try:
-            return [Key.model_validate(k) for k in snap[0]] if snap else None
-        except ValueError:
-            return None
+        return self.session.connection
 
     def manage_reason(self) -> str | None:
         """Why this window's key cannot manage the account (None if it can or is unknown)."""
         connection = self.connection
-        return manage_reason(self._cached_keys(), connection.api_key if connection else None)
+        return manage_reason(self.session.keys(), connection.api_key if connection else None)
 
     def connection_changed(self) -> None:
         """The window signed in or out outside this menu (e.g. with the key read at start)."""
@@ -119,10 +118,6 @@ class AccountMenu(QObject):
         self.badge.show()
 
     # -- dialogs ----------------------------------------------------------------------------
-    def _currency(self) -> str:
-        account = self.window.cache.snapshot("account")
-        return account[0].get("currency", "") if account else ""
-
     def _show(self, name: str, dialog: QDialog) -> QDialog:
         old = self.dialogs.get(name)
         if old is not None and old.isVisible():
@@ -136,7 +131,7 @@ class AccountMenu(QObject):
     def open_keys(self) -> QDialog:
         from .dialogs.keys_dialog import KeysDialog
 
-        dialog = KeysDialog(self.connection, self.window.cache, self._currency(), self.window)
+        dialog = KeysDialog(self.connection, self.session, self.session.currency(), self.window)
         dialog.setWindowFlag(Qt.WindowType.Window)
         dialog.ownKeyRotated.connect(self.adopt_rotated_key)
         if self.connection is None:
@@ -153,18 +148,18 @@ class AccountMenu(QObject):
         from ..api.connection import API_KEY_ENV
         from ..logsetup import register_secret
 
-        old = self.window.session.connection
+        old = self.session.connection
         if old is None:
             return
         register_secret(secret)
-        self.window.session.connection = dataclasses.replace(old, api_key=secret)
+        self.session.connection = dataclasses.replace(old, api_key=secret)
         if not os.environ.get(API_KEY_ENV):  # an environment key is never copied
             self.keystore.set(old.base_url, secret)
 
     def open_credits(self) -> QDialog:
         from .dialogs.credits_dialog import CreditsDialog
 
-        dialog = CreditsDialog(self.connection, self.window.cache, self.window)
+        dialog = CreditsDialog(self.connection, self.session, self.window)
         if self.connection is not None:
             dialog.refresh()
         return self._show("credits", dialog)
@@ -172,7 +167,7 @@ class AccountMenu(QObject):
     def open_routing(self) -> QDialog:
         from .dialogs.routing_dialog import RoutingDialog
 
-        dialog = RoutingDialog(self.connection, self.window.cache, self.window)
+        dialog = RoutingDialog(self.connection, self.session, self.window)
         if self.connection is not None:
             dialog.load()
         return self._show("routing", dialog)
@@ -180,7 +175,7 @@ class AccountMenu(QObject):
     def open_settings(self) -> QDialog:
         from .dialogs.settings_dialog import SettingsDialog
 
-        dialog = SettingsDialog(self.connection, self.window.cache, self.window)
+        dialog = SettingsDialog(self.connection, self.session, self.window)
         dialog.saved.connect(lambda _s: self.window.sync_now())
         dialog.accountDeleted.connect(self.sign_out)
         dialog.alertsSaved.connect(self._alert_settings_saved)
@@ -206,9 +201,9 @@ class AccountMenu(QObject):
         box.setObjectName("sign_out_question")
         box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle(self.tr("Sign out"))
-        label = self.window.session.account_label or self.connection.base_url
+        label = self.session.account_label or self.connection.base_url
         box.setText(self.tr("Sign out of {0}?").format(label))
-        if self.window.session.demo:
+        if self.session.demo:
             details = self.tr(
                 "Lowdash stops syncing with the demo platform. The cached history stays on "
                 "this computer and can still be read and exported. To come back, choose "
@@ -234,11 +229,11 @@ class AccountMenu(QObject):
         connection = self.connection
         if connection is None:
             return
-        if self.window.session.demo:
+        if self.session.demo:
             # the demo key is never shown: Sign in offers the way back (Use the demo platform)
             self._demo_connection = connection
         self.keystore.delete(connection.base_url)
-        self.window.session.connection = None
+        self.session.connection = None
         for dialog in self.dialogs.values():
             if dialog.isVisible():
                 dialog.close()
@@ -251,10 +246,10 @@ class AccountMenu(QObject):
         """Sign in again (to this account's platform); another account opens its own cache."""
         from .dialogs.sign_in_dialog import SignInDialog
 
-        cached = self.window.cache.snapshot("account")
-        base_url = self.window.session.connection.base_url if self.connection else None
-        demo = getattr(self, "_demo_connection", None) if self.window.session.demo else None
-        if demo is None and self.window.session.demo:
+        cached = self.session.account()
+        base_url = self.connection.base_url if self.connection else None
+        demo = getattr(self, "_demo_connection", None) if self.session.demo else None
+        if demo is None and self.session.demo:
             demo = self.connection
         dialog = SignInDialog(self.keystore, base_url or self._known_base_url()
                               or (demo.base_url if demo else None), self.window)
@@ -266,15 +261,15 @@ class AccountMenu(QObject):
             info = dialog.account
             if info is None or dialog.connection is None:
                 return
-            if cached and cached[0].get("id") not in (None, info.id):
-                self._open_other_account(dialog.connection, info)
+            if cached is not None and cached.id != info.id:
+                # its own cache and window: the application opens it, this one steps aside
+                self.session.request_other_account(dialog.connection, info)
                 return
-            self.window.session.connection = dialog.connection
+            self.session.connection = dialog.connection
             if demo is not None and dialog.connection.base_url != demo.base_url:
                 # another server now: the title follows the account, not "demo platform"
-                self.window.session.demo = False
-            self.window.session.account_label = (
-                info.email or info.name or self.window.session.account_label)
+                self.session.demo = False
+            self.session.account_label = info.email or info.name or self.session.account_label
             self.window.setWindowTitle(self.window._title())
             self._update_actions()
             self.window.sync_now()
@@ -287,32 +282,9 @@ class AccountMenu(QObject):
     def _known_base_url(self) -> str | None:
         from .. import accounts
 
-        root = self.window.session.cache_path.parents[2]
+        root = self.session.cache_path.parents[2]
         for entry in accounts.known(root):
-            if entry.cache_path(root) == self.window.session.cache_path:
+            if entry.cache_path(root) == self.session.cache_path:
                 return entry.base_url
         return None
 
-    def _open_other_account(self, connection, info) -> None:
-        """A key of another account: its own cache, its own window; this one steps aside."""
-        from PySide6.QtCore import QSettings, QTimer
-        from PySide6.QtWidgets import QApplication
-
-        from .. import accounts
-        from ..app import open_session
-        from .main_window import MainWindow
-
-        root = self.window.session.cache_path.parents[2]
-        entry = accounts.remember(root, connection.base_url, info.id, info.email, info.name)
-        QSettings().setValue("account/base_url", connection.base_url)
-        window = MainWindow(open_session(root, connection, entry))
-        app = QApplication.instance()
-        if hasattr(app, "windows"):
-            app.windows.append(window)
-        window.show()
-        QTimer.singleShot(0, window.sync_now)
-        old = self.window
-        old.save_state()
-        old.shutdown()
-        old.hide()
-        old.deleteLater()

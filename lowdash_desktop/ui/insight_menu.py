@@ -15,12 +15,13 @@ from typing import Any
 from PySide6.QtCore import QObject, QSettings
 from PySide6.QtGui import QAction
 
+from ..session import settings as stored
 from .insight_watcher import InsightWatcher
 from .widgets.filter_bar import FIELDS
 
 log = logging.getLogger(__name__)
 
-VIEWS_KEY = "views/saved"
+VIEWS_KEY = stored.SAVED_VIEWS.key
 MAX_NAME = 80
 MAX_VIEWS = 50
 
@@ -37,7 +38,7 @@ class _Store(dict):
 
 def load_views(settings: QSettings | None = None) -> list[dict]:
     """The saved views, oldest first (an unreadable entry is skipped)."""
-    raw = (settings or QSettings()).value(VIEWS_KEY, "[]")
+    raw = stored.SAVED_VIEWS.get(settings)
     try:
         views = json.loads(str(raw or "[]"))
     except ValueError:
@@ -55,7 +56,7 @@ class InsightMenu(QObject):
         super().__init__(window)
         self.window = window
         self.dialog = None
-        self.watcher = InsightWatcher(window.session.cache_path, window.cache,
+        self.watcher = InsightWatcher(window.session.cache_path, window.session.cache,
                                       lambda title, text: window.tray.notify(title, text), self)
         self.watcher.insightReady.connect(self._show)
         menu = window.view_menu
@@ -156,12 +157,12 @@ class InsightMenu(QObject):
         view = self.current_view(name)
         views = [v for v in load_views() if v["name"] != name]
         views.append(view)
-        QSettings().setValue(VIEWS_KEY, json.dumps(views[-MAX_VIEWS:]))
+        stored.SAVED_VIEWS.set(json.dumps(views[-MAX_VIEWS:]))
         self._rebuild_views()
         return view
 
     def delete_view(self, name: str) -> None:
-        QSettings().setValue(VIEWS_KEY, json.dumps(
+        stored.SAVED_VIEWS.set(json.dumps(
             [v for v in load_views() if v["name"] != name]))
         self._rebuild_views()
 

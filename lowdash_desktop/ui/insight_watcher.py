@@ -19,14 +19,15 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, QSettings, Signal
 
+from ..session import settings as stored
 from ..store.cache import Cache
 from . import formatting
 from .background import BackgroundCall
 
 log = logging.getLogger(__name__)
 
-SPIKE_MIN_KEY = "insight/spike_min_amount"  # a decimal string in the account's currency
-DEFAULT_SPIKE_MIN = "1.00"
+SPIKE_MIN_KEY = stored.SPIKE_MIN_AMOUNT.key  # a decimal string in the account's currency
+DEFAULT_SPIKE_MIN = stored.SPIKE_MIN_AMOUNT.default
 WINDOW_DAYS = 30  # the window of the spikes and of spend by key
 NOTIFIED_META = "spikes_notified"  # JSON [[scope, id, start_ms, end_ms], ...]
 
@@ -39,7 +40,7 @@ def spike_min_nanos(settings: QSettings | None = None) -> int:
     """The smallest hourly spend that can be a spike, in nano-units (the default if unreadable)."""
     from ..insight.command import parse_amount  # Qt-free, cheap
 
-    text = str((settings or QSettings()).value(SPIKE_MIN_KEY, DEFAULT_SPIKE_MIN) or "")
+    text = stored.SPIKE_MIN_AMOUNT.get(settings)
     try:
         return parse_amount(text or DEFAULT_SPIKE_MIN)
     except ValueError:

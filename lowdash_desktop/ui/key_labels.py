@@ -18,6 +18,7 @@ class KeyLabels:
         self._names: dict[str, str] = {}
         self._tips: dict[str, str] = {}
         self._prefixes: dict[str, str] = {}
+        self._choices: dict[str, str] = {}  # the filter list's 'Production (lr_live_8f3a)'
         for key in keys if isinstance(keys, list) else []:
             if not isinstance(key, dict) or not isinstance(key.get("id"), str):
                 continue
@@ -26,6 +27,7 @@ class KeyLabels:
             prefix = str(key.get("prefix") or "").strip()
             self._names[key_id] = name or (f"{prefix}…" if prefix else key_id)
             self._prefixes[key_id] = prefix
+            self._choices[key_id] = f"{key.get('name') or key_id} ({key.get('prefix', '')})"
             lines = [name] if name else []
             lines.append(f"Id: {key_id}")
             if prefix:
@@ -34,7 +36,7 @@ class KeyLabels:
 
     @classmethod
     def from_snapshot(cls, snap: tuple[Any, int] | None) -> KeyLabels:
-        """From `cache.snapshot("keys")` (None: no key list cached yet)."""
+        """From `Session.key_list_before_paint()` (None: no key list cached yet)."""
         return cls(snap[0], snap[1]) if snap else cls()
 
     def __bool__(self) -> bool:
@@ -58,6 +60,10 @@ class KeyLabels:
             return (f"Id: {key_id}\nNot in the cached key list (revoked or deleted, or the list "
                     "was never fetched).")
         return tip
+
+    def choice(self, key_id: str) -> str:
+        """How the key filter lists `key_id`: name and prefix (the id if not in the list)."""
+        return self._choices.get(key_id, key_id)
 
     def label(self, key_id: str | None) -> str:
         """'Production (lr_live_8f3a…)', for a list or a form: name and prefix in one line."""

@@ -6,7 +6,7 @@ import logging
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -22,16 +22,15 @@ from PySide6.QtWidgets import (
 )
 
 from .. import heap
-from ..store.cache import Cache
-from ..sync.worker import SyncController
-from . import formatting, keyboard, qt_types
+from ..session import settings as stored
+from ..session.session import Session
+from . import background, formatting, keyboard, qt_types
 from .background import BackgroundCall
 from .docks.credits_dock import CreditsDock
 from .docks.dashboard import LAYOUT_VERSION, DashboardMixin
 from .docks.eco_dock import EcoDock
+from .insight_menu import InsightMenu
 from .models.transaction_table_model import TransactionTableModel
-from .scheduler import SyncScheduler, watch_network
-from .session import Session
 from .tray import TrayIcon, close_to_tray
 from .widgets import chart_style
 from .widgets.banner import Banner
@@ -46,6 +45,7 @@ STATE_VERSION = LAYOUT_VERSION
 # the balance is called current for this long after it was fetched (twice the default sync
 # interval); older, or after a failed sync, it says "as of <time>"
 BALANCE_FRESH_MS = 10 * 60_000
+NOTICE_KINDS = ("offline", "error", "warning", "alert")  # banner messages that are problems
 FRAME_ROOM = (16, 48)  # what a window manager's borders and title bar may take, in pixels
 
 
@@ -91,13 +91,15 @@ class MainWindow(DashboardMixin, QMainWindow):
 
     def __init__(self, session: Session, parent=None, *, lazy: bool = False):
         super().__init__(parent)
+        self._shut = False  # shutdown() ran: the cache is closed, late callbacks do nothing
+        self._quitting = False  # Quit, not a close into the tray
         self.session = session
-        self._figures_day: tuple[date, date] | None = None  # when the docks last read the cache
+        # the days the docks' figures were read for: a sync on a later day recomputes them
+        self.figures_day: tuple[date, date] | None = None
         self._work_conns: list = []  # connections of long cache work, interrupted on quit
         self.setObjectName("main_window")
         self.setWindowTitle(self._title())
-        self.cache = Cache.open_reader(session.cache_path)
-        self.sync = SyncController(session.cache_path, parent=self)
+        session.open()  # the reader connection, the sync thread and the schedule
         self.sync.started.connect(self._on_sync_started)
         self.sync.progress.connect(self._on_sync_progress)
         self.sync.finished.connect(self._on_sync_finished)
@@ -119,16 +121,12 @@ class MainWindow(DashboardMixin, QMainWindow):
         if self._first_load:
             self._show_loading()
         self._init_dashboard()
+        # Alerts, Spend by key, Periods and saved views, at the end of the View menu
+        self.insight_menu = InsightMenu(self)
         self._init_keyboard(lazy)
         for note in session.notes:
             self.banner.show_message("info", note)
-        self.scheduler = SyncScheduler(
-            lambda: self.session.connection is not None and self.sync_now(), parent=self
-        )
-        self.sync.started.connect(self.scheduler.sync_started)
-        self.sync.finished.connect(self.scheduler.sync_finished)
-        self.sync.failed.connect(self.scheduler.sync_failed)
-        self.tray = TrayIcon(self)
+        self.tray = TrayIcon(session, self)
         if TrayIcon.available():
             self.tray.show()
         self._ago_timer = QTimer(self)
@@ -136,7 +134,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         self._ago_timer.timeout.connect(lambda: self._update_balance_age())
         self._ago_timer.timeout.connect(self.tray.refresh)
         self._ago_timer.start(30_000)
-        self.scheduler.start()
+        session.start_schedule()
         # after the figures, the eco report, a sync or start-up: give freed memory back
         self._trim_timer = QTimer(self, singleShot=True, interval=1500)
         self._trim_timer.timeout.connect(heap.trim)
@@ -147,7 +145,7 @@ class MainWindow(DashboardMixin, QMainWindow):
             self.sync.failed,
             self.startupFinished,
         ):
-            done.connect(lambda *_a: self._trim_timer.start())
+            done.connect(lambda *_a: self._shut or self._trim_timer.start())
         self._finish_pending = lazy
         if not lazy:
             self._start_background_work()
@@ -158,12 +156,12 @@ class MainWindow(DashboardMixin, QMainWindow):
         self._read_stored_key()
         if self.session.sync_on_open and self.session.connection is not None:
             self.sync_now()  # its thread's imports would otherwise compete with the first paint
-        self._figures_day = _days_now()
+        self.figures_day = _days_now()
         if not self._first_load:
             self.eco_dock.refresh(self.session.cache_path)
         self.dashboard.release()
         self.tray.refresh()
-        watch_network(self.scheduler)
+        self.session.watch_network()
         self._build_missing_indexes()
         self._check_integrity()
 
@@ -216,7 +214,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         call.start()
 
     def _stored_key_read(self, base_url: str, store, key: str | None, error=None) -> None:
-        if getattr(self, "_shut", False):
+        if self._shut:
             return
         if error is not None:
             log.warning("key store not read: %s", type(error).__name__)
@@ -229,7 +227,6 @@ class MainWindow(DashboardMixin, QMainWindow):
             from .network import with_network_settings
 
             self.session.connection = with_network_settings(Connection(base_url, key))
-            self._when_started(lambda: self.account_menu.connection_changed())
             self.storedKeyRead.emit(True)
             self.sync_now()
             return
@@ -265,7 +262,7 @@ class MainWindow(DashboardMixin, QMainWindow):
             )
 
     def _integrity_checked(self, problem: str) -> None:
-        if problem and not getattr(self, "_shut", False):
+        if problem and not self._shut:
             self.banner.show_message("error", self.tr(
                 "The local cache is damaged ({0}). Lowdash will move it aside and download a "
                 "fresh copy when it next starts; your account on the platform is not affected."
@@ -273,7 +270,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         self.integrityChecked.emit(problem)
 
     def _indexes_built(self, built: list[str]) -> None:
-        if built and not getattr(self, "_shut", False):
+        if built and not self._shut:
             self.dashboard.refresh_choices()  # the filter lists read faster now
         self.indexesBuilt.emit(built)
 
@@ -296,7 +293,7 @@ class MainWindow(DashboardMixin, QMainWindow):
             self._after_first_paint()
 
     def _after_first_paint(self) -> None:
-        if getattr(self, "_shut", False):
+        if self._shut:
             return
         self.firstPainted.emit()
         self.table.setStyleSheet(keyboard.TABLE_FOCUS_STYLE)
@@ -310,7 +307,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         self._qt_types.start()
 
     def _start_warm_up(self) -> None:
-        if getattr(self, "_shut", False):
+        if self._shut:
             return
         self._warm_up = BackgroundCall(_warm_up_imports, self)
         self._warm_up.done.connect(lambda _r: self._finish_startup())
@@ -320,12 +317,12 @@ class MainWindow(DashboardMixin, QMainWindow):
     def _finish_startup(self) -> None:
         """The parts a first paint does not need (account menu and alerts, help menu)."""
         chart_style.warm_up_done()
-        if getattr(self, "_shut", False):
+        if self._shut:
             return
         from .account_menu import AccountMenu
 
         # keys, credits, routing, settings; sync alerts
-        self.account_menu = AccountMenu(self, getattr(self, "_keystore", None))
+        self.account_menu = AccountMenu(self.session, self, getattr(self, "_keystore", None))
         self.startupFinished.emit()
 
     def _title(self) -> str:
@@ -414,12 +411,19 @@ class MainWindow(DashboardMixin, QMainWindow):
         box.setContentsMargins(0, 0, 0, 0)
         self.banner = Banner(holder)
         self.banner.actionClicked.connect(self.sync_now)
+        self.banner.changed.connect(self._publish_notice)
         box.addWidget(self.banner)
         bar.addWidget(holder)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
         self.banner_bar = bar
         self.banner.shownChanged.connect(bar.setVisible)
         bar.hide()
+
+    def _publish_notice(self) -> None:
+        """A problem on show in the banner is the session's notice (the tray repeats it)."""
+        message = self.banner.message()
+        problem = message is not None and message[0] in NOTICE_KINDS
+        self.session.set_notice(message[1] if problem else None)
 
     def restoreState(self, state, version: int = 0) -> bool:  # noqa: N802 (Qt API)
         """A saved layout holds the banner bar as it was then: it follows the banner now."""
@@ -601,23 +605,21 @@ class MainWindow(DashboardMixin, QMainWindow):
 
     # -- state -------------------------------------------------------------------------------
     def _show_cached_state(self) -> None:
-        snap = self.cache.snapshot("credits")
-        self.credits_dock.show_credits(snap[0] if snap else None)
-        self._update_balance_age(snap)
+        self.credits_dock.show_credits(self.session.credits_preview())
+        self._update_balance_age()
         self._update_last_sync_label()
         error = self.cache.get_meta("last_sync_error")
         self.sync_label.setText(error or self.tr("Ready"))
 
-    def _update_balance_age(self, snap=None) -> None:
+    def _update_balance_age(self) -> None:
         """'as of 14:05' under the balance when it is the cached one and the last sync is not
         fresh (it failed, or none succeeded for BALANCE_FRESH_MS)."""
         from ..store.cache import now_ms
 
-        snap = snap if snap is not None else self.cache.snapshot("credits")
-        if not snap:
+        fetched = self.session.fetched_at("credits")
+        if fetched is None:
             self.credits_dock.show_as_of(None)
             return
-        fetched = snap[1]
         failed = bool(self.cache.get_meta("last_sync_error"))
         if not failed and now_ms() - fetched < BALANCE_FRESH_MS:
             self.credits_dock.show_as_of(None)
@@ -640,7 +642,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         """Keys by name in the table, rebuilt only when the cached key list has changed."""
         from .key_labels import KeyLabels
 
-        snap = self.cache.snapshot("keys")
+        snap = self.session.key_list_before_paint()  # at the first paint too: no models yet
         current = self.table_model.key_labels
         if snap is not None and snap[1] == current.fetched_at:
             return
@@ -689,12 +691,26 @@ class MainWindow(DashboardMixin, QMainWindow):
         return dialog
 
     def is_offline(self) -> bool:
-        """The platform could not be reached at the last sync (this run's, or the cache's
-        record of the last one before a sync has run)."""
-        offline = getattr(self, "_offline", None)
-        if offline is None:
-            offline = (self.cache.get_meta("last_sync_error") or "").startswith("Offline")
-        return offline
+        """The platform could not be reached at the last sync (see Session.is_offline)."""
+        return self.session.is_offline()
+
+    # the account's cache, sync and schedule belong to its session
+    @property
+    def cache(self):
+        return self.session.cache
+
+    @property
+    def sync(self):
+        return self.session.sync
+
+    @property
+    def scheduler(self):
+        return self.session.scheduler
+
+    @property
+    def shut_down(self) -> bool:
+        """True once shutdown() ran (quit, another account opened, the window closed)."""
+        return self._shut
 
     def raise_and_show(self) -> None:
         self.showNormal()
@@ -706,7 +722,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         if self.session.connection is None:
             self.sync_label.setText(self.tr("Not signed in: showing the cached history only."))
             return False
-        return self.sync.sync_now(self.session.connection)
+        return self.session.sync_now()
 
     def _on_sync_started(self) -> None:
         if not self._first_load and self.cache.last_sync_ms is None and (
@@ -749,20 +765,19 @@ class MainWindow(DashboardMixin, QMainWindow):
         self.sync_action.setEnabled(True)
         self.progress.hide()
         self._update_last_sync_label()
-        snap = self.cache.snapshot("credits")
-        self.credits_dock.show_credits(snap[0] if snap else None)
-        self._update_balance_age(snap)
+        self.credits_dock.show_credits(self.session.credits())
+        self._update_balance_age()
         self._update_key_labels()
         self._update_quarantine()
         # the docks and the eco panel read the whole window of history (seconds of background
         # work at a million rows): only again when the sync brought something, or a new day
         # moved their windows; an offline retry or a quiet account changes nothing
         if (first or result.changed or result.snapshots_changed
-                or self._figures_day != _days_now()):
+                or self.figures_day != _days_now()):
             self._refresh_figures()
 
     def _refresh_figures(self) -> None:
-        self._figures_day = _days_now()
+        self.figures_day = _days_now()
         self._refresh_dashboard()
         self.eco_dock.refresh(self.session.cache_path)
 
@@ -777,7 +792,6 @@ class MainWindow(DashboardMixin, QMainWindow):
         return dialog
 
     def _on_sync_finished(self, result: SyncResult) -> None:
-        self._offline = False
         self._sync_done(result)
         self.table_model.refresh_after_sync(result.changed)
         if self.banner.kind in ("offline", "error"):
@@ -790,8 +804,6 @@ class MainWindow(DashboardMixin, QMainWindow):
         self.syncFinished.emit(True)
 
     def _on_sync_failed(self, message: str, result: SyncResult) -> None:
-        if result.error_kind != "cancelled":
-            self._offline = result.error_kind == "offline"
         self._sync_done(result)
         self.table_model.refresh_after_sync(result.changed)
         self.sync_label.setText(message)
@@ -833,9 +845,7 @@ class MainWindow(DashboardMixin, QMainWindow):
 
     def resync_from_start(self) -> bool:
         """Read the platform's feed from its start; every cached row is kept."""
-        if self.session.connection is None or self.sync is None:
-            return False
-        return self.sync.sync_now(self.session.connection, full_resync=True)
+        return self.session.sync_now(full_resync=True)
 
     def sign_in_again(self):
         """The banner's way out of a refused key: the sign-in dialog (once the menu exists)."""
@@ -843,19 +853,18 @@ class MainWindow(DashboardMixin, QMainWindow):
 
     # -- persistence ---------------------------------------------------------------------
     def _restore_state(self) -> None:
-        settings = QSettings()
-        geometry = settings.value("window/geometry")
-        if isinstance(geometry, QByteArray):
+        geometry = stored.WINDOW_GEOMETRY.get()
+        if geometry is not None:
             self.restoreGeometry(geometry)
         else:
             self.resize(1280, 820)
-        state = settings.value("window/state")
-        if isinstance(state, QByteArray):
+        state = stored.WINDOW_STATE.get()
+        if state is not None:
             # checked once shown (_check_restored_layout): discarded if it no longer fits
             self._restored_layout = self.restoreState(state, STATE_VERSION)
         self.fit_to_screen()
-        header = settings.value("window/table_header")
-        if isinstance(header, QByteArray):
+        header = stored.TABLE_HEADER.get()
+        if header is not None:
             self.table.horizontalHeader().restoreState(header)
             self.column_fit.restored()
             hdr = self.table.horizontalHeader()
@@ -892,15 +901,18 @@ class MainWindow(DashboardMixin, QMainWindow):
             self.move(max(x, avail.left()), max(y, avail.top()))
 
     def save_state(self) -> None:
-        settings = QSettings()
-        settings.setValue("window/geometry", self.saveGeometry())
-        settings.setValue("window/state", self.saveState(STATE_VERSION))
-        settings.setValue("window/table_header", self.column_fit.saved_state())
+        settings = stored.store()
+        stored.WINDOW_GEOMETRY.set(self.saveGeometry(), settings)
+        stored.WINDOW_STATE.set(self.saveState(STATE_VERSION), settings)
+        stored.TABLE_HEADER.set(self.column_fit.saved_state(), settings)
         self._save_dashboard_state(settings)
 
-    def shutdown(self) -> None:
-        """Cancel work and close the cache; safe to call more than once."""
-        if getattr(self, "_shut", False):
+    def shutdown(self, quitting: bool = False) -> None:
+        """Cancel work and close the cache; safe to call more than once.
+
+        `quitting`: the app is ending, so every platform request in flight is cut too
+        (closing one account's window leaves the others' requests alone)."""
+        if self._shut:
             return
         self._shut = True
         from PySide6.QtWidgets import QDialog
@@ -916,14 +928,20 @@ class MainWindow(DashboardMixin, QMainWindow):
                 conn.interrupt()  # an index build or a full check in flight stops at once
             except Exception:  # already closed: that work had finished
                 pass
-        self.scheduler.stop()
         self._shutdown_dashboard()
+        self.insight_menu.close()
         self.tray.hide()
-        self.sync.shutdown()
-        self.cache.close()
+        self.session.close()  # the schedule, the sync thread, the cache
+        if quitting or self._quitting:
+            cancel_platform_calls()  # after the sync thread has ended: its client is whole
+        # nothing this window started outlives it: its figures' queries are cut short
+        from ..store import db
+
+        if not background.finish(self, lambda: db.interrupt_all(of=self.session.cache_path)):
+            log.warning("background work of the closed window still running")
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
-        if not getattr(self, "_quitting", False) and close_to_tray(self):
+        if not self._quitting and close_to_tray(self):
             event.ignore()  # still running in the tray; Quit in its menu ends the app
             return
         self.save_state()
@@ -944,7 +962,7 @@ class MainWindow(DashboardMixin, QMainWindow):
     def open_preferences(self) -> None:
         from .dialogs.preferences_dialog import PreferencesDialog
 
-        dialog = PreferencesDialog(self)
+        dialog = PreferencesDialog(self.session, parent=self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.finished.connect(lambda _r: self.tray.refresh())
         dialog.open()
@@ -993,7 +1011,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         details.append(("Last sync", formatting.ago(self.cache.last_sync_ms)))
         details.append(("Last sync error", self.cache.get_meta("last_sync_error") or "none"))
         details.append(("Schedule", self.scheduler.status_text()))
-        paths = [("Cache", str(self.session.cache_path)), ("Settings", QSettings().fileName())]
+        paths = [("Cache", str(self.session.cache_path)), ("Settings", stored.location())]
         return diagnostics.report(paths=paths, details=details)
 
     def copy_diagnostics(self) -> None:

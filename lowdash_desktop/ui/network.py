@@ -9,10 +9,11 @@ from PySide6.QtNetwork import QNetworkProxy, QNetworkProxyFactory, QNetworkProxy
 
 from .. import netconfig
 from ..api.connection import Connection
+from ..session import settings as stored
 
 log = logging.getLogger(__name__)
 
-CA_BUNDLE_KEY = "network/ca_bundle"
+CA_BUNDLE_KEY = stored.CA_BUNDLE.key
 
 _SCHEMES = {
     QNetworkProxy.ProxyType.HttpProxy: "http",
@@ -42,8 +43,7 @@ def system_proxy_for(url: str) -> str | None:
 
 def stored_ca_bundle(settings: QSettings | None = None) -> str | None:
     """The custom CA bundle path from Preferences, if any."""
-    value = (settings or QSettings()).value(CA_BUNDLE_KEY, "")
-    return str(value).strip() or None
+    return stored.CA_BUNDLE.get(settings).strip() or None
 
 
 def configured(

@@ -11,7 +11,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from ..api.models import Credits, Key, Settings
 from ..rules.alerts import keys_near_limit, low_balance
-from ..store.cache import Cache
+from ..session.answers import CachedAnswers
 from . import formatting
 
 log = logging.getLogger(__name__)
@@ -65,26 +65,16 @@ class NotificationWatcher(QObject):
 
     alertsChanged = Signal(list)  # the alerts active now (a list of Alert)
 
-    def __init__(self, cache: Cache, notify: Callable[[str, str], None], parent=None):
+    def __init__(self, answers: CachedAnswers, notify: Callable[[str, str], None], parent=None):
         super().__init__(parent)
-        self.cache = cache
+        self.answers = answers  # the Session, or CachedAnswers.of(cache)
+        self.cache = answers.cache  # where the conditions already notified are noted
         self.notify = notify
         self.active: list[Alert] = []
 
     def _load(self) -> tuple[Credits | None, Settings | None, list[Key]]:
-        def snap(name: str):
-            found = self.cache.snapshot(name)
-            return found[0] if found else None
-
-        try:
-            credits_raw, settings_raw, keys_raw = snap("credits"), snap("settings"), snap("keys")
-            credits = Credits.model_validate(credits_raw) if credits_raw else None
-            settings = Settings.model_validate(settings_raw) if settings_raw else None
-            keys = [Key.model_validate(k) for k in keys_raw or []]
-        except ValueError as exc:
-            log.warning("cannot read the cached figures for notifications: %s", exc)
-            return None, None, []
-        return credits, settings, keys
+        answers = self.answers
+        return answers.credits(), answers.settings(), answers.keys() or []
 
     def notified(self) -> set[str]:
         try:

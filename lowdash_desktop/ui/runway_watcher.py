@@ -16,21 +16,21 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QObject, QSettings, Signal
 
 from ..insight.runway import Runway, below_days, runway_from_cache
+from ..session import settings as stored
 from ..store.cache import Cache
 from . import formatting
 from .background import BackgroundCall
 
 log = logging.getLogger(__name__)
 
-ALERT_DAYS_KEY = "insight/runway_alert_days"
-DEFAULT_ALERT_DAYS = 14
+ALERT_DAYS_KEY = stored.RUNWAY_ALERT_DAYS.key
+DEFAULT_ALERT_DAYS = stored.RUNWAY_ALERT_DAYS.default
 NOTIFIED_META = "runway_notified"
 
 
 def alert_days(settings: QSettings | None = None) -> int:
     """The number of days under which the runway is announced (0: never)."""
-    value = (settings or QSettings()).value(ALERT_DAYS_KEY, DEFAULT_ALERT_DAYS, type=int)
-    return max(0, int(value))
+    return max(0, stored.RUNWAY_ALERT_DAYS.get(settings))
 
 
 def _tr(text: str) -> str:

@@ -12,6 +12,8 @@ from PySide6.QtCore import QSettings, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
+from ..session import settings as stored
+from ..session.session import Session
 from ..store.aggregates import today_totals
 from ..store.cache import Cache
 from . import formatting
@@ -19,9 +21,7 @@ from .background import BackgroundCall
 
 log = logging.getLogger(__name__)
 
-KEEP_IN_TRAY_KEY = "tray/keep_running_on_close"
-EXPLAINED_KEY = "tray/close_explained"
-ALERT_BANNER_KINDS = ("offline", "error", "warning", "alert")
+KEEP_IN_TRAY_KEY = stored.KEEP_IN_TRAY.key
 
 
 def local_midnight_ms(now: datetime | None = None) -> int:
@@ -49,12 +49,16 @@ class TrayIcon(QSystemTrayIcon):
     Today's totals are summed on a worker thread (a query over today's rows can take tens of
     milliseconds on a big cache); `refresh()` redraws at once from the last sums and asks for
     new ones, and `totalsUpdated` fires when they arrive.
+
+    The figures, the schedule and the problem on show come from `session`; `window` is what
+    the menu shows, hides, syncs and quits.
     """
 
     totalsUpdated = Signal()
 
-    def __init__(self, window):
+    def __init__(self, session: Session, window):
         super().__init__(window)
+        self.session = session
         self.window = window
         self._alert: str | None = None
         self.runway_line: str | None = None  # "Runway: about 23 days (18–31)", from the watcher
@@ -68,7 +72,8 @@ class TrayIcon(QSystemTrayIcon):
             icon = window.style().standardIcon(QStyle.StandardPixmap.SP_ComputerIcon)
         self.setIcon(QIcon(icon))
         self.setToolTip("Lowdash")
-        self.menu = QMenu()
+        self.menu = QMenu()  # a tray icon is no widget: the menu goes when the icon does
+        self.destroyed.connect(self.menu.deleteLater)
         self.balance_action = self._info_action()
         self.today_action = self._info_action()
         self.last_sync_action = self._info_action()
@@ -85,7 +90,7 @@ class TrayIcon(QSystemTrayIcon):
         self.setContextMenu(self.menu)
         self.activated.connect(self._on_activated)
         self.notifications: list[tuple[str, str]] = []  # what was shown, newest last
-        self._connect_window()
+        self._connect_session()
         self.redraw()  # the window asks for today's sums once it has painted
 
     def _info_action(self):
@@ -93,19 +98,19 @@ class TrayIcon(QSystemTrayIcon):
         action.setEnabled(False)  # figures, not commands
         return action
 
-    def _connect_window(self) -> None:
-        sync = getattr(self.window, "sync", None)
-        if sync is not None:
-            sync.started.connect(self.redraw)
-            sync.finished.connect(self.refresh)  # new rows: sum today again
-            sync.failed.connect(self.redraw)
-        scheduler = self.scheduler
-        if scheduler is not None:
-            scheduler.stateChanged.connect(self.redraw)
+    def _connect_session(self) -> None:
+        session = self.session
+        if session.sync is not None:
+            session.sync.started.connect(self.redraw)
+            session.synced.connect(self.refresh)  # new rows: sum today again
+            session.failed.connect(self.redraw)
+        if session.scheduler is not None:
+            session.scheduler.stateChanged.connect(self.redraw)
+        session.noticeChanged.connect(self.redraw)
 
     @property
     def scheduler(self):
-        return getattr(self.window, "scheduler", None)
+        return self.session.scheduler
 
     @staticmethod
     def available() -> bool:
@@ -127,9 +132,8 @@ class TrayIcon(QSystemTrayIcon):
         """The alert to show: one set by set_alert, a sync problem, or a negative balance."""
         if self._alert:
             return self._alert
-        banner = getattr(self.window, "banner", None)
-        if banner is not None and not banner.isHidden() and banner.kind in ALERT_BANNER_KINDS:
-            return banner.label.text()
+        if self.session.notice:
+            return self.session.notice
         if balance is not None and balance < 0:
             return self.tr("Negative balance: top up to keep requests flowing.")
         return None
@@ -146,11 +150,10 @@ class TrayIcon(QSystemTrayIcon):
 
         Without `totals` (and not `summed`) today's rows are summed here, on this thread.
         """
-        cache = self.window.cache
-        snap = cache.snapshot("credits")
-        credits = snap[0] if snap else None
-        currency = credits.get("currency", "") if credits else ""
-        balance = Decimal(credits["balance"]) if credits else None
+        cache = self.session.cache
+        credits = self.session.credits_preview()  # before the first paint too
+        currency = credits.currency if credits else ""
+        balance = credits.balance if credits else None
         known = True
         if totals is None and not summed:
             totals = today_totals(cache.conn, local_midnight_ms(now))
@@ -210,13 +213,13 @@ class TrayIcon(QSystemTrayIcon):
         self._sum_today()
 
     def _sum_today(self) -> None:
-        if getattr(self.window, "_shut", False):
+        if self.session.closed:
             return
         if self._summing:  # one sum at a time; the latest request runs after it
             self._sum_again = True
             return
         self._summing = True
-        path, since = self.window.session.cache_path, local_midnight_ms()
+        path, since = self.session.cache_path, local_midnight_ms()
 
         def total() -> dict[str, tuple[Decimal, int, int]]:
             reader = Cache.open_reader(path)
@@ -248,7 +251,7 @@ class TrayIcon(QSystemTrayIcon):
 
     def redraw(self) -> None:
         """Update the tooltip and menu from the last sums (no database work for today)."""
-        if getattr(self.window, "_shut", False):
+        if self.session.closed:
             return
         figures = self.figures(totals=self._totals, summed=True)
         lines = self.menu_lines(figures)
@@ -293,8 +296,7 @@ def keep_in_tray(settings: QSettings | None = None) -> bool:
     """Whether closing the window keeps Lowdash in the tray (default: yes, if there is a tray)."""
     if not TrayIcon.available():
         return False
-    value = (settings or QSettings()).value(KEEP_IN_TRAY_KEY, True)
-    return value is True or str(value).lower() in ("true", "1")
+    return stored.KEEP_IN_TRAY.get(settings)
 
 
 def close_to_tray(window) -> bool:
@@ -305,10 +307,8 @@ def close_to_tray(window) -> bool:
     if not keep_in_tray():
         return False
     window.hide()
-    settings = QSettings()
-    explained = settings.value(EXPLAINED_KEY, False)
-    if not (explained is True or str(explained).lower() in ("true", "1")):
-        settings.setValue(EXPLAINED_KEY, True)
+    if not stored.CLOSE_EXPLAINED.get():
+        stored.CLOSE_EXPLAINED.set(True)
         window.tray.notify(
             window.tr("Lowdash is still running"),
             window.tr(

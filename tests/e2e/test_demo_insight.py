@@ -43,7 +43,7 @@ def test_fresh_demo_sync_fills_every_insight_view(seed, tmp_path):
             assert spike.start_ms < end and spike.end_ms > start
             assert spike.spend >= 2 * found.rule.min_amount
             assert spike.spend > 5 * max(spike.expected, spike.threshold // 3)
-        names = {k["id"]: k["name"] for k in platform._keys.values()}
+        names = {k["id"]: k["name"] for k in platform.keys.values()}
         assert names[burst_key] == ("Batch jobs" if "Batch jobs" in names.values()
                                     else "Production")
 

@@ -48,7 +48,7 @@ def test_eco_json_has_every_field_and_matches_the_module(synced, data_dir):
     cache.close()
     assert doc["generations"] == report.generations
     assert doc["actual"]["energy_wh"]["value"] == pytest.approx(report.actual.energy_wh.value)
-    assert doc["baseline_model"] == synced._settings["eco_baseline_model"]
+    assert doc["baseline_model"] == synced.settings["eco_baseline_model"]
     # added fields: each metric judged on its own, within the ranges
     for figure in ("energy_wh", "carbon_g"):
         judged = doc["comparison"][figure]

@@ -97,7 +97,7 @@ def test_rotating_the_apps_own_key_keeps_it_signed_in(
     with qtbot.waitSignal(keys.ownKeyRotated, timeout=20_000) as rotated:
         confirm.ok_button.click()
     secret = rotated.args[0]
-    assert secret != demo_platform.api_key and demo_platform._secrets[secret] == own.id
+    assert secret != demo_platform.api_key and demo_platform.secrets[secret] == own.id
     assert window.session.connection.api_key == secret
     assert memory_keyring.store[(SERVICE, demo_platform.base_url)] == secret
     with qtbot.waitSignal(window.syncFinished, timeout=60_000) as synced:
@@ -197,3 +197,34 @@ def test_a_window_opened_signed_in_syncs_once_it_has_painted(qtbot, data_dir, de
     assert synced.args == [True] and started == [True]
     assert window.table_model.rowCount() > 0
     window.quit_app()
+
+
+def test_a_key_of_another_account_opens_that_account_in_a_window_of_its_own(
+    qtbot, qapp, data_dir, demo_platform
+):
+    """The account menu's session asks; the application opens the other account's cache in a
+    new window and the old window steps aside (the menu no longer imports the app)."""
+    from types import SimpleNamespace
+
+    account = accounts.remember(data_dir, demo_platform.base_url, "acc_demo", "ops@example.com")
+    window = MainWindow(open_session(  # not given to qtbot: the application deletes it
+        data_dir, Connection(demo_platform.base_url, demo_platform.api_key), account))
+    window.show()
+    qapp.track(window)
+    other = SimpleNamespace(id="acc_other", email="other@example.com", name="Other")
+    connection = Connection(demo_platform.base_url, demo_platform.api_key)
+    try:
+        window.session.request_other_account(connection, other)
+        new = qapp.windows[-1]
+        qtbot.addWidget(new)
+        assert new is not window and window.shut_down and not window.isVisible()
+        assert window not in qapp.windows
+        assert new.session.cache_path == accounts.find(
+            data_dir, demo_platform.base_url).cache_path(data_dir)
+        assert new.session.cache_path != window.session.cache_path
+        assert new.windowTitle() == "Lowdash — other@example.com"
+        with qtbot.waitSignal(new.syncFinished, timeout=60_000):
+            pass  # the new window syncs its own cache at once
+        new.close()
+    finally:
+        qapp.windows.clear()

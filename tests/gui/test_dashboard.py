@@ -213,7 +213,7 @@ def test_narrow_window_stacks_docks_and_screenshots(qtbot, data_dir, demo_platfo
     SHOTS.mkdir(parents=True, exist_ok=True)
     window.grab().save(str(SHOTS / "main_wide.png"))
     window.resize(650, 1000)
-    qtbot.waitUntil(lambda: window._narrow)
+    qtbot.waitUntil(lambda: window.narrow)
     qtbot.waitUntil(lambda: window.width() <= 700)
     lefts = {window.credits_dock.geometry().left(), window.usage_dock.geometry().left(),
              window.top_models_dock.geometry().left()}
@@ -221,7 +221,7 @@ def test_narrow_window_stacks_docks_and_screenshots(qtbot, data_dir, demo_platfo
     assert window.usage_dock.geometry().bottom() < window.centralWidget().geometry().top()
     window.grab().save(str(SHOTS / "main_narrow.png"))
     window.resize(1400, 900)
-    qtbot.waitUntil(lambda: not window._narrow)
+    qtbot.waitUntil(lambda: not window.narrow)
     assert window.credits_dock.geometry().top() == window.usage_dock.geometry().top()
     window.close()
 
@@ -263,7 +263,7 @@ def test_a_sync_that_brings_nothing_new_does_not_recompute_the_docks(
     assert synced.args == [True] and sorted(reads) == ["dashboard", "eco"]
     settle(qtbot, window)
     reads.clear()
-    window._figures_day = (date(2000, 1, 1), date(2000, 1, 1))  # as if the night went by
+    window.figures_day = (date(2000, 1, 1), date(2000, 1, 1))  # as if the night went by
     with qtbot.waitSignal(window.syncFinished, timeout=60_000):
         window.sync_now()
     assert sorted(reads) == ["dashboard", "eco"], "a new day moves the docks' windows"

@@ -90,7 +90,7 @@ def test_dock_figures_match_an_independent_computation(qtbot, data_dir, demo_pla
     window = synced_window(qtbot, data_dir, demo_platform)
     dock = window.eco_dock
     report = dock.report
-    assert report.baseline_model == demo_platform._settings["eco_baseline_model"]
+    assert report.baseline_model == demo_platform.settings["eco_baseline_model"]
     actual, baseline = independent(window.session.cache_path, report, demo_platform,
                                    report.baseline_model)
     assert report.actual.energy_wh.value == pytest.approx(actual, rel=1e-9)
@@ -107,7 +107,7 @@ def test_saved_and_not_saved_wording(qtbot, data_dir, demo_platform):
     window = synced_window(qtbot, data_dir, demo_platform)
     dock = window.eco_dock
     assert choose_baseline(qtbot, window, BIGGER)[0][1] == "saved"
-    assert demo_platform._settings["eco_baseline_model"] == BIGGER, "PATCH /settings was sent"
+    assert demo_platform.settings["eco_baseline_model"] == BIGGER, "PATCH /settings was sent"
     report = dock.report
     _, baseline = independent(window.session.cache_path, report, demo_platform, BIGGER)
     assert report.baseline.energy_wh.value == pytest.approx(baseline, rel=0.01)
@@ -306,7 +306,7 @@ def test_the_eco_panel_follows_the_page_filter_and_says_so(qtbot, data_dir, demo
     conn.close()
     with qtbot.waitSignal(dock.reportReady, timeout=60_000,
                           check_params_cb=lambda r: r is not None and r.scope == {"model": model}):
-        window._toggle_model(model)  # a click on the model in Usage today
+        window.toggle_model(model)  # a click on the model in Usage today
     report = dock.report
     assert 0 < report.generations < whole.generations
     assert report.generations <= count
@@ -315,7 +315,7 @@ def test_the_eco_panel_follows_the_page_filter_and_says_so(qtbot, data_dir, demo
     assert chart_matches(dock), "the chart shows the slice the text shows"
     with qtbot.waitSignal(dock.reportReady, timeout=60_000,
                           check_params_cb=lambda r: r is not None and r.scope == {}):
-        window._toggle_model(model)  # a second click clears the filter
+        window.toggle_model(model)  # a second click clears the filter
     assert dock.report.generations == whole.generations
     assert dock.windowTitle() == "Eco impact (last 30 days)"
     assert chart_matches(dock)

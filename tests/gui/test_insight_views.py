@@ -6,13 +6,13 @@ import time
 
 from PySide6.QtCore import QSettings, Qt
 
+from lowdash_desktop.session.session import Session
 from lowdash_desktop.store.cache import Cache
 from lowdash_desktop.ui.dialogs.settings_dialog import SettingsDialog
 from lowdash_desktop.ui.insight_menu import InsightMenu
 from lowdash_desktop.ui.insight_watcher import SPIKE_MIN_KEY
 from lowdash_desktop.ui.main_window import MainWindow
 from lowdash_desktop.ui.runway_watcher import ALERT_DAYS_KEY
-from lowdash_desktop.ui.session import Session
 from tests.unit.insight_rows import HOUR_MS, row, store
 
 NAMES = {"key_a": "steady", "key_b": "batch"}
@@ -164,7 +164,7 @@ def test_settings_hold_the_spike_minimum_and_the_runway_days(qtbot, tmp_path):
     seeded_cache(path, spike="0.80")  # 0.90 that hour: under the default 1.00
     window = open_window(qtbot, path)
     assert wait_insight(qtbot, window).spikes == []
-    dialog = SettingsDialog(None, window.cache, window)
+    dialog = SettingsDialog(None, window.session, window)
     qtbot.addWidget(dialog)
     dialog.spike_min.setText("a lot")
     assert not dialog.save_local_alerts()

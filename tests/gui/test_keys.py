@@ -27,7 +27,7 @@ def key_named(dialog: KeysDialog, name: str):
 
 
 def platform_key(platform, name: str) -> dict | None:
-    return next((k for k in platform._keys.values() if k["name"] == name), None)
+    return next((k for k in platform.keys.values() if k["name"] == name), None)
 
 
 def submit(qtbot, form) -> None:
@@ -39,7 +39,7 @@ def submit(qtbot, form) -> None:
 
 def test_list_shows_every_key_with_its_figures(qtbot, demo_platform):
     dialog = open_keys(qtbot, demo_platform)
-    assert dialog.model.rowCount() == len(demo_platform._keys)
+    assert dialog.model.rowCount() == len(demo_platform.keys)
     assert dialog.reason is None and dialog.new_button.isEnabled()
     production = key_named(dialog, "Production")
     assert dialog.model.current_prefix == production.prefix
@@ -150,7 +150,7 @@ def test_rotate_confirms_and_shows_the_new_secret(qtbot, demo_platform):
     assert isinstance(secret_dialog, KeySecretDialog)
     new_secret = secret_dialog.secret.text()
     assert key_named(dialog, "Staging").prefix == new_secret[:12] != staging.prefix
-    assert demo_platform._secrets[new_secret] == staging.id
+    assert demo_platform.secrets[new_secret] == staging.id
     secret_dialog.close()
     dialog.close()
 
@@ -174,7 +174,7 @@ def test_revoke_needs_the_name_typed(qtbot, demo_platform):
 
 def test_read_only_key_sees_manage_disabled_with_reason(qtbot, demo_platform):
     dialog = open_keys(qtbot, demo_platform, key=demo_platform.read_only_key)
-    assert dialog.model.rowCount() == len(demo_platform._keys)
+    assert dialog.model.rowCount() == len(demo_platform.keys)
     assert dialog.reason and "lacks the 'manage' scope" in dialog.reason
     assert dialog.note.isVisible()
     dialog.select_keys([key_named(dialog, "Staging").id])
@@ -245,7 +245,7 @@ def test_bulk_edit_reports_each_failure(qtbot, demo_platform):
     dialog.select_keys([staging.id, ci.id])
     bulk = dialog.bulk_edit()
     bulk.set_action("disable")
-    del demo_platform._keys[ci.id]  # revoked elsewhere meanwhile
+    del demo_platform.keys[ci.id]  # revoked elsewhere meanwhile
     with qtbot.waitSignal(bulk.applied, timeout=20_000) as blocker:
         bulk.ok_button.click()
     results = dict((key_id, message) for key_id, _o, message in blocker.args[0])

@@ -14,7 +14,7 @@ def dock_rects(window) -> dict[str, tuple[int, int, int, int]]:
 
 def settle(qtbot, window) -> None:
     """Wait until the window has remembered its layout as it now is."""
-    qtbot.waitUntil(lambda: not window._remember_timer.isActive(), timeout=5_000)
+    qtbot.waitUntil(lambda: not window.layout_settling(), timeout=5_000)
 
 
 def close_enough(a, b, slack=4) -> bool:
@@ -30,9 +30,9 @@ def test_narrow_then_wide_again_gives_the_layout_back(qtbot, data_dir, demo_plat
     before = dock_rects(window)
     credits = window.credits_dock.width()
     window.resize(600, 900)
-    qtbot.waitUntil(lambda: window._narrow)
+    qtbot.waitUntil(lambda: window.narrow)
     window.resize(1280, 820)
-    qtbot.waitUntil(lambda: not window._narrow)
+    qtbot.waitUntil(lambda: not window.narrow)
     assert window.credits_dock.width() == credits, "the balance does not take the others' room"
     assert close_enough(dock_rects(window), before), (dock_rects(window), before)
     # and what is saved is that layout: the next start opens with the same proportions (the
@@ -52,11 +52,11 @@ def test_wide_again_at_another_width_keeps_the_proportions(qtbot, data_dir, demo
     settle(qtbot, window)
     share = {d.objectName(): d.width() / 1280 for d in window.docks}
     window.resize(600, 900)
-    qtbot.waitUntil(lambda: window._narrow)
+    qtbot.waitUntil(lambda: window.narrow)
     window.resize(1600, 900)
 
     def in_proportion():
-        return not window._narrow and all(
+        return not window.narrow and all(
             abs(d.width() / 1600 - share[d.objectName()]) < 0.02 for d in window.docks
         )
 
@@ -68,10 +68,10 @@ def test_a_dock_hidden_while_narrow_stays_hidden_when_wide(qtbot, data_dir, demo
     window = make_window(qtbot, data_dir, demo_platform)
     settle(qtbot, window)
     window.resize(600, 900)
-    qtbot.waitUntil(lambda: window._narrow)
+    qtbot.waitUntil(lambda: window.narrow)
     window.eco_dock.toggleViewAction().trigger()
     window.resize(1280, 820)
-    qtbot.waitUntil(lambda: not window._narrow)
+    qtbot.waitUntil(lambda: not window.narrow)
     assert not window.eco_dock.isVisible()
     assert window.usage_dock.isVisible() and window.credits_dock.isVisible()
     window.close()
@@ -115,7 +115,7 @@ def test_a_saved_layout_that_no_longer_fits_is_discarded(qtbot, data_dir, demo_p
     window.close()
     assert QSettings().value("window/state") is not None
     window = make_window(qtbot, data_dir, demo_platform)
-    qtbot.waitUntil(lambda: window._layout_checked)
+    qtbot.waitUntil(lambda: window.layout_checked)
     # the default layout instead (the offscreen screen is 800 px tall: the window is smaller)
     qtbot.waitUntil(lambda: abs(window.spend_dock.height() - default) <= 4)
     assert window.table.height() > 2 * window.table.verticalHeader().defaultSectionSize()

@@ -140,7 +140,7 @@ def test_a_refused_key_offers_sign_in_with_another_key(qtbot, data_dir, demo_pla
     from lowdash_desktop.ui.dialogs.sign_in_dialog import SignInDialog
 
     window = make_window(qtbot, data_dir, demo_platform)
-    own = next(k for k in demo_platform._keys.values() if k["name"] == "Production")
+    own = next(k for k in demo_platform.keys.values() if k["name"] == "Production")
     own["disabled"] = True  # disabled from the platform's own site, say
     with qtbot.waitSignal(window.syncFinished, timeout=60_000) as blocker:
         window.sync_now()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from lowdash_desktop import accounts
 from lowdash_desktop.api.connection import Connection
 from lowdash_desktop.app import open_session
+from lowdash_desktop.session.answers import CachedAnswers
 from lowdash_desktop.store.cache import Cache
 from lowdash_desktop.ui.main_window import MainWindow
 from lowdash_desktop.ui.notifications import NOTIFIED_META, NotificationWatcher
@@ -39,7 +40,7 @@ def credits(balance: str) -> dict:
 def test_each_condition_notifies_once_until_it_clears(tmp_path):
     cache, _report = Cache.open(tmp_path / "c.sqlite3")
     shown: list[tuple[str, str]] = []
-    watcher = NotificationWatcher(cache, lambda t, x: shown.append((t, x)))
+    watcher = NotificationWatcher(CachedAnswers.of(cache), lambda t, x: shown.append((t, x)))
     cache.save_snapshot("settings", SETTINGS)
     cache.save_snapshot("credits", credits("25.00"))
     cache.save_snapshot("keys", [key("ka", "10.00", "5.00"), key("kb", None, None)])
@@ -55,7 +56,7 @@ def test_each_condition_notifies_once_until_it_clears(tmp_path):
     assert shown[-1][0] == "Key near its limit" and "“KA” has used 85%" in shown[-1][1]
     assert len(watcher.active) == 2
     # a restart (a new watcher on the same cache) does not repeat them
-    again = NotificationWatcher(cache, lambda t, x: shown.append((t, x)))
+    again = NotificationWatcher(CachedAnswers.of(cache), lambda t, x: shown.append((t, x)))
     assert again.check() == [] and len(shown) == 2
     # cleared, then back: notified again
     cache.save_snapshot("credits", credits("50.00"))
@@ -68,7 +69,7 @@ def test_each_condition_notifies_once_until_it_clears(tmp_path):
 def test_disabled_keys_and_missing_preferences_do_not_alert(tmp_path):
     cache, _report = Cache.open(tmp_path / "c.sqlite3")
     shown: list = []
-    watcher = NotificationWatcher(cache, lambda t, x: shown.append(t))
+    watcher = NotificationWatcher(CachedAnswers.of(cache), lambda t, x: shown.append(t))
     cache.save_snapshot("credits", credits("1.00"))
     assert watcher.check() == []  # no settings synced yet: nothing is known to be wrong
     cache.save_snapshot(
@@ -81,7 +82,7 @@ def test_disabled_keys_and_missing_preferences_do_not_alert(tmp_path):
 
 
 def test_sync_notifies_and_marks_the_window(qtbot, data_dir, demo_platform):
-    demo_platform._settings["notifications"]["low_balance_threshold"] = "1000000.00"
+    demo_platform.settings["notifications"]["low_balance_threshold"] = "1000000.00"
     account = accounts.remember(data_dir, demo_platform.base_url, "acc_demo", "ops@example.com")
     session = open_session(
         data_dir, Connection(demo_platform.base_url, demo_platform.api_key), account

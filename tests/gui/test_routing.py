@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from lowdash_desktop.api.connection import Connection
+from lowdash_desktop.session.answers import CachedAnswers
 from lowdash_desktop.ui.dialogs.routing_dialog import RoutingDialog, rule_problems
 
 
@@ -85,7 +86,7 @@ def test_save_default_and_new_override(qtbot, demo_platform):
     with qtbot.waitSignal(dialog.succeeded, timeout=20_000):
         dialog.ok_button.click()
         assert dialog.status.in_flight
-    saved = demo_platform._routing
+    saved = demo_platform.routing
     assert saved["default"]["preference"] == "lowest_carbon"
     assert saved["default"]["prefer_region"] == "eu-north-1"
     assert saved["default"]["max_price_per_mtok"] == "4.50"
@@ -98,7 +99,7 @@ def test_platform_validation_error_is_verbatim_and_form_kept(qtbot, demo_platfor
     dialog = open_routing(qtbot, demo_platform)
     ci = next(k for k in dialog.keys.values() if k.name == "CI pipeline")
     dialog.add_override(ci.id)
-    del demo_platform._keys[ci.id]  # revoked elsewhere while the form was open
+    del demo_platform.keys[ci.id]  # revoked elsewhere while the form was open
     with qtbot.waitSignal(dialog.runner.finished, timeout=20_000):
         dialog.ok_button.click()
     assert "HTTP 422" in dialog.status.text
@@ -153,7 +154,8 @@ def test_a_maximum_price_below_every_providers_price_is_explained_where_typed(
     models = cache.snapshot("models")[0]
     cheapest = min(Decimal(m[f]) for m in models
                    for f in ("price_prompt_per_mtok", "price_completion_per_mtok"))
-    dialog = RoutingDialog(Connection(demo_platform.base_url, demo_platform.api_key), cache)
+    dialog = RoutingDialog(Connection(demo_platform.base_url, demo_platform.api_key),
+                           CachedAnswers.of(cache))
     qtbot.addWidget(dialog)
     dialog.show()
     editor = dialog.default_editor
@@ -176,7 +178,8 @@ def test_a_maximum_price_below_every_providers_price_is_explained_where_typed(
     cache.save_routing(gen_id, {"considered": [
         {"provider": "ovh", "region": "fr-gra", "price_per_mtok": str(cheaper)}]})
     dialog.close()
-    dialog = RoutingDialog(Connection(demo_platform.base_url, demo_platform.api_key), cache)
+    dialog = RoutingDialog(Connection(demo_platform.base_url, demo_platform.api_key),
+                           CachedAnswers.of(cache))
     qtbot.addWidget(dialog)
     dialog.default_editor.max_price.setText(str(cheapest / 2))
     assert not dialog.default_editor.price_note.isVisible()

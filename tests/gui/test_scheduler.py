@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QSettings
 
+from lowdash_desktop.session import scheduler as sched
+from lowdash_desktop.session.scheduler import SyncScheduler
 from lowdash_desktop.sync.engine import SyncResult
-from lowdash_desktop.ui import scheduler as sched
-from lowdash_desktop.ui.scheduler import SyncScheduler
 
 
 class FakeClock:

@@ -22,7 +22,7 @@ def test_profile_and_preferences_are_shown(qtbot, demo_platform):
     assert dialog.profile["currency"].text() == "EUR"
     assert dialog.threshold.text() == "10.00"
     assert dialog.percent.value() == 80 and dialog.weekly.isChecked()
-    assert dialog.baseline.text() == demo_platform._settings["eco_baseline_model"]
+    assert dialog.baseline.text() == demo_platform.settings["eco_baseline_model"]
     assert dialog.save_button.isEnabled() and dialog.delete_button.isEnabled()
     dialog.close()
 
@@ -35,7 +35,7 @@ def test_save_notification_preferences(qtbot, demo_platform):
     with qtbot.waitSignal(dialog.saved, timeout=20_000):
         assert dialog.save_notifications()
         assert dialog.status.in_flight and not dialog.save_button.isEnabled()
-    notes = demo_platform._settings["notifications"]
+    notes = demo_platform.settings["notifications"]
     assert notes == {
         "low_balance_threshold": "25.00",
         "key_limit_warning_percent": 65,
@@ -58,7 +58,7 @@ def test_invalid_threshold_is_explained_before_sending(qtbot, demo_platform):
 
 def test_the_threshold_is_bounded_and_explained_where_it_is_typed(qtbot, demo_platform):
     dialog = open_settings(qtbot, demo_platform)
-    before = dict(demo_platform._settings["notifications"])
+    before = dict(demo_platform.settings["notifications"])
     for typed, said in (
         ("-5", "cannot be negative"),
         ("1e9", "at most 1,000,000.00"),  # a warning that would never go off
@@ -70,7 +70,7 @@ def test_the_threshold_is_bounded_and_explained_where_it_is_typed(qtbot, demo_pl
         assert "b71c1c" in dialog.threshold.styleSheet()
         assert not dialog.save_button.isEnabled()
         assert not dialog.save_notifications() and said in dialog.status.text
-    assert demo_platform._settings["notifications"] == before, "nothing was sent"
+    assert demo_platform.settings["notifications"] == before, "nothing was sent"
     dialog.threshold.setText("1000000")
     assert not dialog.threshold_note.isVisible() and dialog.threshold.styleSheet() == ""
     assert dialog.save_button.isEnabled()
@@ -102,7 +102,7 @@ def test_delete_account_needs_the_email_typed(qtbot, demo_platform):
     confirm.typed.setText("ops@lowdash.example")
     with qtbot.waitSignal(dialog.accountDeleted, timeout=20_000):
         confirm.ok_button.click()
-    assert demo_platform._deletion_requested_at is not None
+    assert demo_platform.deletion_requested_at is not None
     assert not confirm.isVisible()
     dialog.close()
 
@@ -110,14 +110,14 @@ def test_delete_account_needs_the_email_typed(qtbot, demo_platform):
 def test_delete_account_refusal_is_verbatim(qtbot, demo_platform):
     dialog = open_settings(qtbot, demo_platform)
     confirm = dialog.delete_account()
-    demo_platform._account["email"] = "changed@lowdash.example"  # changed elsewhere meanwhile
+    demo_platform.stored_account["email"] = "changed@lowdash.example"  # changed elsewhere meanwhile
     confirm.typed.setText("ops@lowdash.example")
     with qtbot.waitSignal(confirm.runner.finished, timeout=20_000):
         confirm.ok_button.click()
     assert "HTTP 422" in confirm.status.text
     assert "confirm must equal the account email" in confirm.status.text
     assert confirm.isVisible() and confirm.typed.text() == "ops@lowdash.example"
-    assert demo_platform._deletion_requested_at is None
+    assert demo_platform.deletion_requested_at is None
     confirm.close()
     dialog.close()
 

@@ -19,7 +19,7 @@ def test_topup_and_receipts(qtbot, demo_platform, monkeypatch):
     assert not dialog.topup_button.isEnabled(), "no checkout address before loading"
     with qtbot.waitSignal(dialog.loaded, timeout=20_000):
         assert dialog.refresh()
-    served = demo_platform._topups
+    served = demo_platform.topups
     assert dialog.table.rowCount() == len(served)
     rows = dialog.receipt_rows()
     statuses = {r["Status"] for r in rows}
@@ -41,7 +41,7 @@ def test_unsafe_receipt_address_is_not_opened(qtbot, demo_platform, monkeypatch)
     monkeypatch.setattr(
         QDesktopServices, "openUrl", lambda url: opened.append(url.toString()) or True
     )
-    for topup in demo_platform._topups:
+    for topup in demo_platform.topups:
         topup["receipt_url"] = "file:///etc/passwd"
     dialog = CreditsDialog(Connection(demo_platform.base_url, demo_platform.api_key))
     qtbot.addWidget(dialog)

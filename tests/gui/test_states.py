@@ -24,7 +24,7 @@ def test_the_first_sync_says_loading_not_zero(qtbot, data_dir, demo_platform):
     assert "confidence" not in eco.confidence_label.text().lower()
     assert eco.caveats_toggle.isHidden() and not eco.verdict_label.text().startswith("No comp")
     # the empty cache's figures come first (the sync is still running): not shown
-    window._show_figures(_compute(window.session.cache_path, window.dashboard.query()))
+    window.show_figures(_compute(window.session.cache_path, window.dashboard.query()))
     assert window.usage_dock.totals.text() == "Loading…"
     currency = demo_platform.credits["currency"]
     qtbot.waitUntil(lambda: window.usage_dock.totals.text().endswith(currency), timeout=60_000)

@@ -160,7 +160,7 @@ def test_no_tray_means_close_quits(qtbot, data_dir, monkeypatch):
     window = make_window(qtbot, data_dir)
     window.show()
     window.close()
-    assert not window.isVisible() and window._shut
+    assert not window.isVisible() and window.shut_down
 
 
 def test_close_keeps_app_in_tray_and_explains_once(qtbot, data_dir, monkeypatch):
@@ -169,14 +169,14 @@ def test_close_keeps_app_in_tray_and_explains_once(qtbot, data_dir, monkeypatch)
     window = make_window(qtbot, data_dir)
     window.show()
     window.close()
-    assert not window.isVisible() and not getattr(window, "_shut", False)
+    assert not window.isVisible() and not window.shut_down
     assert len(window.tray.notifications) == 1
     assert "still running" in window.tray.notifications[0][0]
     window.raise_and_show()
     window.close()
     assert len(window.tray.notifications) == 1, "explained only the first time"
     window.tray.quit_action.trigger()  # Quit from the tray really quits
-    assert window._shut
+    assert window.shut_down
 
 
 def test_keep_in_tray_off_closes(qtbot, data_dir, monkeypatch):
@@ -187,7 +187,7 @@ def test_keep_in_tray_off_closes(qtbot, data_dir, monkeypatch):
     window = make_window(qtbot, data_dir)
     window.show()
     window.close()
-    assert window._shut
+    assert window.shut_down
 
 
 @pytest.mark.parametrize("has_tray", [True, False])
@@ -205,8 +205,7 @@ def test_start_minimized(qtbot, data_dir, monkeypatch, has_tray):
             assert window.isVisible() and window.isMinimized()
     finally:
         app.setQuitOnLastWindowClosed(before)
-    window._quitting = True
-    window.close()
+    window.quit_app()
 
 
 def test_a_window_started_in_the_tray_still_computes_its_figures(qtbot, data_dir, monkeypatch):

@@ -7,7 +7,8 @@ from PySide6.QtCore import QSettings
 from lowdash_desktop import accounts, autostart
 from lowdash_desktop.api.connection import Connection
 from lowdash_desktop.app import open_session
-from lowdash_desktop.ui import network, scheduler
+from lowdash_desktop.session import scheduler
+from lowdash_desktop.ui import network
 from lowdash_desktop.ui.dialogs.preferences_dialog import PreferencesDialog
 from lowdash_desktop.ui.main_window import MainWindow
 
@@ -23,7 +24,7 @@ def make_window(qtbot, data_dir, platform):
 def test_settings_apply_to_window_and_login_entry(qtbot, data_dir, demo_platform, tmp_path):
     window = make_window(qtbot, data_dir, demo_platform)
     backend = autostart.XdgAutostart(config_home=tmp_path / "xdg")
-    dialog = PreferencesDialog(window, backend=backend)
+    dialog = PreferencesDialog(window.session, parent=window, backend=backend)
     qtbot.addWidget(dialog)
     assert dialog.interval.currentData() == 5, "default every 5 minutes"
     assert [dialog.interval.itemData(i) for i in range(dialog.interval.count())] == [
@@ -42,7 +43,7 @@ def test_settings_apply_to_window_and_login_entry(qtbot, data_dir, demo_platform
     assert scheduler.stored_interval() == 15
     assert backend.is_enabled() and "--minimized" in backend.path.read_text()
 
-    dialog = PreferencesDialog(window, backend=backend)
+    dialog = PreferencesDialog(window.session, parent=window, backend=backend)
     qtbot.addWidget(dialog)
     assert dialog.at_login.isChecked() and dialog.interval.currentData() == 15
     dialog.at_login.setChecked(False)
@@ -55,7 +56,7 @@ def test_settings_apply_to_window_and_login_entry(qtbot, data_dir, demo_platform
 
 def test_missing_ca_bundle_is_refused(qtbot, data_dir, demo_platform, tmp_path):
     window = make_window(qtbot, data_dir, demo_platform)
-    dialog = PreferencesDialog(window, backend=autostart.XdgAutostart(tmp_path))
+    dialog = PreferencesDialog(window.session, parent=window, backend=autostart.XdgAutostart(tmp_path))
     qtbot.addWidget(dialog)
     dialog.show()
     dialog.ca_bundle.setText(str(tmp_path / "missing.pem"))
@@ -70,7 +71,7 @@ def test_ca_bundle_reaches_the_session_connection(qtbot, data_dir, demo_platform
     import certifi
 
     window = make_window(qtbot, data_dir, demo_platform)
-    dialog = PreferencesDialog(window, backend=autostart.XdgAutostart(tmp_path))
+    dialog = PreferencesDialog(window.session, parent=window, backend=autostart.XdgAutostart(tmp_path))
     qtbot.addWidget(dialog)
     dialog.ca_bundle.setText(certifi.where())
     dialog.accept()
@@ -82,7 +83,7 @@ def test_ca_bundle_reaches_the_session_connection(qtbot, data_dir, demo_platform
 
 def test_connection_test_says_which_proxy_and_ca(qtbot, data_dir, demo_platform, tmp_path):
     window = make_window(qtbot, data_dir, demo_platform)
-    dialog = PreferencesDialog(window, backend=autostart.XdgAutostart(tmp_path))
+    dialog = PreferencesDialog(window.session, parent=window, backend=autostart.XdgAutostart(tmp_path))
     qtbot.addWidget(dialog)
     dialog.test_connection()
     qtbot.waitUntil(lambda: dialog.test_button.isEnabled(), timeout=30_000)
@@ -98,7 +99,7 @@ def test_connection_test_says_which_proxy_and_ca(qtbot, data_dir, demo_platform,
 def test_connection_test_reports_failure(qtbot, data_dir, demo_platform, tmp_path):
     window = make_window(qtbot, data_dir, demo_platform)
     demo_platform.stop()
-    dialog = PreferencesDialog(window, backend=autostart.XdgAutostart(tmp_path))
+    dialog = PreferencesDialog(window.session, parent=window, backend=autostart.XdgAutostart(tmp_path))
     qtbot.addWidget(dialog)
     dialog.test_connection()
     qtbot.waitUntil(lambda: dialog.test_button.isEnabled(), timeout=30_000)
@@ -128,7 +129,7 @@ def test_a_connection_test_result_does_not_squash_the_help_text(qtbot, demo_plat
     qtbot.addWidget(window)
     window.session = SimpleNamespace(connection=Connection(demo_platform.base_url,
                                                            demo_platform.api_key))
-    dialog = PreferencesDialog(window, backend=autostart.XdgAutostart(tmp_path))
+    dialog = PreferencesDialog(window.session, parent=window, backend=autostart.XdgAutostart(tmp_path))
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitExposed(dialog)

@@ -52,7 +52,7 @@ def test_quarantine_counted_in_status_bar(qtbot, data_dir, demo_platform):
     faults = Faults(seed=2).attach(demo_platform)
     faults.force("malformed", times=2, path="/generations")
     window, session = make_window(qtbot, data_dir, demo_platform)
-    window.sync._worker.page_limit = 50
+    window.sync.page_limit = 50
     assert not window.quarantine_label.isVisible()
     assert sync(qtbot, window)
     assert "2 malformed set aside" in window.sync_label.text()
@@ -81,7 +81,7 @@ def test_quarantine_counted_in_status_bar(qtbot, data_dir, demo_platform):
 
 def test_invalid_page_stops_at_last_good_page_then_resumes(qtbot, data_dir, demo_platform):
     window, session = make_window(qtbot, data_dir, demo_platform)
-    window.sync._worker.page_limit = 100
+    window.sync.page_limit = 100
     demo_platform.faults = BadPage(3, {"data": "not a list", "has_more": True})
     assert not sync(qtbot, window)
     assert window.banner.kind == "error"
@@ -170,7 +170,7 @@ def test_older_schema_migrates_with_safety_copy_at_start_up(
 def test_quit_during_a_stalled_request_is_prompt(qtbot, data_dir, demo_platform):
     faults = Faults(seed=4, stall_s=60).attach(demo_platform)
     window, session = make_window(qtbot, data_dir, demo_platform)
-    window.sync._worker.page_limit = 100
+    window.sync.page_limit = 100
     assert sync(qtbot, window)
     demo_platform.add_generations(300)
     faults.force("stall", path="/generations")
@@ -200,7 +200,7 @@ def test_quit_mid_feed_keeps_cache_consistent(qtbot, data_dir, demo_platform, mo
 
     demo_platform.faults = QuitAt()
     window, session = make_window(qtbot, data_dir, demo_platform)
-    window.sync._worker.page_limit = 20
+    window.sync.page_limit = 20
     assert window.sync_now()
     qtbot.waitUntil(lambda: QuitAt.feed >= moment, timeout=20_000)
     started = time.monotonic()

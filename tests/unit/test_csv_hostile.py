@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lowdash_desktop.export.csv_export import CSV_COLUMNS, NUMBER_COLUMNS, export_csv
-from lowdash_desktop.export.safe_text import CONTROL_CLASS, FORMULA_STARTS, visible
+from lowdash_desktop.safe_text import CONTROL_CLASS, FORMULA_STARTS, visible
 from lowdash_desktop.store.cache import Cache
 from lowdash_desktop.store.rows import GENERATION_COLUMNS
 

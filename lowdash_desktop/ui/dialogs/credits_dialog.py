@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from ...api.connection import Connection
 from ...api.models import Credits, Topup
-from ...store.cache import Cache
+from ...session.answers import CachedAnswers
 from .. import formatting
 from ..widgets.list_table import list_table
 from .operation_dialog import CallRunner, OperationStatus, error_text
@@ -92,7 +92,7 @@ class CreditsDialog(QDialog):
     def __init__(
         self,
         connection: Connection | None,
-        cache: Cache | None = None,
+        answers: CachedAnswers | None = None,  # the account's session: its cached answers
         parent: QWidget | None = None,
     ):
         super().__init__(parent)
@@ -141,13 +141,9 @@ class CreditsDialog(QDialog):
         bottom.addWidget(self.refresh_button)
         bottom.addWidget(close)
         layout.addLayout(bottom)
-        if cache is not None:
-            snap = cache.snapshot("credits")
-            if snap:
-                try:
-                    self._show_credits(Credits.model_validate(snap[0]))
-                except ValueError:
-                    pass
+        credits = answers.credits() if answers is not None else None
+        if credits is not None:
+            self._show_credits(credits)
         self._update_actions()
         self.resize(720, 460)
 

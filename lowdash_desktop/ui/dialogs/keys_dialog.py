@@ -27,7 +27,7 @@ from ...api.connection import API_KEY_ENV, Connection
 from ...api.models import Key, KeyWithSecret
 from ...rules.money import parse_money
 from ...rules.permissions import current_key
-from ...store.cache import Cache
+from ...session.answers import CachedAnswers
 from ..keyboard import tab_leaves
 from ..models.keys_table_model import KeyRole, KeysTableModel, SortRole, key_status
 from .key_secret_dialog import KeySecretDialog
@@ -238,7 +238,7 @@ class KeysDialog(QDialog):
     def __init__(
         self,
         connection: Connection | None,
-        cache: Cache | None = None,
+        answers: CachedAnswers | None = None,  # the account's session: its cached answers
         currency: str = "",
         parent: QWidget | None = None,
     ):
@@ -255,8 +255,8 @@ class KeysDialog(QDialog):
         self.proxy.setSourceModel(self.model)
         self.proxy.setSortRole(SortRole)
         self._build()
-        if cache is not None:
-            self._show_cached(cache)
+        if answers is not None:
+            self._show_cached(answers)
         self._update_actions()
         self.resize(1240, 460)
 
@@ -331,17 +331,12 @@ class KeysDialog(QDialog):
             self.bulk_button,
         )
 
-    def _show_cached(self, cache: Cache) -> None:
-        snap = cache.snapshot("keys")
-        if snap:
-            try:
-                self._set_keys([Key.model_validate(k) for k in snap[0]])
-            except ValueError:
-                pass
+    def _show_cached(self, answers: CachedAnswers) -> None:
+        keys = answers.keys()
+        if keys is not None:
+            self._set_keys(keys)
         if not self.model.currency:
-            account = cache.snapshot("account")
-            if account:
-                self.model.currency = account[0].get("currency", "")
+            self.model.currency = answers.currency()
 
     # -- state -----------------------------------------------------------------------------
     def _set_keys(self, keys: list[Key]) -> None:

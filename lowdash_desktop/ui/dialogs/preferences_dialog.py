@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -24,24 +23,32 @@ from PySide6.QtWidgets import (
 from ... import autostart
 from ...api import errors
 from ...api.client import RetryPolicy
-from .. import formatting, network, scheduler, tray
+from ...session import scheduler
+from ...session import settings as stored
+from ...session.session import Session
+from .. import formatting, network, tray
 from ..background import BackgroundCall
 
 log = logging.getLogger(__name__)
 
-MINIMIZED_AT_LOGIN_KEY = "startup/minimized_at_login"
+MINIMIZED_AT_LOGIN_KEY = stored.MINIMIZED_AT_LOGIN.key
 
 
 class PreferencesDialog(QDialog):
-    """The app's settings; applied to the running window on OK."""
+    """The app's settings; applied to the open account's session on OK."""
 
-    def __init__(self, window=None, backend: autostart.Autostart | None = None, parent=None):
-        super().__init__(parent or window)
+    def __init__(
+        self,
+        session: Session | None = None,
+        backend: autostart.Autostart | None = None,
+        parent=None,
+    ):
+        super().__init__(parent)
         self.setWindowTitle(self.tr("Preferences"))
-        self.window_ = window
+        self.session = session
         self.backend = backend
         self._call: BackgroundCall | None = None
-        settings = QSettings()
+        settings = stored.store()
         layout = QVBoxLayout(self)
         form = QFormLayout()
 
@@ -198,8 +205,7 @@ class PreferencesDialog(QDialog):
         return True
 
     def _connection(self):
-        session = getattr(self.window_, "session", None)
-        return getattr(session, "connection", None)
+        return self.session.connection if self.session is not None else None
 
     def test_connection(self) -> None:
         """Ask the platform for the balance with these settings; say which proxy and CA."""
@@ -262,24 +268,22 @@ class PreferencesDialog(QDialog):
         super().accept()
 
     def apply(self) -> None:
-        """Store the settings and apply them to the running window."""
-        settings = QSettings()
+        """Store the settings and apply them to the open account's schedule and connection."""
         minutes = int(self.interval.currentData())
-        settings.setValue(scheduler.SETTINGS_KEY, minutes)
-        sched = getattr(self.window_, "scheduler", None)
-        if sched is not None:
-            sched.set_interval(minutes)
+        stored.SYNC_INTERVAL.set(minutes)
+        session = self.session
+        if session is not None and session.scheduler is not None:
+            session.scheduler.set_interval(minutes)
         if self.keep_in_tray.isEnabled():
-            settings.setValue(tray.KEEP_IN_TRAY_KEY, self.keep_in_tray.isChecked())
-        self._apply_autostart(settings)
+            stored.KEEP_IN_TRAY.set(self.keep_in_tray.isChecked())
+        self._apply_autostart()
         ca = self._ca_text()
-        settings.setValue(network.CA_BUNDLE_KEY, ca)
-        session = getattr(self.window_, "session", None)
+        stored.CA_BUNDLE.set(ca)
         if session is not None and session.connection is not None:
             session.connection, config = network.configured(session.connection, ca)
             log.info("network settings applied: %s", config.describe())
 
-    def _apply_autostart(self, settings: QSettings) -> None:
+    def _apply_autostart(self) -> None:
         backend = self._autostart()
         wanted = self.at_login.isChecked()
         if backend is None or wanted == backend.is_enabled():
@@ -290,4 +294,4 @@ class PreferencesDialog(QDialog):
             log.warning("could not change start at login: %s", exc)
             self.message.setText(self.tr("Could not change start at login: {0}").format(exc))
             return
-        settings.setValue(MINIMIZED_AT_LOGIN_KEY, wanted)
+        stored.MINIMIZED_AT_LOGIN.set(wanted)

@@ -26,7 +26,7 @@ from ...api.connection import Connection
 from ...api.models import Key, RoutingConfig, RoutingRule
 from ...rules import routing
 from ...rules.money import read_money
-from ...store.cache import Cache
+from ...session.answers import CachedAnswers
 from .operation_dialog import (
     ERROR_STYLE,
     INVALID_BORDER,
@@ -44,10 +44,10 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate("RoutingDialog", text)
 
 
-def cheapest_price(cache: Cache | None) -> tuple[Decimal, str] | None:
+def cheapest_price(answers: CachedAnswers | None) -> tuple[Decimal, str] | None:
     """The lowest price per million tokens the platform lists, and for what: from the cached
     /models (prompt and completion prices) and the routing traces fetched so far."""
-    if cache is None:
+    if answers is None or answers.cache is None:
         return None
     found: list[tuple[Decimal, str]] = []
 
@@ -59,14 +59,12 @@ def cheapest_price(cache: Cache | None) -> tuple[Decimal, str] | None:
         if price.is_finite() and price > 0:
             found.append((price, what))
 
-    snap = cache.snapshot("models")
-    for model in snap[0] if snap and isinstance(snap[0], list) else []:
-        if isinstance(model, dict) and model.get("id"):
-            for field in ("price_prompt_per_mtok", "price_completion_per_mtok"):
-                if model.get(field) is not None:
-                    add(model[field], str(model["id"]))
+    for model in answers.models() or []:
+        for price in (model.price_prompt_per_mtok, model.price_completion_per_mtok):
+            if price is not None:
+                add(price, model.id)
     try:
-        rows = cache.conn.execute(
+        rows = answers.cache.conn.execute(
             "SELECT resolved_model, routing FROM generations WHERE routing IS NOT NULL "
             "ORDER BY routing_fetched_at DESC LIMIT 500"
         ).fetchall()
@@ -256,7 +254,7 @@ class RoutingDialog(OperationDialog):
     def __init__(
         self,
         connection: Connection | None,
-        cache: Cache | None = None,
+        answers: CachedAnswers | None = None,  # the account's session: its cached answers
         parent: QWidget | None = None,
     ):
         super().__init__(connection, parent)
@@ -265,9 +263,9 @@ class RoutingDialog(OperationDialog):
         self.keys: dict[str, Key] = {}
         self.overrides: dict[str, dict[str, Any]] = {}
         self.reason: str | None = None
-        providers, regions, currency = self._reference(cache)
+        providers, regions, currency = self._reference(answers)
         self.providers, self.regions = providers, regions
-        self.cheapest = cheapest_price(cache)
+        self.cheapest = cheapest_price(answers)
         intro = QLabel(
             self.tr(
                 "How <code>lowrouter/auto</code> picks a provider when a request does not say. "
@@ -326,33 +324,27 @@ class RoutingDialog(OperationDialog):
         self.add_button.clicked.connect(lambda _=False: self.add_override())
         self.remove_button.clicked.connect(lambda _=False: self.remove_override())
         self._showing: str | None = None
-        if cache is not None:
-            snap = cache.snapshot("routing")
-            keys = cache.snapshot("keys")
-            try:
-                if keys:
-                    self._set_keys([Key.model_validate(k) for k in keys[0]])
-                if snap:
-                    self.set_config(RoutingConfig.model_validate(snap[0]))
-            except ValueError:
-                pass
+        if answers is not None:
+            keys, config = answers.keys(), answers.routing()
+            if keys is not None:
+                self._set_keys(keys)
+            if config is not None:
+                self.set_config(config)
         self._revalidate()
         self.resize(860, 460)
 
     @staticmethod
-    def _reference(cache: Cache | None) -> tuple[list[str], list[str], str]:
+    def _reference(answers: CachedAnswers | None) -> tuple[list[str], list[str], str]:
         """Known providers and regions (from the eco methodology) and the currency."""
         providers: list[str] = []
         regions: list[str] = []
         currency = ""
-        if cache is not None:
-            method = cache.snapshot("methodology")
-            if method:
-                providers = sorted(method[0].get("providers", {}))
-                regions = sorted(method[0].get("grid_intensity", {}))
-            account = cache.snapshot("account")
-            if account:
-                currency = account[0].get("currency", "")
+        if answers is not None:
+            method = answers.methodology()
+            if method is not None:
+                providers = sorted(method.providers)
+                regions = sorted(method.grid_intensity)
+            currency = answers.currency()
         return providers, regions, currency
 
     # -- loading -----------------------------------------------------------------------------

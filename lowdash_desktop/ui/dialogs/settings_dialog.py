@@ -6,7 +6,7 @@ import importlib
 import inspect
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
 from ...api.connection import Connection
 from ...api.models import Account, Key, Settings
 from ...rules.money import parse_money
-from ...store.cache import Cache
+from ...session import settings as stored
+from ...session.answers import CachedAnswers
 from .. import formatting
 from .operation_dialog import (
     ERROR_STYLE,
@@ -76,14 +77,16 @@ class SettingsDialog(QDialog):
     def __init__(
         self,
         connection: Connection | None,
-        cache: Cache | None = None,
+        answers: CachedAnswers | None = None,
         parent: QWidget | None = None,
     ):
+        """`answers`: the account's session (what was cached shows until the platform's
+        answer arrives)."""
         super().__init__(parent)
         self.setObjectName("settings_dialog")
         self.setWindowTitle(self.tr("Settings"))
         self.connection = connection
-        self.cache = cache
+        self.cache = answers.cache if answers is not None else None
         self.runner = CallRunner(connection, self)
         self.account: Account | None = None
         self.settings: Settings | None = None
@@ -112,8 +115,8 @@ class SettingsDialog(QDialog):
         close.clicked.connect(lambda _=False: self._ask_discard() or self.close())
         buttons.addWidget(close)
         layout.addLayout(buttons)
-        if cache is not None:
-            self._show_cached(cache)
+        if answers is not None:
+            self._show_cached(answers)
         self._remember_shown()
         self._local_shown = self._local_values()
         for signal in (self.threshold.textChanged, self.percent.valueChanged,
@@ -189,7 +192,6 @@ class SettingsDialog(QDialog):
 
     def _local_alerts_box(self) -> QGroupBox:
         """The app's own warnings, kept on this computer (QSettings): they work offline."""
-        from ..insight_watcher import DEFAULT_SPIKE_MIN, SPIKE_MIN_KEY
         from ..runway_watcher import alert_days
 
         box = QGroupBox(self.tr("Alerts on this computer"), self)
@@ -203,9 +205,8 @@ class SettingsDialog(QDialog):
         self.runway_days.setAccessibleName(self.tr("Runway warning, in days"))
         form.addRow(self.tr("Warn when the balance lasts under"), self.runway_days)
         self.spike_min = QLineEdit(box)
-        self.spike_min.setText(local_decimal(str(QSettings().value(SPIKE_MIN_KEY,
-                                                                   DEFAULT_SPIKE_MIN)
-                                                 or DEFAULT_SPIKE_MIN)))
+        spike_min = stored.SPIKE_MIN_AMOUNT.get() or stored.SPIKE_MIN_AMOUNT.default
+        self.spike_min.setText(local_decimal(spike_min))
         self.spike_min.setAccessibleName(self.tr("Smallest hourly spend that can be a spike"))
         self.spike_min.setToolTip(self.tr(
             "A spend spike is an hour whose spend, per key or per model, is far above the same "
@@ -308,8 +309,6 @@ class SettingsDialog(QDialog):
     def save_local_alerts(self) -> bool:
         """Keep the runway days and the spike minimum (an amount such as 1.00, at least 0)."""
         from ...insight.command import parse_amount
-        from ..insight_watcher import SPIKE_MIN_KEY
-        from ..runway_watcher import ALERT_DAYS_KEY
 
         text = self.spike_min.text().strip().replace(",", ".")  # the locale's 1,50 too
         try:
@@ -320,9 +319,8 @@ class SettingsDialog(QDialog):
                 "The spike minimum must be an amount such as 1.00 (0 or more)."))
             self._check_spike_min()
             return False
-        settings = QSettings()
-        settings.setValue(ALERT_DAYS_KEY, self.runway_days.value())
-        settings.setValue(SPIKE_MIN_KEY, text)
+        stored.RUNWAY_ALERT_DAYS.set(self.runway_days.value())
+        stored.SPIKE_MIN_AMOUNT.set(text)
         self.alerts_status.setStyleSheet("")
         self.alerts_status.setText(self.tr("Saved."))
         self._local_shown = self._local_values()
@@ -350,20 +348,14 @@ class SettingsDialog(QDialog):
         return box
 
     # -- data --------------------------------------------------------------------------------
-    def _show_cached(self, cache: Cache) -> None:
-        try:
-            account = cache.snapshot("account")
-            if account:
-                self._show_account(Account.model_validate(account[0]))
-            settings = cache.snapshot("settings")
-            if settings:
-                self._show_settings(Settings.model_validate(settings[0]))
-            keys = cache.snapshot("keys")
-            if keys and self.connection is not None:
-                parsed = [Key.model_validate(k) for k in keys[0]]
-                self._set_reason(manage_reason(parsed, self.connection.api_key))
-        except ValueError:
-            pass
+    def _show_cached(self, answers: CachedAnswers) -> None:
+        account, settings, keys = answers.account(), answers.settings(), answers.keys()
+        if account is not None:
+            self._show_account(account)
+        if settings is not None:
+            self._show_settings(settings)
+        if keys is not None and self.connection is not None:
+            self._set_reason(manage_reason(keys, self.connection.api_key))
 
     def load(self) -> bool:
         """Fetch the profile and settings (and the keys, to know what this key may change)."""

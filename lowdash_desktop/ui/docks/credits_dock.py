@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QDockWidget, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from .. import formatting
+
+if TYPE_CHECKING:
+    from ...api.models import Credits
+    from ...session.answers import CreditsPreview
 
 
 class CreditsDock(QDockWidget):
@@ -56,24 +60,24 @@ class CreditsDock(QDockWidget):
         self._topup_url: str | None = None
         self.copy_dialog = None  # the checkout address shown to copy when no browser opened
 
-    def show_credits(self, credits: dict | None) -> None:
-        if not credits:
+    def show_credits(self, credits: Credits | CreditsPreview | None) -> None:
+        if credits is None:
             return
-        currency = credits.get("currency", "")
-        balance = Decimal(credits["balance"])
+        currency = credits.currency
+        balance = credits.balance
         self.balance.setText(formatting.money(balance, currency, places=2))
         colour = "#c62828" if balance < 0 else ""
         self.balance.setStyleSheet(f"color: {colour};" if colour else "")
         self.balance.setToolTip(
             self.tr("Negative balance: top up to keep requests flowing.") if balance < 0 else ""
         )
-        spent = formatting.money(Decimal(credits["spent_this_month"]), currency, places=2)
+        spent = formatting.money(credits.spent_this_month, currency, places=2)
         # a no-break space: when the dock is narrow the amount wraps with its currency, not
         # leaving "EUR" alone on the last line
         self.spent.setText(
             self.tr("Spent this month (UTC): {0}").format(spent.replace(" ", "\u00a0"))
         )
-        self._topup_url = credits.get("topup_url")
+        self._topup_url = credits.topup_url
         self.topup.setEnabled(bool(self._topup_url))
 
     def show_as_of(self, when: str | None, why: str = "") -> None:

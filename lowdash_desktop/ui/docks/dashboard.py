@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QResizeEvent
-from PySide6.QtWidgets import QDockWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDockWidget, QLineEdit, QMenu, QTableView, QVBoxLayout, QWidget
 
+from ...session import settings as stored
 from ...store.aggregates import DashboardFigures
 from ..models.dashboard_model import DashboardModel
 from ..widgets.filter_bar import FilterBar
@@ -16,7 +17,10 @@ from .top_models_dock import TopModelsDock
 from .usage_dock import UsageDock
 
 if TYPE_CHECKING:
+    from ...session.session import Session
     from ..dialogs.transaction_detail import TransactionDetail
+    from ..models.transaction_table_model import TransactionTableModel
+    from .eco_dock import EcoDock
 
 NARROW_WIDTH = 700
 # the wide layout is remembered only at this width or more: nearer the narrow layout the
@@ -30,7 +34,22 @@ LAYOUT_VERSION = 2  # 1 could hold a layout wrecked by such a round trip: discar
 
 
 class DashboardMixin:
-    """Mixed into MainWindow (before QMainWindow): builds and wires the dashboard pieces."""
+    """Mixed into MainWindow (before QMainWindow): builds and wires the dashboard pieces.
+
+    What it needs from the window is declared here; MainWindow builds these before it calls
+    `_init_dashboard` (the table and search in `_build_central`, the View menu in
+    `_build_actions`).
+    """
+
+    session: Session  # the open account: its cache path, connection and cached key list
+    table: QTableView  # the history table
+    table_model: TransactionTableModel
+    search: QLineEdit  # the generation-id search beside the dates
+    view_menu: QMenu
+    docks: list[QDockWidget]
+    credits_dock: QDockWidget
+    eco_dock: EcoDock
+    _shut: bool  # the window has shut down (MainWindow.shutdown)
 
     _narrow = False
     _short = 0  # 0: room for the wide layout; 2: see SHORTER_HEIGHT
@@ -46,14 +65,13 @@ class DashboardMixin:
         layout.addWidget(self.filter_bar)
 
     def _build_dashboard_docks(self) -> None:
-        settings = QSettings()
         self.utc_action = QAction(self.tr("Use &UTC days"), self)
         self.utc_action.setCheckable(True)
-        self.utc_action.setChecked(settings.value("dashboard/utc", False, type=bool))
+        self.utc_action.setChecked(stored.DASHBOARD_UTC.get())
         self.dashboard = DashboardModel(self.session.cache_path, self)
         self.dashboard.utc = self.utc_action.isChecked()
-        days = settings.value("dashboard/spend_days", 30, type=int)
-        self.dashboard.spend_days = days if days in RANGES else 30
+        days = stored.SPEND_DAYS.get()
+        self.dashboard.spend_days = days if days in RANGES else stored.SPEND_DAYS.default
         self.usage_dock = UsageDock(self.utc_action, self)
         self.top_models_dock = TopModelsDock(self)
         self.spend_dock = SpendDock(self)
@@ -66,14 +84,14 @@ class DashboardMixin:
         self.view_menu.addAction(self.utc_action)
         self.utc_action.toggled.connect(self._on_utc_toggled)
         self.filter_bar.set_utc(self.utc_action.isChecked())
-        self.filter_bar.restore_state(QSettings())
+        self.filter_bar.restore_state(stored.store())
         self.filter_bar.filterChanged.connect(lambda _f: self._apply_filters())
         self.filter_bar.cleared.connect(self.search.clear)
         self.search.textChanged.connect(lambda t: self.filter_bar.set_search_active(bool(t)))
-        self.usage_dock.modelClicked.connect(self._toggle_model)
-        self.top_models_dock.modelClicked.connect(self._toggle_model)
+        self.usage_dock.modelClicked.connect(self.toggle_model)
+        self.top_models_dock.modelClicked.connect(self.toggle_model)
         self.spend_dock.rangeChanged.connect(self.dashboard.set_spend_days)
-        self.dashboard.figuresReady.connect(self._show_figures)
+        self.dashboard.figuresReady.connect(self.show_figures)
         self.dashboard.choicesReady.connect(self._show_choices)
         self.table.activated.connect(self._open_index)
         for dock in self.docks:
@@ -90,9 +108,6 @@ class DashboardMixin:
         self.reset_layout_action = QAction(self.tr("&Reset layout"), self)
         self.reset_layout_action.triggered.connect(lambda _c=False: self.reset_layout())
         self.view_menu.addAction(self.reset_layout_action)
-        from ..insight_menu import InsightMenu  # Alerts, Spend by key, Periods, saved views
-
-        self.insight_menu = InsightMenu(self)
         self._apply_filters()
         self._refresh_dashboard()
 
@@ -201,6 +216,21 @@ class DashboardMixin:
             timer.stop()
         self._arrange()
 
+    @property
+    def narrow(self) -> bool:
+        """The narrow layout is on (one column of docks, the charts tabbed)."""
+        return self._narrow
+
+    @property
+    def layout_checked(self) -> bool:
+        """The layout restored at start has been checked against the window's size."""
+        return self._layout_checked
+
+    def layout_settling(self) -> bool:
+        """A dock was just moved or resized: the wide layout is remembered once it settles."""
+        timer = getattr(self, "_remember_timer", None)
+        return timer is not None and timer.isActive()
+
     def _docked(self) -> list[QDockWidget]:
         return [d for d in self.docks if d.isVisibleTo(self) and not d.isFloating()]
 
@@ -272,10 +302,9 @@ class DashboardMixin:
             fit = getattr(self, "column_fit", None)
             if fit is not None:
                 fit.set_preferred(widths)
-        settings = QSettings()
-        settings.remove("window/state")
+        stored.WINDOW_STATE.remove()
         if columns:
-            settings.remove("window/table_header")
+            stored.TABLE_HEADER.remove()
         self._remember_soon()
 
     def layout_fits(self) -> bool:
@@ -294,7 +323,7 @@ class DashboardMixin:
 
     def _check_restored_layout(self) -> None:
         """Once, after the first show: a saved layout that does not fit gives way to the default."""
-        if self._layout_checked or getattr(self, "_shut", False):
+        if self._layout_checked or self._shut:
             return
         self._layout_checked = True
         if (getattr(self, "_restored_layout", False) and not self._short
@@ -318,7 +347,7 @@ class DashboardMixin:
         self.top_models_dock.set_active_model(flt.model)
         self.eco_dock.set_scope(flt)  # the eco panel follows the page (it says which slice)
 
-    def _toggle_model(self, model: str) -> None:
+    def toggle_model(self, model: str) -> None:
         """A click on a model filters the window to it; a second click clears it."""
         current = self.filter_bar.combos["model"].currentData()
         self.filter_bar.set_model(None if current == model else model)
@@ -331,7 +360,7 @@ class DashboardMixin:
         self.dashboard.refresh()
         self.dashboard.refresh_choices()
 
-    def _show_figures(self, figures: DashboardFigures) -> None:
+    def show_figures(self, figures: DashboardFigures) -> None:
         if getattr(self, "_first_load", False):
             return  # an empty cache before its first sync: the docks say "Loading…"
         self.usage_dock.show_figures(figures)
@@ -339,13 +368,11 @@ class DashboardMixin:
         self.spend_dock.show_figures(figures)
 
     def _show_choices(self, choices: dict[str, list[str]]) -> None:
-        labels: dict[str, str] = {}
-        snap = self.cache.snapshot("keys")
-        for key in (snap[0] if snap and isinstance(snap[0], list) else []):
-            if isinstance(key, dict) and key.get("id"):
-                labels[key["id"]] = f"{key.get('name') or key['id']} ({key.get('prefix', '')})"
+        # the table's key names, read from the cached key list at the first paint and after
+        # each sync (no api models needed: they load after the paint)
+        labels = self.table_model.key_labels
         for field, values in choices.items():
-            pairs = [(v, labels.get(v, v) if field == "key_id" else v) for v in values]
+            pairs = [(v, labels.choice(v) if field == "key_id" else v) for v in values]
             self.filter_bar.set_choices(field, pairs)
 
     def _open_index(self, index) -> None:
@@ -372,19 +399,18 @@ class DashboardMixin:
     # -- persistence and shutdown -----------------------------------------------------------
     def _save_dashboard_state(self, settings: QSettings) -> None:
         if (self._narrow or self._short) and self._wide_state is not None:
-            settings.setValue("window/state", self._wide_state)
+            stored.WINDOW_STATE.set(self._wide_state, settings)
         elif self._short and not self._narrow:
             # never wide this run: the wide layout (with the docks shown or closed as they are
             # now) is what the next start restores, not the tabbed slots of a short window
             self._arrange_wide()
-            settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
-        settings.setValue("dashboard/utc", self.utc_action.isChecked())
-        settings.setValue("dashboard/spend_days", self.dashboard.spend_days)
+            stored.WINDOW_STATE.set(self.saveState(LAYOUT_VERSION), settings)
+        stored.DASHBOARD_UTC.set(self.utc_action.isChecked(), settings)
+        stored.SPEND_DAYS.set(self.dashboard.spend_days, settings)
         self.filter_bar.save_state(settings)
 
     def _shutdown_dashboard(self) -> None:
         self.dashboard.close()
-        self.insight_menu.close()
         for dialog in list(self.details.values()):
             dialog.close()
 

@@ -11,6 +11,7 @@ class Banner(QFrame):
 
     actionClicked = Signal()
     shownChanged = Signal(bool)  # shown or hidden (its bar at the top follows it)
+    changed = Signal()  # shown, hidden, or another message put up
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -42,6 +43,7 @@ class Banner(QFrame):
         super().setVisible(visible)
         if was != visible:
             self.shownChanged.emit(visible)
+            self.changed.emit()
 
     def _clicked(self) -> None:
         if self.handler is not None:
@@ -74,3 +76,8 @@ class Banner(QFrame):
             self.button.setText(action)
             self.button.setAccessibleName(action)
         self.show()
+        self.changed.emit()
+
+    def message(self) -> tuple[str, str] | None:
+        """(kind, text) of the message on show; None while hidden."""
+        return None if self.isHidden() else (self.kind, self.label.text())

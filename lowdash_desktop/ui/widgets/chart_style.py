@@ -120,6 +120,9 @@ def style_plot(plot: pg.PlotWidget, owner: QWidget) -> None:
     plot.viewport().setFocusPolicy(Qt.FocusPolicy.NoFocus)
     item = plot.getPlotItem()
     item.setMenuEnabled(False)
+    # pyqtgraph builds the plot's options menu without a parent and something of its own
+    # keeps the plot item alive: six hidden top-level menus stayed after each closed chart
+    plot.destroyed.connect(item.ctrlMenu.deleteLater)
     item.hideButtons()
     item.getViewBox().setMouseEnabled(x=False, y=False)
     for name in ("left", "bottom"):

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...session import settings as stored
 from ...store.aggregates import day_start_ms
 from ...store.queries import HistoryFilter
 from .filter_chip import FilterChip
@@ -284,7 +285,7 @@ class FilterBar(QWidget):
             self.set_value(field, None)
 
     # -- persistence -------------------------------------------------------------------
-    def save_state(self, settings: QSettings, prefix: str = "filters/") -> None:
+    def save_state(self, settings: QSettings, prefix: str = stored.FILTERS.prefix) -> None:
         for field, combo in self.combos.items():
             settings.setValue(prefix + field, combo.currentData() or "")
         for name, check, edit in (("from", self.from_check, self.from_date),
@@ -292,7 +293,7 @@ class FilterBar(QWidget):
             settings.setValue(prefix + name, edit.date().toString("yyyy-MM-dd")
                               if check.isChecked() else "")
 
-    def restore_state(self, settings: QSettings, prefix: str = "filters/") -> None:
+    def restore_state(self, settings: QSettings, prefix: str = stored.FILTERS.prefix) -> None:
         self._quiet = True
         try:
             for field in FIELDS:

@@ -8,11 +8,13 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 
+from . import settings as stored
+
 log = logging.getLogger(__name__)
 
 INTERVAL_CHOICES = (0, 1, 5, 15, 60)  # minutes; 0 is off
-DEFAULT_INTERVAL_MIN = 5
-SETTINGS_KEY = "sync/interval_minutes"
+DEFAULT_INTERVAL_MIN = stored.SYNC_INTERVAL.default
+SETTINGS_KEY = stored.SYNC_INTERVAL.key
 TICK_MS = 15_000  # how often the timer looks at the clock; due times are kept in clock seconds
 BACKOFF_BASE_S = 30.0
 BACKOFF_CAP_S = 30 * 60.0
@@ -20,11 +22,7 @@ BACKOFF_CAP_S = 30 * 60.0
 
 def stored_interval(settings: QSettings | None = None) -> int:
     """The refresh interval in minutes from the settings (one of INTERVAL_CHOICES)."""
-    settings = settings or QSettings()
-    try:
-        value = int(settings.value(SETTINGS_KEY, DEFAULT_INTERVAL_MIN))
-    except (TypeError, ValueError):
-        return DEFAULT_INTERVAL_MIN
+    value = stored.SYNC_INTERVAL.get(settings)
     return value if value in INTERVAL_CHOICES else DEFAULT_INTERVAL_MIN
 
 
