@@ -23,7 +23,7 @@ from ..api.models import Generation
 from ..store import rollup
 from ..store.cache import Cache
 from ..store.rows import generation_row, to_ms
-from .fastpath import fast_row
+from .fastpath import decode_page, fast_row
 
 log = logging.getLogger(__name__)
 
@@ -207,6 +207,14 @@ def split_page(items: list[Any]) -> tuple[list[tuple], list[tuple[str | None, st
             continue
         rows.append(row)
     return rows, bad
+
+
+def _page_ids(page: Any) -> tuple:
+    """The records' ids of a page, in order (None for a record without a usable one)."""
+    rows = getattr(page, "rows", None)
+    if rows is not None:  # every record was valid: its id is its row's first column
+        return tuple(row[0] for row in rows)
+    return tuple(r.get("id") if isinstance(r, dict) else None for r in page.data)
 
 
 # A cursor is opaque, but it travels in a URL and is saved: printable ASCII, bounded.
@@ -492,7 +500,8 @@ class SyncEngine:
         """
         now_ms = to_ms(self.clock())
         first_ms: int | None = None
-        fetch = partial(self._fetch_page, self.client.generations_page, self.page_limit)
+        fetch = partial(self._fetch_page, partial(self.client.generations_page,
+                                                  fast=decode_page), self.page_limit)
         cursor = None if self.full_resync else self.cache.feed_cursor
         seen: dict[str, int] = {cursor: 1} if cursor else {}  # position -> times handed out
         empty_run = 0
@@ -519,8 +528,7 @@ class SyncEngine:
                     empty_run = 0 if page.data else empty_run + 1
                     problem = self._feed_problem(page, seen, empty_run)
                     if problem is None and page.has_more and page.data:
-                        ids = hash(tuple(r.get("id") if isinstance(r, dict) else None
-                                         for r in page.data))
+                        ids = hash(_page_ids(page))
                         same_pages[ids] = same_pages.get(ids, 0) + 1
                         if same_pages[ids] > MAX_SAME_PAGE:
                             problem = ("it keeps sending the same records under new positions, "
@@ -611,7 +619,8 @@ class SyncEngine:
             raise errors.MalformedResponse(
                 f"a feed page holds {len(page.data):,} records for a limit of {limit}"
             )
-        return page, split_page(page.data)
+        rows = getattr(page, "rows", None)  # decided from its bytes (fastpath.decode_page)
+        return page, ((rows, []) if rows is not None else split_page(page.data))
 
     def _store_page(
         self, result: SyncResult, batch: _Batch, page: Any,
