@@ -157,6 +157,7 @@ def _reason(exc: ValidationError) -> str:
     return f"{where}: {first.get('msg', 'invalid')}"
 
 
+_CREATED_AT = itemgetter(3)
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 # the columns of a row that hold integers from the platform (seq, revision, created_at,
 # latency_ms, streamed, the token counts, cost_nanos); the others are text or floats
@@ -301,6 +302,10 @@ class _Batch:
         if self.pages:
             rows, bad, cursor = self.rows, self.bad, self.cursor
             self.rows, self.bad, self.cursor, self.pages = [], [], None, 0
+            # In time order the indexes take the rows near one another: a feed out of order
+            # (a backfill) touched leaves all over six B-trees, ~15 % more of SQLite's time.
+            # (Stable: two versions of a record keep their order; the revision decides anyway.)
+            rows.sort(key=_CREATED_AT)
             self.stored += len(rows)
             if self.stored >= self.rows_at_start:
                 self.rollups = False
