@@ -255,8 +255,31 @@ _DAY_MS: dict[str, int] = {}  # day text -> its first millisecond (a few hundred
 _PLAIN_AMOUNT = re.compile(r"(0|[1-9]\d{0,16})\.(\d{1,9})", re.ASCII)
 
 
+# The usual shape, `2026-11-24T13:05:07.123Z`, read with its hour looked up (a few thousand
+# hours per feed) and only minutes, seconds and milliseconds parsed: half the time of the
+# general reading below, which it always agrees with (tests/unit/test_fastpath.py).
+_HOUR_MS: dict[str, int] = {}
+_USUAL_TAIL = re.compile(r":([0-5]\d):([0-5]\d)\.(\d{3})Z", re.ASCII)
+
+
 def _ms(text: str) -> int | None:
     """Epoch ms of a UTC time as `to_ms` gives it (rounded down), or None for another shape."""
+    if len(text) == 24:
+        base = _HOUR_MS.get(text[:13])
+        if base is not None:
+            tail = _USUAL_TAIL.fullmatch(text, 13)
+            if tail is not None:
+                minutes, seconds, millis = tail.groups()
+                return base + (int(minutes) * 60 + int(seconds)) * 1000 + int(millis)
+    ms = _read_ms(text)
+    if ms is not None and len(text) == 24 and len(_HOUR_MS) < 65_536:
+        hour = text[:13]
+        if _UTC_TEXT.fullmatch(hour + ":00:00Z"):
+            _HOUR_MS[hour] = _read_ms(hour + ":00:00Z")  # type: ignore[assignment]
+    return ms
+
+
+def _read_ms(text: str) -> int | None:
     match = _UTC_TEXT.fullmatch(text)
     if match is None:
         return None
