@@ -9,7 +9,7 @@ range check) and give dicts, about twice as fast.
 
 Faster still, `decode_page` reads a whole page's bytes with msgspec into the structs below
 (the same rules again) and makes the rows from them: no `json.loads` objects, no pydantic,
-~15 us a record where `json.loads` alone took ~25 us and the TypedDicts ~35 us more. It
+about a fifth of the time `json.loads` and the TypedDicts took together (docs/performance.md). It
 decides a page only when it can decide every record of it: any record it cannot type, or
 whose values it cannot map exactly (a `routing` object, a time or an amount outside the
 shapes below, a number past 64 bits), and the page goes the usual way (`json.loads`, these
