@@ -31,6 +31,9 @@ class Figure:
         self.name, self.unit, self.target, self.check = name, unit, target, check
         self.ours: list[float] = []
         self.base: list[float] = []
+        # CPU seconds of this process for each run, where a figure measures them
+        self.ours_cpu: list[float] = []
+        self.base_cpu: list[float] = []
 
     @property
     def ours_med(self) -> float:
@@ -53,6 +56,14 @@ def timed(fn: Callable[[], object]) -> float:
     started = time.perf_counter()
     fn()
     return time.perf_counter() - started
+
+
+def timed_cpu(fn: Callable[[], object]) -> tuple[float, float]:
+    """Wall-clock seconds and this process's CPU seconds (user + sys, every thread): on a
+    shared 2-core machine the wall clock moves with the other jobs, the CPU much less."""
+    cpu = time.process_time()
+    wall = timed(fn)
+    return wall, time.process_time() - cpu
 
 
 # -- cold start and memory ---------------------------------------------------------------------
@@ -280,8 +291,9 @@ def raw_download(base_url: str, key: str) -> int:
                 return records
 
 
-def sync_once(base_url: str, key: str) -> float:
-    """One full `lowdash sync` (the engine, as the command runs it) into a new cache."""
+def sync_once(base_url: str, key: str) -> tuple[float, float]:
+    """One full `lowdash sync` (the engine, as the command runs it) into a new cache: wall
+    and CPU seconds."""
     from lowdash_desktop.api.connection import Connection
     from lowdash_desktop.store.cache import Cache
     from lowdash_desktop.sync.engine import SyncEngine
@@ -291,7 +303,7 @@ def sync_once(base_url: str, key: str) -> float:
         try:
             with Connection(base_url, key).client() as client:
                 engine = SyncEngine(client, cache, page_limit=1000)
-                return timed(engine.run)
+                return timed_cpu(engine.run)
         finally:
             cache.close()
 
@@ -310,10 +322,14 @@ def bench_sync(n: int, repeats: int, orders: tuple[str, ...] = SYNC_ORDERS) -> l
         try:
             raw_download(base_url, key)  # warm: the server's first answers, the imports
             for _ in range(repeats):
-                figure.base.append(timed(partial(raw_download, base_url, key)))
-                figure.ours.append(sync_once(base_url, key))
-                print(f"  {order}: sync {figure.ours[-1]:.2f} s, raw {figure.base[-1]:.2f} s",
-                      flush=True)
+                wall, cpu = timed_cpu(partial(raw_download, base_url, key))
+                figure.base.append(wall)
+                figure.base_cpu.append(cpu)
+                wall, cpu = sync_once(base_url, key)
+                figure.ours.append(wall)
+                figure.ours_cpu.append(cpu)
+                print(f"  {order}: sync {wall:.2f} s ({cpu:.2f} s CPU), raw "
+                      f"{figure.base[-1]:.2f} s ({figure.base_cpu[-1]:.2f} s CPU)", flush=True)
         finally:
             proc.stdin.close()
             proc.wait()
@@ -487,9 +503,16 @@ def main(argv: list[str] | None = None) -> int:
         mark = "-" if met is None else "ok" if met else "MISSED"
         print(f"{f.name:44} {f.ours_med:9.3f}{f.unit[0] if f.unit == 's' else ''} "
               f"{f.base_med:9.3f}  {f.ratio:6.2f}x  {f.target} [{mark}] ({f.unit})")
+        if f.ours_cpu and f.base_cpu:
+            ours_cpu, base_cpu = statistics.median(f.ours_cpu), statistics.median(f.base_cpu)
+            print(f"{'  (CPU seconds, user + sys)':44} {ours_cpu:9.3f}s {base_cpu:9.3f}  "
+                  f"{ours_cpu / base_cpu:6.2f}x")
     print(json.dumps({"n": n, "ratios": {f.name: round(f.ratio, 3) for f in figures},
                       "medians": {f.name: [round(f.ours_med, 4), round(f.base_med, 4), f.unit]
                                   for f in figures},
+                      "cpu": {f.name: [round(statistics.median(f.ours_cpu), 3),
+                                       round(statistics.median(f.base_cpu), 3)]
+                              for f in figures if f.ours_cpu and f.base_cpu},
                       "met": {f.name: f.met() for f in figures}}))
     return 0
 

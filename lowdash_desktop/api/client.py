@@ -188,6 +188,9 @@ def _note_retry_at(exc: errors.RateLimited) -> None:
         exc.message += " Lowdash asks again in a day at the latest."
 
 
+# what json.loads gives (None aside)
+_JSON_TYPES = (dict, list, str, int, float, bool)
+
 # The encodings asked for: those inflated here with bounded memory (not br or zstd).
 ACCEPT_ENCODING = "gzip, deflate"
 
@@ -533,8 +536,15 @@ class LowrouterClient:
                 self._sleep(wait)
                 attempt += 1
 
-    def _json(self, method: str, path: str, **kw: Any) -> Any:
+    def _json(self, method: str, path: str, *, fast: Callable[[bytes], Any] | None = None,
+              **kw: Any) -> Any:
+        """The answer's JSON; `fast`: a decoder tried first on the (bounded) body, whose None
+        means "not mine to decide": then `json.loads` as usual."""
         response = self.request(method, path, **kw)
+        if fast is not None:
+            decided = fast(response.content)
+            if decided is not None:
+                return decided
         return self._decode(response, path)
 
     @staticmethod
@@ -569,14 +579,15 @@ class LowrouterClient:
     def _get(self, model: type[M], path: str, what: str, **params: Any) -> M:
         return self._validate(model, self._get_raw(path, **params), what)
 
-    def _get_raw(self, path: str, **params: Any) -> Any:
-        """The decoded JSON of a GET; a body cut short is a transport accident, and a GET can
-        simply be asked again."""
+    def _get_raw(self, path: str, fast: Callable[[bytes], Any] | None = None,
+                 **params: Any) -> Any:
+        """The decoded JSON of a GET (or what `fast` decided, see `_json`); a body cut short
+        is a transport accident, and a GET can simply be asked again."""
         clean = {k: v for k, v in params.items() if v is not None}
         attempt = 0
         while True:
             try:
-                return self._json("GET", path, params=clean)
+                return self._json("GET", path, fast=fast, params=clean)
             except errors.UnreadableBody as exc:
                 if attempt + 1 >= self._retry.attempts:
                     raise
@@ -596,11 +607,19 @@ class LowrouterClient:
         return self._get(Page[Topup], "credits/topups", "top-up page", cursor=cursor, limit=limit)
 
     # -- generations ----------------------------------------------------------------------
-    def generations_page(self, cursor: str | None = None, limit: int = 500) -> GenerationPage:
-        """One page of the change feed; records stay raw for per-record validation."""
-        return self._get(
-            GenerationPage, "generations", "generations page", cursor=cursor, limit=limit
-        )
+    def generations_page(
+        self, cursor: str | None = None, limit: int = 500, *,
+        fast: Callable[[bytes], Any] | None = None,
+    ) -> GenerationPage | Any:
+        """One page of the change feed; records stay raw for per-record validation.
+
+        `fast` (the sync's `fastpath.decode_page`) may decide the page from its bytes, within
+        the same byte cap, and return its own page object (with `data`, `next_cursor`,
+        `has_more`); when it returns None the page is read and validated as usual."""
+        raw = self._get_raw("generations", fast=fast, cursor=cursor, limit=limit)
+        if fast is not None and raw is not None and not isinstance(raw, _JSON_TYPES):
+            return raw  # not a JSON value: the page `fast` decided
+        return self._validate(GenerationPage, raw, "generations page")
 
     def generation(self, gen_id: str, *, not_found_retries: int = 4) -> Generation:
         """One generation with routing; retries the brief 404 right after completion."""

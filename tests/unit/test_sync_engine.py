@@ -122,6 +122,33 @@ def test_pages_stored_in_batches_keep_each_cursor_with_its_rows(cache, monkeypat
     assert commits == [(4, "c2"), (5, "c3")]
 
 
+def test_a_big_cache_gets_bigger_batches_each_with_its_cursor(cache, monkeypatch):
+    """Into a cache past BATCH_GROWS_EVERY x 2 rows, batches hold twice as many records; each
+    still commits with the cursor after its rows."""
+    from lowdash_desktop.sync import engine
+
+    monkeypatch.setattr(engine, "BATCH_RECORDS", 2)
+    monkeypatch.setattr(engine, "BATCH_SECONDS", 3600.0)
+    monkeypatch.setattr(engine, "BATCH_GROWS_EVERY", 2)
+    commits: list[tuple[int, str | None]] = []
+    apply = cache.apply_page
+
+    def counting(rows, bad, cursor, **options):
+        changed = apply(rows, bad, cursor, **options)
+        commits.append((cache.generation_count(), cache.feed_cursor))
+        return changed
+
+    monkeypatch.setattr(cache, "apply_page", counting)
+    pages = {None: page([record(1), record(2)], "c1", True),
+             "c1": page([record(3), record(4)], "c2", True),
+             "c2": page([record(5), record(6)], "c3", True),
+             "c3": page([record(7), record(8)], "c4", True),
+             "c4": page([record(9)], "c5", False)}
+    SyncEngine(platform(pages), cache).run()
+    # 2 rows: batches of 2; from 4 rows on (2 x BATCH_GROWS_EVERY), batches of 4
+    assert commits == [(2, "c1"), (4, "c2"), (8, "c4"), (9, "c5")]
+
+
 def test_a_refused_key_message_ends_its_sentence_before_the_next():
     """The platform's 'this API key is disabled' was run into 'Nothing cached was changed.'"""
     from lowdash_desktop.api import errors as api_errors
