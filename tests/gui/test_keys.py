@@ -521,3 +521,18 @@ def test_a_negative_limit_is_only_said_to_be_negative(qtbot, demo_platform):
     assert form.guard.isVisible() and "A credit limit of 0" in form.guard.label.text()
     form.close()
     dialog.close()
+
+
+def test_the_credit_limit_says_its_currency(qtbot, demo_platform):
+    # "1000" alone: in which currency? the account's, and the form says so beside the field
+    from PySide6.QtWidgets import QLabel
+
+    dialog = open_keys(qtbot, demo_platform)
+    for form in (dialog.new_key(), None):
+        if form is None:
+            dialog.select_keys([key_named(dialog, "Staging").id])
+            form = dialog.edit_selected()
+        units = [w.text() for w in form.findChildren(QLabel, "currency_unit")]
+        assert units == ["EUR"], units
+        assert form.limit.accessibleDescription() == "In EUR."
+        form.close()

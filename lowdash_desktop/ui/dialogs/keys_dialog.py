@@ -58,6 +58,7 @@ class KeyFormDialog(OperationDialog):
         parent=None,
         *,
         own: bool = False,
+        currency: str = "",
     ):
         super().__init__(connection, parent)
         self.key = key
@@ -89,7 +90,18 @@ class KeyFormDialog(OperationDialog):
         self.limit.setAccessibleName(self.tr("Credit limit"))
         if key and key.credit_limit is not None:
             self.limit.setText(str(key.credit_limit))
-        form.addRow(self.tr("Credit limit"), self.limit)
+        if currency:  # the limit is in the account's currency: say which, beside the field
+            holder = QWidget(self)
+            row = QHBoxLayout(holder)
+            row.setContentsMargins(0, 0, 0, 0)
+            row.addWidget(self.limit, 1)
+            unit = QLabel(currency, holder)
+            unit.setObjectName("currency_unit")
+            row.addWidget(unit)
+            self.limit.setAccessibleDescription(self.tr("In {0}.").format(currency))
+            form.addRow(self.tr("Credit limit"), holder)
+        else:
+            form.addRow(self.tr("Credit limit"), self.limit)
         self.reset = reset_combo(self, self.tr("Limit reset period"))
         if key:
             self.reset.setCurrentIndex(RESETS.index(key.limit_reset))
@@ -450,7 +462,7 @@ class KeysDialog(QDialog):
         return dialog
 
     def new_key(self) -> KeyFormDialog:
-        form = KeyFormDialog(self.connection, None, self)
+        form = KeyFormDialog(self.connection, None, self, currency=self.model.currency)
         form.succeeded.connect(lambda made: self._show_secret(made, rotated=False))
         return self._open(form)  # type: ignore[return-value]
 
@@ -458,7 +470,9 @@ class KeysDialog(QDialog):
         keys = self.selected_keys()
         if len(keys) != 1 or not self.edit_button.isEnabled():
             return None
-        form = KeyFormDialog(self.connection, keys[0], self, own=self._own(keys[0]))
+        form = KeyFormDialog(
+            self.connection, keys[0], self, own=self._own(keys[0]), currency=self.model.currency
+        )
         form.succeeded.connect(self._key_updated)
         return self._open(form)  # type: ignore[return-value]
 
