@@ -75,6 +75,9 @@ LAST_BASE_URL = Setting("account/base_url", str, "", "platform URL of the accoun
 WINDOW_GEOMETRY = Setting("window/geometry", None, None, "QMainWindow.saveGeometry()")
 WINDOW_STATE = Setting("window/state", None, None, "QMainWindow.saveState(): docks, toolbar")
 TABLE_HEADER = Setting("window/table_header", None, None, "history table columns and sort")
+WINDOW_SCREEN = Setting(
+    "window/screen", str, "", "the screen's available size when the geometry was saved: 'WxH'"
+)
 DASHBOARD_UTC = Setting("dashboard/utc", bool, False, "days counted in UTC, not local time")
 SPEND_DAYS = Setting("dashboard/spend_days", int, 30, "days shown by Spend over time")
 FILTERS = Group("filters/", "the history filters: one entry per field, and from/to dates")

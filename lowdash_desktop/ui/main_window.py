@@ -854,7 +854,7 @@ class MainWindow(DashboardMixin, QMainWindow):
     # -- persistence ---------------------------------------------------------------------
     def _restore_state(self) -> None:
         geometry = stored.WINDOW_GEOMETRY.get()
-        if geometry is not None:
+        if geometry is not None and not self._saved_on_a_smaller_screen():
             self.restoreGeometry(geometry)
         else:
             self.resize(1280, 820)
@@ -869,6 +869,21 @@ class MainWindow(DashboardMixin, QMainWindow):
             self.column_fit.restored()
             hdr = self.table.horizontalHeader()
             self.table_model.sort(hdr.sortIndicatorSection(), hdr.sortIndicatorOrder())
+
+    def _saved_on_a_smaller_screen(self) -> bool:
+        """The saved size was made for a much smaller (logical) screen: a run at
+        QT_SCALE_FACTOR=2 saved 784x452, which came back at scale 1 as a narrow window with
+        one and a half rows of history. Such a size is not the operator's choice here."""
+        saved = stored.WINDOW_SCREEN.get()
+        screen = self.screen()
+        try:
+            width, height = (int(n) for n in saved.split("x"))
+        except (AttributeError, ValueError):
+            return False  # saved before the screen was kept: trust it, fit_to_screen clamps it
+        if screen is None:
+            return False
+        avail = screen.availableGeometry()
+        return width < 0.8 * avail.width() or height < 0.8 * avail.height()
 
     def fit_to_screen(self) -> None:
         """The whole window on the screen it opens on: a scale factor or a smaller screen
@@ -903,6 +918,9 @@ class MainWindow(DashboardMixin, QMainWindow):
     def save_state(self) -> None:
         settings = stored.store()
         stored.WINDOW_GEOMETRY.set(self.saveGeometry(), settings)
+        if self.screen() is not None:
+            avail = self.screen().availableGeometry()
+            stored.WINDOW_SCREEN.set(f"{avail.width()}x{avail.height()}", settings)
         stored.WINDOW_STATE.set(self.saveState(STATE_VERSION), settings)
         stored.TABLE_HEADER.set(self.column_fit.saved_state(), settings)
         self._save_dashboard_state(settings)

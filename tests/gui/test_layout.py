@@ -317,3 +317,26 @@ def test_reset_layout_after_closing_docks_gives_each_its_default_room(
     window.reset_layout_action.trigger()
     qtbot.waitUntil(lambda: close_enough(dock_rects(window), default), timeout=3_000)
     window.close()
+
+
+def test_a_size_saved_on_a_much_smaller_screen_is_not_restored(qtbot, data_dir, demo_platform):
+    # a run at QT_SCALE_FACTOR=2 (an 800x500 logical screen) saved its small window; the next
+    # normal start reopened it narrow with one and a half rows of history (independent check)
+    from lowdash_desktop.session import settings as stored
+
+    window = make_window(qtbot, data_dir, demo_platform)
+    window.resize(640, 700)
+    settle(qtbot, window)
+    window.close()  # saves its geometry and the screen it was on
+    avail = window.screen().availableGeometry()
+    assert stored.WINDOW_SCREEN.get() == f"{avail.width()}x{avail.height()}"
+    window = make_window(qtbot, data_dir, demo_platform)
+    settle(qtbot, window)
+    assert window.size().toTuple() == (640, 700), "same screen: the operator's size comes back"
+    window.close()
+    # as if saved on a screen half this one's size
+    stored.WINDOW_SCREEN.set(f"{avail.width() // 2}x{avail.height() // 2}")
+    window = make_window(qtbot, data_dir, demo_platform)
+    settle(qtbot, window)
+    assert window.width() > 700, window.size()  # the default size, fitted to this screen
+    window.close()
