@@ -448,8 +448,8 @@ class KeysDialog(QDialog):
             message += "."
         self.set_manage_reason(self.tr(
             "Shown as last cached; the platform refused this app's key: {0} Statuses may be "
-            "out of date, and changes are disabled: sign in with another key (Account → "
-            "Sign in…) to make them."
+            "out of date, and changes are disabled: sign in with another key (“Sign in with "
+            "another key…” in the main window's banner) to make them."
         ).format(message or self.tr("no reason given.")))
 
     # -- operations ------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from ...api.models import Key
 from ...rules.money import AmountProblem, amount_problem
 from ...rules.permissions import MANAGE, READ, LacksManage, NotSignedIn, manage_denial
 from ..background import BackgroundCall
+from ..formatting import sentence
 
 ERROR_STYLE = "color: #b71c1c;"
 OK_STYLE = "color: #1b5e20;"
@@ -37,14 +38,15 @@ def _tr(text: str) -> str:
 
 
 def error_text(exc: BaseException) -> str:
-    """The platform's own message, verbatim, with the HTTP status and code in front."""
+    """The platform's own message, verbatim, with the HTTP status and code in front; a
+    sentence, whatever the platform's words end with."""
     if isinstance(exc, errors.HttpError) and exc.status:
-        return _tr("Refused by the platform (HTTP {0}, {1}): {2}").format(
+        return sentence(_tr("Refused by the platform (HTTP {0}, {1}): {2}").format(
             exc.status, exc.code, exc.message
-        )
+        ))
     if isinstance(exc, errors.ApiError):
-        return exc.message
-    return _tr("Unexpected error: {0}").format(exc)
+        return sentence(exc.message)
+    return sentence(_tr("Unexpected error: {0}").format(exc))
 
 
 def limit_problem(text: str) -> str | None:
