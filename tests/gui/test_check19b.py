@@ -65,6 +65,11 @@ def test_a_file_that_is_no_ca_bundle_is_refused_where_it_is_typed(
     # said under the field as it is typed, and OK refuses it (the CLI exits 2 on the same file)
     assert "holds no PEM certificate" in dialog.ca_error.text()
     assert dialog.ca_error.isVisible() and not dialog.ok_button.isEnabled()
+    # the note's line does not squash the help text above it (a real window clipped it)
+    from PySide6.QtWidgets import QLabel
+
+    note = dialog.findChild(QLabel, "ca_note")
+    qtbot.waitUntil(lambda: note.height() >= note.heightForWidth(note.width()))
     dialog.accept()
     assert dialog.isVisible() and network.stored_ca_bundle() is None
     dialog.ca_bundle.setText("")  # the built-in trust store again

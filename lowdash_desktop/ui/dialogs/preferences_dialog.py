@@ -98,6 +98,7 @@ class PreferencesDialog(QDialog):
             self,
         )
         ca_note.setWordWrap(True)
+        ca_note.setObjectName("ca_note")
         form.addRow("", ca_note)
         # why the typed bundle cannot be used, under the field while it is typed: saved
         # silently, /etc/passwd failed every sync afterwards with an X509 error
@@ -191,6 +192,8 @@ class PreferencesDialog(QDialog):
         problem = self.ca_problem()
         self.ca_error.setText(problem)
         self.ca_error.setVisible(bool(problem))
+        if problem and self.layout() is not None:  # the note takes a line: the help text above it was clipped to make room
+            self._grow_to_fit()
         self.ok_button.setEnabled(not problem)
         self.ok_button.setToolTip(
             self.tr("Correct or clear the CA bundle first.") if problem else ""
