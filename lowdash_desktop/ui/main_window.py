@@ -749,6 +749,7 @@ class MainWindow(DashboardMixin, QMainWindow):
 
     def _show_loading(self) -> None:
         loading = self.tr("Loading…")
+        self.credits_dock.show_loading()
         self.usage_dock.show_loading()
         self.top_models_dock.caption.setText(loading)
         self.spend_dock.caption.setText(loading)
@@ -756,12 +757,14 @@ class MainWindow(DashboardMixin, QMainWindow):
 
     def _end_first_load(self) -> None:
         """The first sync has ended (or none will run): the docks show what the cache holds."""
+        self.credits_dock.end_loading()
         if self._first_load:
             self._first_load = False
             self._refresh_figures()
 
     def _sync_done(self, result: SyncResult) -> None:
         first, self._first_load = self._first_load, False  # the docks said "Loading…"
+        self.credits_dock.end_loading()
         self.sync_action.setEnabled(True)
         self.progress.hide()
         self._update_last_sync_label()

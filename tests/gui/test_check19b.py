@@ -365,6 +365,13 @@ def test_the_runway_waits_for_data_and_is_never_cut(qtbot, data_dir, demo_platfo
     qtbot.waitUntil(lambda: label.height() >= label.heightForWidth(label.width()))
     assert label.heightForWidth(label.width()) > 3 * label.fontMetrics().height(), "wrapped"
     assert label.toolTip().startswith(label.text())  # the whole text on hover too
+    # a first sync reading a backfill oldest first: 30 days read, none of the last 7 yet
+    old_only = runway(30.0)
+    dock.show_loading()
+    dock.show_runway(old_only)
+    assert dock.runway.text() == "Runway: waiting for data.", "no projection while loading"
+    dock.end_loading()
+    assert dock.runway.text() != "Runway: waiting for data.", "the projection once it ends"
     window.close()
 
 

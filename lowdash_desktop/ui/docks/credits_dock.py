@@ -86,12 +86,26 @@ class CreditsDock(QDockWidget):
         self.as_of.setToolTip(why)
         self.as_of.setVisible(bool(when))
 
+    def show_loading(self) -> None:
+        """A first sync is filling an empty cache: no projection from what it has read so far
+        (a backfill read oldest first said "No spend in the last 7 days" while loading)."""
+        self._first_sync = True
+        if getattr(self, "_runway", None) is not None:
+            self.show_runway(self._runway)
+
+    def end_loading(self) -> None:
+        """The first sync has ended: the projection from the whole history, if one was made."""
+        self._first_sync = False
+        if getattr(self, "_runway", None) is not None:
+            self.show_runway(self._runway)
+
     def show_runway(self, runway) -> None:
         """How long the balance lasts at this week's pace, as a range (insight.runway)."""
         from ..runway_watcher import days_text
 
+        self._runway = runway
         text = days_text(runway)
-        if text is None and runway.history_days <= 0:
+        if getattr(self, "_first_sync", False) or (text is None and runway.history_days <= 0):
             # no spend history read yet (a first sync under way): no projection, not
             # "0.0 days of history"
             line = self.tr("Runway: waiting for data.")
