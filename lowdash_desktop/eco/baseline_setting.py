@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from ..api import errors
@@ -14,12 +14,14 @@ SAVED = "saved"
 OFFLINE = "offline"
 
 
-def save_baseline(cache_path: Path, connection: Any | None, model_id: str) -> str:
+def save_baseline(open_reader: Callable[[], Cache], connection: Any | None, model_id: str) -> str:
     """PATCH /settings and refresh the cached snapshot; offline, keep the choice locally.
 
-    Returns SAVED or OFFLINE; other platform errors (refused key, invalid model) are raised.
+    Runs off the UI thread, on the connection `open_reader()` opens there
+    (`Session.open_worker_reader`). Returns SAVED or OFFLINE; other platform errors (refused
+    key, invalid model) are raised.
     """
-    cache = Cache.open_reader(cache_path)
+    cache = open_reader()
     try:
         if connection is not None:
             try:

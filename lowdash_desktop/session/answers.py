@@ -129,6 +129,14 @@ class CachedAnswers:
     def models(self) -> list[ModelInfo] | None:
         return self._validated("models")
 
+    def generation(self, gen_id: str) -> dict[str, Any] | None:
+        """One cached generation as the detail window shows it (None: not in the cache)."""
+        return self.cache.generation(gen_id) if self.cache is not None else None
+
+    def invoices(self) -> list[dict[str, Any]]:
+        """The cached invoices as the platform sent them (a few dozen rows: a short read)."""
+        return self.cache.invoices() if self.cache is not None else []
+
     def currency(self) -> str:
         """The account's currency ("" before the first sync)."""
         account = self.account()

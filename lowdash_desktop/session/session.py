@@ -192,6 +192,13 @@ class Session(CachedAnswers, QObject):
         """A key of another account was signed in with: ask the application to open it."""
         self.otherAccountRequested.emit(connection, info)
 
+    # -- work off the UI thread -------------------------------------------------------------------
+    def open_worker_reader(self) -> Cache:
+        """A connection of its own for the calling worker thread (SQLite connections stay in
+        the thread that opened them); the caller closes it. Dialogs use this instead of
+        knowing where the cache lives."""
+        return Cache.open_reader(self.cache_path)
+
 
 def fresh_cache(path: Path) -> None:
     """Delete a cache and its WAL files (the demo starts from scratch every time)."""

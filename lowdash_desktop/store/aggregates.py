@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from . import rollup
 from .queries import HistoryFilter
@@ -226,3 +228,27 @@ def today_totals(conn: sqlite3.Connection, since_ms: int) -> dict[str, tuple[Dec
         (since_ms,),
     )
     return {cur: (Decimal(nanos) / NANOS, int(tok), int(n)) for cur, nanos, tok, n in rows}
+
+
+def traced_prices(conn: sqlite3.Connection, limit: int = 500) -> list[tuple[Any, str | None, Any]]:
+    """(resolved model, provider, price per million tokens) of every option the `limit`
+    routing traces fetched last considered with a price; the routing form's cheapest price."""
+    try:
+        rows = conn.execute(
+            "SELECT resolved_model, routing FROM generations WHERE routing IS NOT NULL "
+            "ORDER BY routing_fetched_at DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+    except sqlite3.Error:  # an older cache without the columns: no traced prices
+        return []
+    prices = []
+    for model, text in rows:
+        try:
+            trace = json.loads(text)
+        except ValueError:
+            continue
+        considered = trace.get("considered") if isinstance(trace, dict) else None
+        for option in considered if isinstance(considered, list) else []:
+            if isinstance(option, dict) and option.get("price_per_mtok") is not None:
+                prices.append((model, option.get("provider"), option["price_per_mtok"]))
+    return prices

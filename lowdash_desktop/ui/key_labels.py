@@ -39,6 +39,11 @@ class KeyLabels:
         """From `Session.key_list_before_paint()` (None: no key list cached yet)."""
         return cls(snap[0], snap[1]) if snap else cls()
 
+    @classmethod
+    def from_keys(cls, keys: list[Any] | None, fetched_at: int | None = None) -> KeyLabels:
+        """From the api models `Session.keys()` gives (None: no key list cached yet)."""
+        return cls([key.model_dump(mode="json") for key in keys or []], fetched_at)
+
     def __bool__(self) -> bool:
         return bool(self._names)
 

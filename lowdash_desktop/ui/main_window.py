@@ -675,7 +675,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         if self._search_timer.isActive():  # Ctrl+E right after typing: the search counts
             self._search_timer.stop()
             self._apply_filters()
-        dialog = ExportDialog(self.session.cache_path, self.table_model.history_filter, self)
+        dialog = ExportDialog(self.session, self.table_model.history_filter, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
@@ -684,7 +684,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         """File → Invoices…: the cached invoices (works offline)."""
         from .dialogs.invoices_dialog import InvoicesDialog
 
-        dialog = InvoicesDialog(self.session.cache_path, self.session.connection, self,
+        dialog = InvoicesDialog(self.session, self.session.connection, self,
                                 is_offline=self.is_offline)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
@@ -788,7 +788,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         """Settings → Eco baseline; the eco panel recomputes once a choice is saved."""
         from .dialogs.eco_baseline_dialog import EcoBaselineDialog
 
-        dialog = EcoBaselineDialog(self.session.cache_path, self.session.connection, self)
+        dialog = EcoBaselineDialog(self.session, self.session.connection, self)
         dialog.saved.connect(lambda *_: self.eco_dock.refresh(self.session.cache_path))
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()

@@ -62,7 +62,7 @@ def test_scripted_session_leaves_no_key_anywhere(
     assert blocker.args == [True]
     # open a detail (its routing trace is fetched with the key)
     gen_id = window.cache.conn.execute("SELECT id FROM generations LIMIT 1").fetchone()[0]
-    detail = TransactionDetail(session.cache_path, gen_id, session.connection, window)
+    detail = TransactionDetail(session, gen_id, session.connection, window)
     with qtbot.waitSignal(detail.traceShown, timeout=20_000):
         detail.show()
     detail.close()

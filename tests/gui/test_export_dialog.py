@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 
 from lowdash_desktop.api.models import Generation
 from lowdash_desktop.export.csv_export import CSV_COLUMNS
+from lowdash_desktop.session.session import Session
 from lowdash_desktop.store.cache import Cache
 from lowdash_desktop.store.queries import HistoryFilter
 from lowdash_desktop.store.rows import GENERATION_COLUMNS, generation_row
@@ -43,6 +44,14 @@ def cache_path(tmp_path):
     return path
 
 
+@pytest.fixture
+def session(cache_path):
+    session = Session(cache_path=cache_path, connection=None)
+    session.open()
+    yield session
+    session.close()
+
+
 def _bulk(path, n: int) -> None:
     cache = Cache.open_reader(path)
     template = list(_row(0, "scaleway"))
@@ -61,8 +70,8 @@ def read(path) -> list[list[str]]:
         return list(csv.reader(fh))
 
 
-def test_exports_the_current_filter_or_everything(qtbot, cache_path, tmp_path):
-    dialog = ExportDialog(cache_path, HistoryFilter(provider="ovh"))
+def test_exports_the_current_filter_or_everything(qtbot, cache_path, session, tmp_path):
+    dialog = ExportDialog(session, HistoryFilter(provider="ovh"))
     qtbot.addWidget(dialog)
     assert "(100)" in dialog.filtered_radio.text() and "(400)" in dialog.all_radio.text()
     assert dialog.filtered_radio.isChecked()
@@ -80,9 +89,9 @@ def test_exports_the_current_filter_or_everything(qtbot, cache_path, tmp_path):
     assert blocker.args[0] == 400 and len(read(out)) == 401
 
 
-def test_cancel_leaves_no_file_at_the_target(qtbot, cache_path, tmp_path):
+def test_cancel_leaves_no_file_at_the_target(qtbot, cache_path, session, tmp_path):
     _bulk(cache_path, 60_000)
-    dialog = ExportDialog(cache_path, None)
+    dialog = ExportDialog(session, None)
     qtbot.addWidget(dialog)
     out = tmp_path / "cancelled.csv"
     with qtbot.waitSignal(dialog.exportCancelled, timeout=30_000):
@@ -95,9 +104,9 @@ def test_cancel_leaves_no_file_at_the_target(qtbot, cache_path, tmp_path):
     assert "cancelled" in dialog.status.text()
 
 
-def test_closing_mid_export_cancels_and_joins_the_thread(qtbot, cache_path, tmp_path):
+def test_closing_mid_export_cancels_and_joins_the_thread(qtbot, cache_path, session, tmp_path):
     _bulk(cache_path, 20_000)
-    dialog = ExportDialog(cache_path, None)
+    dialog = ExportDialog(session, None)
     qtbot.addWidget(dialog)
     dialog.show()
     out = tmp_path / "closed.csv"
@@ -108,8 +117,8 @@ def test_closing_mid_export_cancels_and_joins_the_thread(qtbot, cache_path, tmp_
     assert list(tmp_path.glob(".closed.csv.*")) == []
 
 
-def test_a_missing_folder_is_refused(qtbot, cache_path, tmp_path):
-    dialog = ExportDialog(cache_path, None)
+def test_a_missing_folder_is_refused(qtbot, cache_path, session, tmp_path):
+    dialog = ExportDialog(session, None)
     qtbot.addWidget(dialog)
     assert not dialog.start_export(str(tmp_path / "nope" / "x.csv"))
     assert dialog.status.text()

@@ -8,6 +8,7 @@ import pypdf
 import pytest
 
 from lowdash_desktop.api.connection import Connection
+from lowdash_desktop.session.session import Session
 from lowdash_desktop.store.cache import Cache
 from lowdash_desktop.sync.engine import SyncEngine
 from lowdash_desktop.ui.dialogs.invoices_dialog import InvoicesDialog
@@ -22,12 +23,15 @@ def synced(demo_platform, tmp_path):
         SyncEngine(client, cache).run()
     invoices = cache.invoices()
     cache.close()
-    return path, connection, invoices
+    session = Session(cache_path=path, connection=connection)
+    session.open()
+    yield session, connection, invoices
+    session.close()
 
 
 def test_lists_every_cached_invoice(qtbot, synced):
-    path, connection, invoices = synced
-    dialog = InvoicesDialog(path, connection)
+    session, connection, invoices = synced
+    dialog = InvoicesDialog(session, connection)
     qtbot.addWidget(dialog)
     assert dialog.table.rowCount() == len(invoices) >= 3
     for row, body in enumerate(invoices):
@@ -40,8 +44,8 @@ def test_lists_every_cached_invoice(qtbot, synced):
 
 
 def test_downloads_the_platform_pdf_in_the_background(qtbot, synced, tmp_path):
-    path, connection, invoices = synced
-    dialog = InvoicesDialog(path, connection)
+    session, connection, invoices = synced
+    dialog = InvoicesDialog(session, connection)
     qtbot.addWidget(dialog)
     target = tmp_path / "platform.pdf"
     with qtbot.waitSignal(dialog.downloadFinished, timeout=15_000) as blocker:
@@ -54,8 +58,8 @@ def test_downloads_the_platform_pdf_in_the_background(qtbot, synced, tmp_path):
 
 
 def test_a_failed_download_leaves_the_old_file(qtbot, synced, tmp_path):
-    path, connection, _invoices = synced
-    dialog = InvoicesDialog(path, connection)
+    session, connection, _invoices = synced
+    dialog = InvoicesDialog(session, connection)
     qtbot.addWidget(dialog)
     target = tmp_path / "keep.pdf"
     target.write_bytes(b"old")
@@ -66,9 +70,9 @@ def test_a_failed_download_leaves_the_old_file(qtbot, synced, tmp_path):
 
 
 def test_offline_lists_and_exports_but_cannot_download(qtbot, synced, tmp_path, demo_platform):
-    path, _connection, invoices = synced
+    session, _connection, invoices = synced
     demo_platform.stop()
-    dialog = InvoicesDialog(path, None)
+    dialog = InvoicesDialog(session, None)
     qtbot.addWidget(dialog)
     assert dialog.table.rowCount() == len(invoices)
     assert not dialog.download_button.isEnabled()
@@ -89,12 +93,12 @@ def test_offline_download_says_it_needs_the_network_before_asking_for_a_file(
     """Issue 19 item 9: signed in but offline, no file dialog first and an error after."""
     from PySide6.QtWidgets import QFileDialog
 
-    path, connection, _invoices = synced
+    session, connection, _invoices = synced
     demo_platform.stop()
     asked = []
     monkeypatch.setattr(QFileDialog, "getSaveFileName",
                         staticmethod(lambda *a, **k: asked.append(a) or ("", "")))
-    dialog = InvoicesDialog(path, connection, is_offline=lambda: True)
+    dialog = InvoicesDialog(session, connection, is_offline=lambda: True)
     qtbot.addWidget(dialog)
     assert dialog.download_button.isEnabled()
     with qtbot.waitSignal(dialog.downloadFailed) as blocker:

@@ -123,3 +123,28 @@ def test_top_models_under_a_provider_scope_match_python(cache):
     assert [(-m.tokens, m.model) for m in figures.top_models] == sorted(
         (-m.tokens, m.model) for m in figures.top_models
     )
+
+
+def test_traced_prices_come_from_the_latest_fetched_traces_only(cache):
+    """The routing form's cheapest price: every priced option of the traces fetched last."""
+    assert aggregates.traced_prices(cache.conn) == []
+    cache.save_routing(
+        "gen_00001",
+        {
+            "considered": [
+                {"provider": "ovh", "price_per_mtok": "0.40"},
+                {"provider": "scaleway"},  # no price: not a candidate
+            ]
+        },
+    )
+    cache.save_routing(
+        "gen_00002", {"considered": [{"provider": "scaleway", "price_per_mtok": "0.25"}]}
+    )
+    cache.conn.execute("UPDATE generations SET routing='not json' WHERE id='gen_00003'")
+    model_1 = MODELS[1 % len(MODELS)]
+    model_2 = MODELS[4 % len(MODELS)]
+    assert sorted(aggregates.traced_prices(cache.conn)) == sorted(
+        [(model_1, "ovh", "0.40"), (model_2, "scaleway", "0.25")]
+    )
+    cache.conn.execute("UPDATE generations SET routing_fetched_at=1 WHERE id='gen_00001'")
+    assert aggregates.traced_prices(cache.conn, limit=1) == [(model_2, "scaleway", "0.25")]

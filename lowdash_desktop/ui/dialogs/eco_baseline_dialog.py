@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -17,9 +16,11 @@ from PySide6.QtWidgets import (
 )
 
 from ...eco.baseline_setting import SAVED, save_baseline
-from ...eco.impact import chosen_baseline, reference_from_cache
-from ...store.cache import Cache
+from ...eco.impact import Reference, chosen_baseline, reference_from_cache
 from ..background import BackgroundCall
+
+if TYPE_CHECKING:
+    from ...session.session import Session
 
 
 class EcoBaselineDialog(QDialog):
@@ -27,11 +28,11 @@ class EcoBaselineDialog(QDialog):
 
     saved = Signal(str, str)  # model id, SAVED or OFFLINE
 
-    def __init__(self, cache_path: Path, connection: Any | None, parent=None):
+    def __init__(self, session: Session, connection: Any | None, parent=None):
         super().__init__(parent)
         self.setObjectName("eco_baseline_dialog")
         self.setWindowTitle(self.tr("Eco baseline"))
-        self.cache_path = cache_path
+        self.session = session
         self.connection = connection
         self._call: BackgroundCall | None = None
         layout = QVBoxLayout(self)
@@ -102,12 +103,10 @@ class EcoBaselineDialog(QDialog):
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(chosen)
 
     def _load(self) -> None:
-        cache = Cache.open_reader(self.cache_path)
-        try:
-            ref = reference_from_cache(cache)
-            current, pending = chosen_baseline(cache)
-        finally:
-            cache.close()
+        # three cached snapshots and a meta value: short reads on the session's UI-thread reader
+        cache = self.session.cache
+        ref = reference_from_cache(cache) if cache is not None else Reference()
+        current, pending = chosen_baseline(cache) if cache is not None else (None, False)
         for model in sorted(ref.models.values(), key=lambda m: m.name.lower()):
             note = "" if model.verified else self.tr(" (parameters estimated)")
             item = QListWidgetItem(f"{model.name} — {model.id}{note}", self.list)
@@ -145,9 +144,8 @@ class EcoBaselineDialog(QDialog):
             return
         self.buttons.setEnabled(False)
         self.status.setText(self.tr("Saving…"))
-        call = BackgroundCall(
-            lambda: save_baseline(self.cache_path, self.connection, model), self
-        )
+        opener, connection = self.session.open_worker_reader, self.connection
+        call = BackgroundCall(lambda: save_baseline(opener, connection, model), self)
         call.done.connect(lambda outcome: self._on_saved(model, outcome))
         call.error.connect(self._on_error)
         self._call = call

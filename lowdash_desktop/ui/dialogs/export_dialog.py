@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 from PySide6.QtWidgets import (
@@ -26,6 +28,9 @@ from ...store import queries
 from ...store.cache import Cache
 from ...store.queries import HistoryFilter
 
+if TYPE_CHECKING:
+    from ...session.session import Session
+
 
 class CsvExportWorker(QObject):
     """Runs one export on its own SQLite connection; speaks only through signals."""
@@ -35,9 +40,10 @@ class CsvExportWorker(QObject):
     cancelled = Signal()
     failed = Signal(str)
 
-    def __init__(self, cache_path: Path, target: Path, flt: HistoryFilter):
+    def __init__(self, open_reader: Callable[[], Cache], target: Path, flt: HistoryFilter):
+        """`open_reader` runs in the worker thread (`Session.open_worker_reader`)."""
         super().__init__()
-        self.cache_path = cache_path
+        self.open_reader = open_reader
         self.target = target
         self.flt = flt
         self._cancel = threading.Event()
@@ -48,7 +54,7 @@ class CsvExportWorker(QObject):
     @Slot()
     def run(self) -> None:
         try:
-            cache = Cache.open_reader(self.cache_path)
+            cache = self.open_reader()
             try:
                 rows = export_csv(
                     cache.conn,
@@ -74,11 +80,11 @@ class ExportDialog(QDialog):
     exportCancelled = Signal()  # noqa: N815
     exportFailed = Signal(str)  # noqa: N815
 
-    def __init__(self, cache_path: Path, flt: HistoryFilter | None, parent: QWidget | None = None):
+    def __init__(self, session: Session, flt: HistoryFilter | None, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("export_dialog")
         self.setWindowTitle(self.tr("Export CSV"))
-        self.cache_path = Path(cache_path)
+        self.session = session
         self.current_filter = flt or HistoryFilter()
         self._thread: QThread | None = None
         self._worker: CsvExportWorker | None = None
@@ -138,11 +144,11 @@ class ExportDialog(QDialog):
             self._stop_thread()
 
     def _counts(self) -> tuple[int, int]:
-        cache = Cache.open_reader(self.cache_path)
-        try:
-            return queries.count(cache.conn, self.current_filter), cache.generation_count()
-        finally:
-            cache.close()
+        # on the session's UI-thread reader: the dialog opens no connection of its own
+        cache = self.session.cache
+        if cache is None:
+            return 0, 0
+        return queries.count(cache.conn, self.current_filter), cache.generation_count()
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
@@ -198,7 +204,9 @@ class ExportDialog(QDialog):
             self.status.setText(self.tr("Choose a file in an existing folder."))
             return False
         self.path_edit.setText(str(target))
-        self._worker = CsvExportWorker(self.cache_path, target, self.chosen_filter())
+        self._worker = CsvExportWorker(
+            self.session.open_worker_reader, target, self.chosen_filter()
+        )
         self._thread = QThread(self)
         self._worker.moveToThread(self._thread)
         self._thread.started.connect(self._worker.run)

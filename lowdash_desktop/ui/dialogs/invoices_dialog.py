@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -22,11 +22,13 @@ from PySide6.QtWidgets import (
 from ...api.connection import Connection
 from ...export.atomic import write_bytes_atomically
 from ...export.invoice_pdf import PAGE_SIZES, parse_invoice, render_invoice_pdf
-from ...store.cache import Cache
 from ...store.rows import to_ms
 from .. import formatting
 from ..background import BackgroundCall
 from ..widgets.list_table import list_table
+
+if TYPE_CHECKING:
+    from ...session.session import Session
 
 
 def _day(value: Any) -> str:
@@ -42,7 +44,7 @@ class InvoicesDialog(QDialog):
     COLUMNS = ("number", "period", "issued", "status", "total")
 
     def __init__(
-        self, cache_path: Path, connection: Connection | None, parent: QWidget | None = None,
+        self, session: Session, connection: Connection | None, parent: QWidget | None = None,
         is_offline: Callable[[], bool] | None = None,
     ):
         """`is_offline`: whether the platform could not be reached at the last try (the
@@ -52,11 +54,8 @@ class InvoicesDialog(QDialog):
         self.setObjectName("invoices_dialog")
         self.setWindowTitle(self.tr("Invoices"))
         self.connection = connection
-        cache = Cache.open_reader(Path(cache_path))
-        try:
-            self.bodies: list[dict[str, Any]] = cache.invoices()
-        finally:
-            cache.close()
+        # a few dozen cached rows: a short read on the session's UI-thread reader
+        self.bodies: list[dict[str, Any]] = session.invoices()
         self._calls: list[BackgroundCall] = []
         layout = QVBoxLayout(self)
         headers = [self.tr("Number"), self.tr("Period"), self.tr("Issued"), self.tr("Status"),

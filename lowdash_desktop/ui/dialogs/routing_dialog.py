@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -27,6 +26,7 @@ from ...api.models import Key, RoutingConfig, RoutingRule
 from ...rules import routing
 from ...rules.money import read_money
 from ...session.answers import CachedAnswers
+from ...store import aggregates
 from .operation_dialog import (
     ERROR_STYLE,
     INVALID_BORDER,
@@ -63,22 +63,8 @@ def cheapest_price(answers: CachedAnswers | None) -> tuple[Decimal, str] | None:
         for price in (model.price_prompt_per_mtok, model.price_completion_per_mtok):
             if price is not None:
                 add(price, model.id)
-    try:
-        rows = answers.cache.conn.execute(
-            "SELECT resolved_model, routing FROM generations WHERE routing IS NOT NULL "
-            "ORDER BY routing_fetched_at DESC LIMIT 500"
-        ).fetchall()
-    except Exception:  # an older cache without the columns: the /models prices suffice
-        rows = []
-    for model, text in rows:
-        try:
-            trace = json.loads(text)
-        except ValueError:
-            continue
-        considered = trace.get("considered") if isinstance(trace, dict) else None
-        for option in considered if isinstance(considered, list) else []:
-            if isinstance(option, dict) and option.get("price_per_mtok") is not None:
-                add(option["price_per_mtok"], f"{model} on {option.get('provider')}")
+    for model, provider, price in aggregates.traced_prices(answers.cache.conn):
+        add(price, f"{model} on {provider}")
     return min(found, key=lambda pair: pair[0]) if found else None
 
 

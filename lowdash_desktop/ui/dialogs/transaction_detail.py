@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -31,20 +31,26 @@ from ..background import BackgroundCall
 from ..key_labels import KeyLabels
 from ..widgets.list_table import list_table
 
+if TYPE_CHECKING:
+    from ...session.session import Session
+
 # trace states, reported by `traceShown`
 CACHED, FETCHED, FETCHING, NEVER_FETCHED, NO_TRACE, FAILED = (
     "cached", "fetched", "fetching", "never_fetched", "no_trace", "failed",
 )
 
 
-def fetch_routing(cache_path: Path, connection: Connection, gen_id: str) -> dict | None:
-    """GET /generations/{id} (retrying the brief 404), store its routing; runs off the UI thread."""
+def fetch_routing(
+    open_reader: Callable[[], Cache], connection: Connection, gen_id: str
+) -> dict | None:
+    """GET /generations/{id} (retrying the brief 404), store its routing; runs off the UI
+    thread, on the connection `open_reader()` opens there (`Session.open_worker_reader`)."""
     with connection.client(retry=RetryPolicy(attempts=2, base_delay=0.3)) as client:
         generation = client.generation(gen_id)
     if generation.routing is None:
         return None
     routing = generation.routing.model_dump(mode="json")
-    cache = Cache.open_reader(cache_path)
+    cache = open_reader()
     try:
         cache.save_routing(gen_id, routing)
     finally:
@@ -57,24 +63,21 @@ class TransactionDetail(QDialog):
 
     traceShown = Signal(str)  # one of the trace states above
 
-    def __init__(self, cache_path: Path, gen_id: str, connection: Connection | None,
+    def __init__(self, session: Session, gen_id: str, connection: Connection | None,
                  parent: QWidget | None = None):
         super().__init__(parent, Qt.WindowType.Window)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setModal(False)
         self.setObjectName("transaction_detail")
         self.gen_id = gen_id
-        self.cache_path = cache_path
+        self.session = session
         self.connection = connection
         self.trace_state = ""
         self._call: BackgroundCall | None = None
         self.setWindowTitle(self.tr("Generation {0}").format(gen_id))
-        cache = Cache.open_reader(cache_path)
-        try:
-            self.record = cache.generation(gen_id)
-            self.key_labels = KeyLabels.from_snapshot(cache.snapshot("keys"))
-        finally:
-            cache.close()
+        # one row by its id and the key list: short reads on the session's UI-thread reader
+        self.record = session.generation(gen_id)
+        self.key_labels = KeyLabels.from_keys(session.keys(), session.fetched_at("keys"))
         outer = QVBoxLayout(self)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
@@ -247,8 +250,8 @@ class TransactionDetail(QDialog):
         self.retry_button.hide()
         self._set_state(FETCHING, self.tr("Fetching the routing trace from the platform…"),
                         emit=False)
-        connection, path, gen_id = self.connection, self.cache_path, self.gen_id
-        self._call = BackgroundCall(lambda: fetch_routing(path, connection, gen_id), self)
+        connection, opener, gen_id = self.connection, self.session.open_worker_reader, self.gen_id
+        self._call = BackgroundCall(lambda: fetch_routing(opener, connection, gen_id), self)
         self._call.done.connect(self._on_fetched)
         self._call.error.connect(self._on_fetch_failed)
         self._call.start()

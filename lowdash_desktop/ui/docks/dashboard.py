@@ -386,9 +386,7 @@ class DashboardMixin:
 
         dialog = self.details.get(gen_id)
         if dialog is None:
-            dialog = TransactionDetail(
-                self.session.cache_path, gen_id, self.session.connection, self
-            )
+            dialog = TransactionDetail(self.session, gen_id, self.session.connection, self)
             self.details[gen_id] = dialog
             dialog.destroyed.connect(lambda _o=None, g=gen_id: self.details.pop(g, None))
         dialog.show()
