@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QSettings
 from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenu
 
 from ..session import settings as stored
+from ..session.session import Session
 from .insight_watcher import InsightWatcher
 from .widgets.filter_bar import FIELDS
 
 log = logging.getLogger(__name__)
 
-VIEWS_KEY = stored.SAVED_VIEWS.key
 MAX_NAME = 80
 MAX_VIEWS = 50
 
@@ -52,14 +54,15 @@ def load_views(settings: QSettings | None = None) -> list[dict]:
 class InsightMenu(QObject):
     """Insight views and saved views for one main window."""
 
-    def __init__(self, window):
+    def __init__(self, session: Session, window, menu: QMenu,
+                 notify: Callable[[str, str], None]):
         super().__init__(window)
         self.window = window
+        self.menu = menu
         self.dialog = None
-        self.watcher = InsightWatcher(window.session.cache_path, window.session.cache,
-                                      lambda title, text: window.tray.notify(title, text), self)
+        # Qt parent: this menu, under the window, whose close joins its background work
+        self.watcher = InsightWatcher(session.cache_path, session.cache, notify, self)
         self.watcher.insightReady.connect(self._show)
-        menu = window.view_menu
         menu.addSeparator()
         self.alerts_action = self._add(self.tr("&Alerts…"), lambda: self.open("alerts"))
         self.keys_action = self._add(self.tr("Spend by &key…"), lambda: self.open("keys"))
@@ -70,13 +73,17 @@ class InsightMenu(QObject):
         self.views_separator = menu.addSeparator()
         self.view_actions: dict[str, QAction] = {}
         self._rebuild_views()
-        window.syncFinished.connect(lambda _ok: self.watcher.refresh())
+        session.synced.connect(self._refresh)
+        session.failed.connect(self._refresh)
         window.startupFinished.connect(self.watcher.refresh)
+
+    def _refresh(self, *_args: object) -> None:
+        self.watcher.refresh()
 
     def _add(self, text: str, slot) -> QAction:
         action = QAction(text, self.window)
         action.triggered.connect(lambda _c=False: slot())
-        self.window.view_menu.addAction(action)
+        self.menu.addAction(action)
         return action
 
     def close(self) -> None:
@@ -209,7 +216,7 @@ class InsightMenu(QObject):
         return ", ".join(parts) or self.tr("All generations")
 
     def _rebuild_views(self) -> None:
-        menu = self.window.view_menu
+        menu = self.menu
         for action in self.view_actions.values():
             menu.removeAction(action)
             action.deleteLater()
