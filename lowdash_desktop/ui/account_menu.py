@@ -76,6 +76,7 @@ class AccountMenu(QObject):
         self.watcher.alertsChanged.connect(self._show_alerts)
         session.synced.connect(self._after_sync)
         session.failed.connect(self._after_sync)
+        session.changed.connect(self._answer_changed)
         session.connectionChanged.connect(self._update_actions)
         self._update_actions()
         self.watcher.check()
@@ -91,8 +92,11 @@ class AccountMenu(QObject):
     def _refresh_runway(self, *_args: object) -> None:
         self.runway.refresh()
 
+    def _answer_changed(self, name: str) -> None:
+        if name == "keys":
+            self._update_actions()  # the keys snapshot tells what this key may do
+
     def _after_sync(self, *_args: object) -> None:
-        self._update_actions()  # the keys snapshot tells what this key may do
         self.watcher.check()
 
     def _action(self, name: str, text: str, slot) -> QAction:

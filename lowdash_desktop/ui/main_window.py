@@ -29,7 +29,7 @@ from .background import BackgroundCall
 from .docks.credits_dock import CreditsDock
 from .docks.dashboard import LAYOUT_VERSION, DashboardMixin
 from .docks.eco_dock import EcoDock
-from .insight_menu import InsightMenu
+from .insight_menu import InsightMenu, Page
 from .models.transaction_table_model import TransactionTableModel
 from .tray import TrayIcon, close_to_tray
 from .widgets import chart_style
@@ -109,6 +109,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         session.synced.connect(self._on_sync_finished)
         session.failed.connect(self._on_sync_failed)
         session.offline.connect(self._on_offline)
+        session.changed.connect(self._on_answer_changed)
         session.accountChanged.connect(self._update_title)
         # lazy: the first paint comes first; work that competes with it (background queries,
         # the network watcher, big imports) starts right after it
@@ -129,8 +130,17 @@ class MainWindow(DashboardMixin, QMainWindow):
         self._init_dashboard()
         # Alerts, Spend by key, Periods and saved views, at the end of the View menu
         # (the tray is built later: its notifications are looked up when one is shown)
+        page = Page(
+            filter_bar=self.filter_bar,
+            search=self.search,
+            spend_dock=self.spend_dock,
+            utc_action=self.utc_action,
+            spend_days=lambda: self.dashboard.spend_days,
+            key_name=lambda key_id: self.table_model.key_labels.name(key_id),
+            say=self.sync_label.setText,
+        )
         self.insight_menu = InsightMenu(
-            session, self, self.view_menu, lambda title, text: self.tray.notify(title, text))
+            session, self, self.view_menu, lambda title, text: self.tray.notify(title, text), page)
         self.session.add_watcher(self.insight_menu.watcher)
         self._init_keyboard(lazy)
         for note in session.notes:
@@ -793,7 +803,6 @@ class MainWindow(DashboardMixin, QMainWindow):
         self._update_last_sync_label()
         self.credits_dock.show_credits(self.session.credits())
         self._update_balance_age()
-        self._update_key_labels()
         self._update_quarantine()
         # the docks and the eco panel read the whole window of history (seconds of background
         # work at a million rows): only again when the sync brought something, or a new day
@@ -863,6 +872,11 @@ class MainWindow(DashboardMixin, QMainWindow):
         elif result.error_kind != "cancelled":
             self.banner.show_message("error", message, self.tr("Retry"))
         self.syncFinished.emit(False)
+
+    def _on_answer_changed(self, name: str) -> None:
+        """A cached answer of the platform changed in a sync (before `synced` or `failed`)."""
+        if name == "keys":
+            self._update_key_labels()  # keys by name in the table and the filter
 
     def _on_offline(self, offline: bool) -> None:
         """The session found the platform unreachable (or reachable again)."""
