@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from . import __version__, accounts, heap
 from .api import errors
 from .api.connection import API_KEY_ENV, Connection
+from .exitcodes import EXIT_FAILED
 from .paths import data_dir
 from .session import settings as stored
 from .session.session import open_session
@@ -119,7 +120,7 @@ def run_gui(args, start_log_file=None) -> int:
         else:
             connection, account = _choose_account(root, args)
             if account is None:
-                return 1
+                return EXIT_FAILED
         if connection is not None:
             from .ui.network import with_network_settings
 
@@ -128,7 +129,7 @@ def run_gui(args, start_log_file=None) -> int:
             session = open_session(root, connection, account, demo=args.demo)
         except CacheError as exc:
             QMessageBox.critical(None, "Lowdash", str(exc))
-            return 1
+            return EXIT_FAILED
         from .store.cache import CountAhead
 
         session.count_ahead = CountAhead(session.cache_path)  # while the window's modules load
@@ -188,9 +189,7 @@ def _show_window(app: QApplication, window, minimized: bool) -> None:
     app.setQuitOnLastWindowClosed(not has_tray)
     if minimized:
         # no first paint may come: figures, tray sums and menus must not wait for one
-        start = getattr(window, "start_deferred", None)
-        if start is not None:
-            QTimer.singleShot(0, start)
+        QTimer.singleShot(0, window.start_deferred)
     if minimized and has_tray:
         return  # only the tray icon; its menu opens the window
     if minimized:

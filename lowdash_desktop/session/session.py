@@ -34,12 +34,15 @@ class Session(CachedAnswers, QObject):
     `open()` opens the reader connection and the sync thread, `close()` ends them.
     """
 
+    started = Signal()  # a sync began
+    progress = Signal(object)  # a running sync's SyncProgress
     changed = Signal(str)  # a cached answer of the platform changed ("credits", "keys", ...)
     synced = Signal(object)  # a sync completed: its SyncResult
     failed = Signal(str, object)  # a sync failed: message, partial SyncResult
     offline = Signal(bool)  # True when the platform could not be reached, False when it could
     connectionChanged = Signal()  # signed in or out, a key rotated, network settings applied
     noticeChanged = Signal()  # the problem the window shows (offline, an error) came or went
+    accountChanged = Signal()  # the account's label or demo state changed (the title follows)
     # a key of another account was signed in with: the application opens that account
     otherAccountRequested = Signal(object, object)  # Connection, api Account
 
@@ -75,6 +78,7 @@ class Session(CachedAnswers, QObject):
         self._closed = False
         self._offline: bool | None = None  # None: no sync this run (the cache's record holds)
         self._notice: str | None = None
+        self._watchers: list = []
 
     def take_count(self) -> int | None:
         """The count taken ahead (once: later counts must see later writes), else None."""
@@ -111,6 +115,20 @@ class Session(CachedAnswers, QObject):
         self.sync.failed.connect(self.scheduler.sync_failed)
         self.sync.finished.connect(self._on_synced)
         self.sync.failed.connect(self._on_failed)
+        # everything above the session hears of syncs here, never from the controller
+        self.sync.started.connect(self.started)
+        self.sync.progress.connect(self.progress)
+
+    def add_watcher(self, watcher) -> None:
+        """Own a watcher of this account (alerts, runway, insight): closed with the session.
+
+        The watchers live in ui/ (they notify through the tray); the session only needs their
+        `close()`, so it takes them here instead of importing them."""
+        self._watchers.append(watcher)
+
+    @property
+    def watchers(self) -> list:
+        return list(self._watchers)
 
     def start_schedule(self) -> None:
         """Start the automatic refresh's clock (the first sync is started by the window)."""
@@ -131,6 +149,10 @@ class Session(CachedAnswers, QObject):
         if self._closed:
             return
         self._closed = True
+        for watcher in self._watchers:
+            close = getattr(watcher, "close", None)
+            if close is not None:
+                close()
         if self.scheduler is not None:
             self.scheduler.stop()
         if self.sync is not None:
@@ -174,6 +196,15 @@ class Session(CachedAnswers, QObject):
 
     def last_sync_error(self) -> str | None:
         return self.cache.get_meta("last_sync_error") if self.cache is not None else None
+
+    def rename(self, label: str, demo: bool | None = None) -> None:
+        """Another name for the account (signed in again), or no longer the demo platform."""
+        before = (self.account_label, self.demo)
+        self.account_label = label
+        if demo is not None:
+            self.demo = demo
+        if (self.account_label, self.demo) != before:
+            self.accountChanged.emit()
 
     # -- the problem on show ------------------------------------------------------------------
     @property

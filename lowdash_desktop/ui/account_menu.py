@@ -3,37 +3,54 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDialog, QLabel
+from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QMenu
 
 from ..secrets import KeyStore
 from ..session.session import Session
 from .dialogs.operation_dialog import manage_reason
 from .notifications import Alert, NotificationWatcher
+from .runway_watcher import RunwayWatcher
 
 log = logging.getLogger(__name__)
 
 
 class AccountMenu(QObject):
-    """Owns the Account menu's actions and dialogs, and the notification watcher of a window.
+    """Owns the Account menu's actions and dialogs; builds the account's alert and runway
+    watchers and hands them to the session, which closes them with the account.
 
-    The account's state comes from `session`; `window` is only where the menu, the badge and
-    the dialogs are shown.
+    The account's state and its sync news come from `session`; `window` is only where the
+    menu, the badge and the dialogs are shown. What else the menu needs is given to it:
+    `notify` shows a notification (the tray's), `say` a line in the status bar, `menu` and
+    `entries` are the menu and its actions when built earlier (wired to this menu's slots by
+    name, MainWindow.ACCOUNT_ENTRIES); without them the menu adds its own.
     """
 
-    def __init__(self, session: Session, window, keystore: KeyStore | None = None):
+    # alert settings were saved: the other watchers of the account re-read their thresholds
+    alertSettingsSaved = Signal()
+
+    def __init__(
+        self,
+        session: Session,
+        window: QMainWindow,
+        keystore: KeyStore | None = None,
+        *,
+        notify: Callable[[str, str], None],
+        say: Callable[[str], None] | None = None,
+        menu: QMenu | None = None,
+        entries: dict[str, QAction] | None = None,
+    ):
         super().__init__(window)
         self.session = session
         self.window = window
         self.keystore = keystore or KeyStore()
         self.dialogs: dict[str, QDialog] = {}
-        # the window built the menu's entries before its first paint, wired to this menu's
-        # slots by name (MainWindow.ACCOUNT_ENTRIES); a window without them gets new ones
-        self._entries = getattr(window, "account_actions", {})
-        menu = getattr(window, "account_qmenu", None) or window.menuBar().addMenu(
-            self.tr("&Account"))
+        self._say = say or window.statusBar().showMessage
+        self._entries = entries or {}
+        menu = menu or window.menuBar().addMenu(self.tr("&Account"))
         self.menu = menu
         self.keys_action = self._action("keys", self.tr("&Keys…"), self.open_keys)
         self.credits_action = self._action(
@@ -54,22 +71,32 @@ class AccountMenu(QObject):
         )
         self.badge.hide()
         window.statusBar().addPermanentWidget(self.badge)
-        self.watcher = NotificationWatcher(session, window.tray.notify, self)
+        # Qt parent: this menu, under the window, whose close joins their background work
+        self.watcher = NotificationWatcher(session, notify, self)
         self.watcher.alertsChanged.connect(self._show_alerts)
-        window.syncFinished.connect(self._after_sync)
+        session.synced.connect(self._after_sync)
+        session.failed.connect(self._after_sync)
+        session.changed.connect(self._answer_changed)
         session.connectionChanged.connect(self._update_actions)
         self._update_actions()
         self.watcher.check()
-        from .runway_watcher import RunwayWatcher
-
-        self.runway = RunwayWatcher(session.cache, window.tray.notify, self)
-        self.runway.runwayReady.connect(window.credits_dock.show_runway)
-        self.runway.runwayReady.connect(window.tray.show_runway)
-        window.syncFinished.connect(lambda _ok: self.runway.refresh())
+        # the runway's figures are shown by whoever listens to `runway.runwayReady` (the
+        # window connects its credits dock and its tray); the first answer comes back later
+        self.runway = RunwayWatcher(session.cache, notify, self)
+        session.synced.connect(self._refresh_runway)
+        session.failed.connect(self._refresh_runway)
+        session.add_watcher(self.watcher)
+        session.add_watcher(self.runway)
         self.runway.refresh()
 
-    def _after_sync(self, _ok: bool) -> None:
-        self._update_actions()  # the keys snapshot tells what this key may do
+    def _refresh_runway(self, *_args: object) -> None:
+        self.runway.refresh()
+
+    def _answer_changed(self, name: str) -> None:
+        if name == "keys":
+            self._update_actions()  # the keys snapshot tells what this key may do
+
+    def _after_sync(self, *_args: object) -> None:
         self.watcher.check()
 
     def _action(self, name: str, text: str, slot) -> QAction:
@@ -176,7 +203,7 @@ class AccountMenu(QObject):
         from .dialogs.settings_dialog import SettingsDialog
 
         dialog = SettingsDialog(self.connection, self.session, self.window)
-        dialog.saved.connect(lambda _s: self.window.sync_now())
+        dialog.saved.connect(lambda _s: self.session.sync_now())
         dialog.accountDeleted.connect(self.sign_out)
         dialog.alertsSaved.connect(self._alert_settings_saved)
         if self.connection is not None:
@@ -185,9 +212,7 @@ class AccountMenu(QObject):
 
     def _alert_settings_saved(self) -> None:
         self.runway.refresh()
-        insight = getattr(self.window, "insight_menu", None)
-        if insight is not None:
-            insight.watcher.refresh()
+        self.alertSettingsSaved.emit()
 
     # -- sign in / out -------------------------------------------------------------------------
     def ask_sign_out(self):
@@ -237,9 +262,7 @@ class AccountMenu(QObject):
         for dialog in self.dialogs.values():
             if dialog.isVisible():
                 dialog.close()
-        self.window.sync_label.setText(
-            self.tr("Signed out: the key was removed. Showing the cached history.")
-        )
+        self._say(self.tr("Signed out: the key was removed. Showing the cached history."))
         self._update_actions()
 
     def sign_in(self) -> QDialog:
@@ -266,13 +289,12 @@ class AccountMenu(QObject):
                 self.session.request_other_account(dialog.connection, info)
                 return
             self.session.connection = dialog.connection
-            if demo is not None and dialog.connection.base_url != demo.base_url:
-                # another server now: the title follows the account, not "demo platform"
-                self.session.demo = False
-            self.session.account_label = info.email or info.name or self.session.account_label
-            self.window.setWindowTitle(self.window._title())
+            # another server now: the title follows the account, not "demo platform"
+            leaves_demo = demo is not None and dialog.connection.base_url != demo.base_url
+            self.session.rename(info.email or info.name or self.session.account_label,
+                                demo=False if leaves_demo else None)
             self._update_actions()
-            self.window.sync_now()
+            self.session.sync_now()
 
         dialog.accepted.connect(accepted)
         dialog.show()

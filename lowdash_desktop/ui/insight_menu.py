@@ -10,18 +10,24 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QSettings
 from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QLineEdit, QMenu
 
 from ..session import settings as stored
+from ..session.session import Session
 from .insight_watcher import InsightWatcher
-from .widgets.filter_bar import FIELDS
+from .widgets.filter_bar import FIELDS, FilterBar
+
+if TYPE_CHECKING:
+    from .docks.spend_dock import SpendDock
 
 log = logging.getLogger(__name__)
 
-VIEWS_KEY = stored.SAVED_VIEWS.key
 MAX_NAME = 80
 MAX_VIEWS = 50
 
@@ -49,17 +55,36 @@ def load_views(settings: QSettings | None = None) -> list[dict]:
             and isinstance(v.get("filters"), dict)]
 
 
-class InsightMenu(QObject):
-    """Insight views and saved views for one main window."""
+@dataclass
+class Page:
+    """The parts of the window's page that the insight entries filter, save and restore."""
 
-    def __init__(self, window):
+    filter_bar: FilterBar
+    search: QLineEdit  # the generation-id search (a spike's filter clears it)
+    spend_dock: SpendDock  # marks the spikes; its range is part of a saved view
+    utc_action: QAction  # View → UTC, part of a saved view
+    spend_days: Callable[[], int]  # the spend chart's range now
+    key_name: Callable[[str], str | None]  # a key's name, by id
+    say: Callable[[str], None]  # a line in the status bar
+
+
+class InsightMenu(QObject):
+    """Insight views and saved views for one main window.
+
+    `window` is only the parent of the actions and dialogs; the entries go into `menu`, the
+    notifications through `notify`, and the page is read and set through `page`.
+    """
+
+    def __init__(self, session: Session, window, menu: QMenu,
+                 notify: Callable[[str, str], None], page: Page):
         super().__init__(window)
         self.window = window
+        self.menu = menu
+        self.page = page
         self.dialog = None
-        self.watcher = InsightWatcher(window.session.cache_path, window.session.cache,
-                                      lambda title, text: window.tray.notify(title, text), self)
+        # Qt parent: this menu, under the window, whose close joins its background work
+        self.watcher = InsightWatcher(session.cache_path, session.cache, notify, self)
         self.watcher.insightReady.connect(self._show)
-        menu = window.view_menu
         menu.addSeparator()
         self.alerts_action = self._add(self.tr("&Alerts…"), lambda: self.open("alerts"))
         self.keys_action = self._add(self.tr("Spend by &key…"), lambda: self.open("keys"))
@@ -70,13 +95,17 @@ class InsightMenu(QObject):
         self.views_separator = menu.addSeparator()
         self.view_actions: dict[str, QAction] = {}
         self._rebuild_views()
-        window.syncFinished.connect(lambda _ok: self.watcher.refresh())
+        session.synced.connect(self._refresh)
+        session.failed.connect(self._refresh)
         window.startupFinished.connect(self.watcher.refresh)
+
+    def _refresh(self, *_args: object) -> None:
+        self.watcher.refresh()
 
     def _add(self, text: str, slot) -> QAction:
         action = QAction(text, self.window)
         action.triggered.connect(lambda _c=False: slot())
-        self.window.view_menu.addAction(action)
+        self.menu.addAction(action)
         return action
 
     def close(self) -> None:
@@ -84,7 +113,7 @@ class InsightMenu(QObject):
 
     # -- insight views -----------------------------------------------------------------------
     def _show(self, ins) -> None:
-        self.window.spend_dock.show_spikes(ins.spikes, ins.spike_name)
+        self.page.spend_dock.show_spikes(ins.spikes, ins.spike_name)
         count = len(ins.spikes)
         self.alerts_action.setText(self.tr("&Alerts ({0})…").format(count) if count
                                    else self.tr("&Alerts…"))
@@ -109,7 +138,7 @@ class InsightMenu(QObject):
 
     def filter_page(self, target: dict) -> None:
         """Filter the page as the insight window asked (see InsightDialog.filterRequested)."""
-        bar = self.window.filter_bar
+        bar = self.page.filter_bar
         field, value = target["field"], target.get("value")
         if target.get("span"):  # a spike: only its key or model, in its hours
             start, end = target["span"]
@@ -117,7 +146,7 @@ class InsightMenu(QObject):
             values[field] = value
             # the spike's filter replaces the page's: an earlier search or other filter
             # would leave "No generations match" under "Click a spike to see its generations"
-            search = self.window.search
+            search = self.page.search
             replaced = bool(search.text().strip()) or any(
                 bar.combos[f].currentData() not in (None, values[f]) for f in FIELDS)
             search.clear()
@@ -133,21 +162,21 @@ class InsightMenu(QObject):
         field, value = target["field"], target.get("value")
         name = value or ""
         if field == "key_id":
-            name = self.window.table_model.key_labels.name(value) or name
+            name = self.page.key_name(value) or name
         what = (self.tr("key “{0}”") if field == "key_id" else self.tr("model “{0}”")).format(name)
         text = self.tr("Showing the spike of {0}, {1}.").format(what, target.get("label", ""))
         if replaced:
             text += " " + self.tr("The search and the other filters were cleared.")
-        self.window.sync_label.setText(text)
+        self.page.say(text)
 
     # -- saved views -----------------------------------------------------------------------
     def current_view(self, name: str) -> dict:
         """The page's filters, dates and spend range, under `name`."""
         store = _Store()
-        self.window.filter_bar.save_state(store, prefix="")
+        self.page.filter_bar.save_state(store, prefix="")
         return {"name": name, "filters": dict(store),
-                "spend_days": int(self.window.dashboard.spend_days),
-                "utc": bool(self.window.utc_action.isChecked())}
+                "spend_days": int(self.page.spend_days()),
+                "utc": bool(self.page.utc_action.isChecked())}
 
     def save_view(self, name: str) -> dict | None:
         """Save the page as `name` (replacing a view of that name); None for an empty name."""
@@ -171,11 +200,11 @@ class InsightMenu(QObject):
         view = next((v for v in load_views() if v["name"] == name), None)
         if view is None:
             return False
-        window = self.window
+        page = self.page
         filters = {k: v for k, v in view["filters"].items() if isinstance(v, str)}
         if "utc" in view:
-            window.utc_action.setChecked(bool(view["utc"]))
-        bar = window.filter_bar
+            page.utc_action.setChecked(bool(view["utc"]))
+        bar = page.filter_bar
         bar.restore_state(_Store(filters), prefix="")  # the dates (quietly)
         # every combo (None: All) and no picked hours, in one change
         bar.set_span(None, None, "", **{f: filters.get(f) or None for f in FIELDS})
@@ -183,7 +212,7 @@ class InsightMenu(QObject):
 
         days = view.get("spend_days")
         if days in RANGES:
-            window.spend_dock.range_combo.setCurrentIndex(RANGES.index(days))
+            page.spend_dock.range_combo.setCurrentIndex(RANGES.index(days))
         return True
 
     def ask_view_name(self):
@@ -203,13 +232,13 @@ class InsightMenu(QObject):
         return dialog
 
     def _suggested_name(self) -> str:
-        bar = self.window.filter_bar
+        bar = self.page.filter_bar
         parts = [bar.combos[f].currentText() for f in FIELDS
                  if bar.combos[f].currentData() is not None]
         return ", ".join(parts) or self.tr("All generations")
 
     def _rebuild_views(self) -> None:
-        menu = self.window.view_menu
+        menu = self.menu
         for action in self.view_actions.values():
             menu.removeAction(action)
             action.deleteLater()

@@ -29,7 +29,7 @@ from .background import BackgroundCall
 from .docks.credits_dock import CreditsDock
 from .docks.dashboard import LAYOUT_VERSION, DashboardMixin
 from .docks.eco_dock import EcoDock
-from .insight_menu import InsightMenu
+from .insight_menu import InsightMenu, Page
 from .models.transaction_table_model import TransactionTableModel
 from .tray import TrayIcon, close_to_tray
 from .widgets import chart_style
@@ -82,7 +82,8 @@ def cancel_platform_calls() -> None:
 class MainWindow(DashboardMixin, QMainWindow):
     """Lowdash's one main window."""
 
-    syncFinished = Signal(bool)  # True when the sync completed
+    syncFinished = Signal(bool)  # True when the sync completed (after the window's update)
+    titleChanged = Signal(str)  # the window's title followed the account
     firstPainted = Signal()  # the first paint is done (or skipped: a start in the tray)
     startupFinished = Signal()  # every menu and watcher is in place
     indexesBuilt = Signal(list)  # names of query indexes a big old cache got in the background
@@ -94,16 +95,22 @@ class MainWindow(DashboardMixin, QMainWindow):
         self._shut = False  # shutdown() ran: the cache is closed, late callbacks do nothing
         self._quitting = False  # Quit, not a close into the tray
         self.session = session
+        self._keystore = None  # the key store the stored key was read from, for the menu
         # the days the docks' figures were read for: a sync on a later day recomputes them
         self.figures_day: tuple[date, date] | None = None
         self._work_conns: list = []  # connections of long cache work, interrupted on quit
         self.setObjectName("main_window")
-        self.setWindowTitle(self._title())
+        self.setWindowTitle(self.title())
         session.open()  # the reader connection, the sync thread and the schedule
-        self.sync.started.connect(self._on_sync_started)
-        self.sync.progress.connect(self._on_sync_progress)
-        self.sync.finished.connect(self._on_sync_finished)
-        self.sync.failed.connect(self._on_sync_failed)
+        # the window hears of syncs from the session (as the menus, the tray and the watchers
+        # do), never from its sync controller
+        session.started.connect(self._on_sync_started)
+        session.progress.connect(self._on_sync_progress)
+        session.synced.connect(self._on_sync_finished)
+        session.failed.connect(self._on_sync_failed)
+        session.offline.connect(self._on_offline)
+        session.changed.connect(self._on_answer_changed)
+        session.accountChanged.connect(self._update_title)
         # lazy: the first paint comes first; work that competes with it (background queries,
         # the network watcher, big imports) starts right after it
         self._build_central()
@@ -122,11 +129,23 @@ class MainWindow(DashboardMixin, QMainWindow):
             self._show_loading()
         self._init_dashboard()
         # Alerts, Spend by key, Periods and saved views, at the end of the View menu
-        self.insight_menu = InsightMenu(self)
+        # (the tray is built later: its notifications are looked up when one is shown)
+        page = Page(
+            filter_bar=self.filter_bar,
+            search=self.search,
+            spend_dock=self.spend_dock,
+            utc_action=self.utc_action,
+            spend_days=lambda: self.dashboard.spend_days,
+            key_name=lambda key_id: self.table_model.key_labels.name(key_id),
+            say=self.sync_label.setText,
+        )
+        self.insight_menu = InsightMenu(
+            session, self, self.view_menu, lambda title, text: self.tray.notify(title, text), page)
+        self.session.add_watcher(self.insight_menu.watcher)
         self._init_keyboard(lazy)
         for note in session.notes:
             self.banner.show_message("info", note)
-        self.tray = TrayIcon(session, self)
+        self.tray = TrayIcon(session, self, quit_app=self.quit_app)
         if TrayIcon.available():
             self.tray.show()
         self._ago_timer = QTimer(self)
@@ -141,8 +160,8 @@ class MainWindow(DashboardMixin, QMainWindow):
         for done in (
             self.dashboard.figuresReady,
             self.eco_dock.reportReady,
-            self.sync.finished,
-            self.sync.failed,
+            self.session.synced,
+            self.session.failed,
             self.startupFinished,
         ):
             done.connect(lambda *_a: self._shut or self._trim_timer.start())
@@ -321,11 +340,28 @@ class MainWindow(DashboardMixin, QMainWindow):
             return
         from .account_menu import AccountMenu
 
-        # keys, credits, routing, settings; sync alerts
-        self.account_menu = AccountMenu(self.session, self, getattr(self, "_keystore", None))
+        # keys, credits, routing, settings; sync alerts. The menu gets what it shows into
+        # explicitly: the entries built before the first paint, the tray's notifications,
+        # and the status line
+        menu = AccountMenu(
+            self.session, self, self._keystore,
+            notify=self.tray.notify, menu=self.account_qmenu, entries=self.account_actions,
+            say=self.sync_label.setText,
+        )
+        menu.runway.runwayReady.connect(self.credits_dock.show_runway)
+        menu.runway.runwayReady.connect(self.tray.show_runway)
+        menu.alertSettingsSaved.connect(self.insight_menu.watcher.refresh)
+        self.account_menu = menu
         self.startupFinished.emit()
 
-    def _title(self) -> str:
+    def _update_title(self) -> None:
+        title = self.title()
+        if title != self.windowTitle():
+            self.setWindowTitle(title)
+            self.titleChanged.emit(title)
+
+    def title(self) -> str:
+        """'Lowdash — <account>' (or '— demo platform')."""
         base = "Lowdash"
         if self.session.demo:
             return f"{base} — {self.tr('demo platform')}"
@@ -770,7 +806,6 @@ class MainWindow(DashboardMixin, QMainWindow):
         self._update_last_sync_label()
         self.credits_dock.show_credits(self.session.credits())
         self._update_balance_age()
-        self._update_key_labels()
         self._update_quarantine()
         # the docks and the eco panel read the whole window of history (seconds of background
         # work at a million rows): only again when the sync brought something, or a new day
@@ -810,16 +845,11 @@ class MainWindow(DashboardMixin, QMainWindow):
         self._sync_done(result)
         self.table_model.refresh_after_sync(result.changed)
         self.sync_label.setText(message)
-        last = formatting.ago(self.cache.last_sync_ms)
         if result.error_kind == "offline":
-            self.banner.show_message(
-                "offline",
-                self.tr(
-                    "Offline — the platform cannot be reached. Showing the cached history "
-                    "(last synced: {0})."
-                ).format(last),
-                self.tr("Retry"),
-            )
+            # the session's `offline` put the banner up when the platform went away; a
+            # later offline retry puts it back if it was closed meanwhile
+            if self.banner.kind != "offline" or self.banner.isHidden():
+                self._show_offline_banner()
         elif result.error_kind == "auth":
             # retrying a refused key only fails again: the way out is another key
             self.banner.show_message(
@@ -845,6 +875,29 @@ class MainWindow(DashboardMixin, QMainWindow):
         elif result.error_kind != "cancelled":
             self.banner.show_message("error", message, self.tr("Retry"))
         self.syncFinished.emit(False)
+
+    def _on_answer_changed(self, name: str) -> None:
+        """A cached answer of the platform changed in a sync (before `synced` or `failed`)."""
+        if name == "keys":
+            self._update_key_labels()  # keys by name in the table and the filter
+
+    def _on_offline(self, offline: bool) -> None:
+        """The session found the platform unreachable (or reachable again)."""
+        if offline:
+            self._show_offline_banner()
+        elif self.banner.kind == "offline":
+            self.banner.hide()
+
+    def _show_offline_banner(self) -> None:
+        last = formatting.ago(self.cache.last_sync_ms)
+        self.banner.show_message(
+            "offline",
+            self.tr(
+                "Offline — the platform cannot be reached. Showing the cached history "
+                "(last synced: {0})."
+            ).format(last),
+            self.tr("Retry"),
+        )
 
     def resync_from_start(self) -> bool:
         """Read the platform's feed from its start; every cached row is kept."""
@@ -962,7 +1015,7 @@ class MainWindow(DashboardMixin, QMainWindow):
             log.warning("background work of the closed window still running")
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
-        if not self._quitting and close_to_tray(self):
+        if not self._quitting and close_to_tray(self, self.tray):
             event.ignore()  # still running in the tray; Quit in its menu ends the app
             return
         self.save_state()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -51,15 +52,17 @@ class TrayIcon(QSystemTrayIcon):
     new ones, and `totalsUpdated` fires when they arrive.
 
     The figures, the schedule and the problem on show come from `session`; `window` is what
-    the menu shows, hides, syncs and quits.
+    the menu shows, hides and syncs (through its public `raise_and_show` and `sync_now`);
+    `quit_app` ends the application (default: QApplication.quit).
     """
 
     totalsUpdated = Signal()
 
-    def __init__(self, session: Session, window):
+    def __init__(self, session: Session, window, *, quit_app: Callable[[], None] | None = None):
         super().__init__(window)
         self.session = session
         self.window = window
+        self._quit_app = quit_app or QApplication.quit
         self._alert: str | None = None
         self.runway_line: str | None = None  # "Runway: about 23 days (18–31)", from the watcher
         self._totals: dict[str, tuple[Decimal, int, int]] | None = None
@@ -101,7 +104,7 @@ class TrayIcon(QSystemTrayIcon):
     def _connect_session(self) -> None:
         session = self.session
         if session.sync is not None:
-            session.sync.started.connect(self.redraw)
+            session.started.connect(self.redraw)
             session.synced.connect(self.refresh)  # new rows: sum today again
             session.failed.connect(self.redraw)
         if session.scheduler is not None:
@@ -277,11 +280,7 @@ class TrayIcon(QSystemTrayIcon):
             self.scheduler.set_paused(paused)
 
     def _quit(self) -> None:
-        quit_app = getattr(self.window, "quit_app", None)
-        if quit_app is not None:
-            quit_app()
-        else:
-            QApplication.quit()
+        self._quit_app()
 
     def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         # macOS opens the menu on a click; elsewhere a click shows or hides the window
@@ -299,7 +298,7 @@ def keep_in_tray(settings: QSettings | None = None) -> bool:
     return stored.KEEP_IN_TRAY.get(settings)
 
 
-def close_to_tray(window) -> bool:
+def close_to_tray(window, tray: TrayIcon) -> bool:
     """Hide the window into the tray instead of quitting, if so chosen; True if hidden.
 
     The first time, a notification explains where the app went and where to change it.
@@ -309,7 +308,7 @@ def close_to_tray(window) -> bool:
     window.hide()
     if not stored.CLOSE_EXPLAINED.get():
         stored.CLOSE_EXPLAINED.set(True)
-        window.tray.notify(
+        tray.notify(
             window.tr("Lowdash is still running"),
             window.tr(
                 "Closing the window keeps Lowdash in the tray, refreshing on schedule. "

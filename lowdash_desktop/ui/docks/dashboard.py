@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from ...session.session import Session
     from ..dialogs.transaction_detail import TransactionDetail
     from ..models.transaction_table_model import TransactionTableModel
+    from ..widgets.column_fit import ColumnFit
     from .eco_dock import EcoDock
 
 NARROW_WIDTH = 700
@@ -58,6 +59,14 @@ class DashboardMixin:
     # remembered: a wide layout comes back in proportion at whatever width it returns to
     _wide_shares: dict[str, tuple[float, float]] | None = None
     _layout_checked = False
+    # set by MainWindow part-way through its construction; resize and show events can come
+    # before that, so each has its "not yet" value here
+    _room_height: int | None = None  # the screen's room for the window (MainWindow.fit_to_screen)
+    _remember_timer: QTimer | None = None  # made in _init_dashboard
+    _default_widths: list[int] | None = None  # the table's column widths before any restore
+    column_fit: ColumnFit | None = None
+    _restored_layout = False  # a saved layout was restored (checked once shown)
+    _first_load = False  # the docks say "Loading…" until the first sync ends
 
     # -- construction (called from MainWindow's builders) ---------------------------------
     def _build_filter_bar(self, parent: QWidget, layout: QVBoxLayout) -> None:
@@ -201,7 +210,7 @@ class DashboardMixin:
         super().resizeEvent(event)
         narrow = event.size().width() < NARROW_WIDTH
         short = self._short_level(event.size().height())
-        if (getattr(self, "_room_height", None) or SHORTER_HEIGHT) < SHORTER_HEIGHT:
+        if (self._room_height or SHORTER_HEIGHT) < SHORTER_HEIGHT:
             short = 2  # a small logical screen: one slot for the docks whatever the height
         if narrow == self._narrow and short == self._short:
             self._remember_soon()
@@ -211,7 +220,7 @@ class DashboardMixin:
         self._narrow, self._short = narrow, short
         # by now the docks are already laid out at the new size: what is remembered is the
         # layout as it last settled while wide (_remember_wide), not as squeezed here
-        timer = getattr(self, "_remember_timer", None)
+        timer = self._remember_timer
         if timer is not None:
             timer.stop()
         self._arrange()
@@ -228,14 +237,14 @@ class DashboardMixin:
 
     def layout_settling(self) -> bool:
         """A dock was just moved or resized: the wide layout is remembered once it settles."""
-        timer = getattr(self, "_remember_timer", None)
+        timer = self._remember_timer
         return timer is not None and timer.isActive()
 
     def _docked(self) -> list[QDockWidget]:
         return [d for d in self.docks if d.isVisibleTo(self) and not d.isFloating()]
 
     def _remember_soon(self) -> None:
-        timer = getattr(self, "_remember_timer", None)
+        timer = self._remember_timer
         if timer is not None and not self._narrow and not self._short:
             timer.start()
 
@@ -292,14 +301,14 @@ class DashboardMixin:
             self._arrange_short()
         else:
             self._arrange_wide()
-        widths = getattr(self, "_default_widths", None)
+        widths = self._default_widths
         if columns and widths is not None:
             header = self.table.horizontalHeader()
             for logical, width in enumerate(widths):
                 header.moveSection(header.visualIndex(logical), logical)
                 header.resizeSection(logical, width)
                 header.showSection(logical)
-            fit = getattr(self, "column_fit", None)
+            fit = self.column_fit
             if fit is not None:
                 fit.set_preferred(widths)
         stored.WINDOW_STATE.remove()
@@ -326,7 +335,7 @@ class DashboardMixin:
         if self._layout_checked or self._shut:
             return
         self._layout_checked = True
-        if (getattr(self, "_restored_layout", False) and not self._short
+        if (self._restored_layout and not self._short
                 and not self.layout_fits()):
             self.reset_layout(columns=False)
         self._remember_wide()
@@ -361,7 +370,7 @@ class DashboardMixin:
         self.dashboard.refresh_choices()
 
     def show_figures(self, figures: DashboardFigures) -> None:
-        if getattr(self, "_first_load", False):
+        if self._first_load:
             return  # an empty cache before its first sync: the docks say "Loading…"
         self.usage_dock.show_figures(figures)
         self.top_models_dock.show_figures(figures)
