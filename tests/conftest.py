@@ -178,6 +178,11 @@ def qt_leftovers(windows_before, timers_before) -> list[str]:
         problems.append("QTimer still active: " + _named(timer))
         timer.stop()
 
+    # a singleShot(0) is the next turn of the event loop, as a posted event: run those (and the
+    # chains they queue, such as chart_style's one-chart-per-turn build) as deleteLater()s are
+    deadline = time.monotonic() + SHORT_SHOT_S
+    while any(s.msec == 0 for s in hygiene.pending_shots()) and time.monotonic() < deadline:
+        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
     shots = hygiene.pending_shots()
     for shot in shots:
         problems.append(f"QTimer.singleShot({shot.msec}) still pending, called at:\n{shot.stack}")

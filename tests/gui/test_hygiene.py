@@ -73,10 +73,13 @@ def test_a_single_shot_that_ran_or_lost_its_receiver_is_not_a_leak(qtbot):
     fired = []
     QTimer.singleShot(0, lambda: fired.append(1))
     qtbot.waitUntil(lambda: fired == [1])
+    # one due on the next turn of the event loop is run at teardown, as a deleteLater() is
+    QTimer.singleShot(0, lambda: QTimer.singleShot(0, lambda: fired.append(3)))
     owner = QObject()
     QTimer.singleShot(60_000, owner, lambda: fired.append(2))
     shiboken6.delete(owner)  # Qt drops the call with its receiver
     assert leftovers() == []
+    assert fired == [1, 3]
 
 
 def test_a_hidden_top_level_widget_is_reported_and_closed(qtbot):
