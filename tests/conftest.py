@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import os
 import threading
+import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -56,10 +57,7 @@ def no_leaked_threads():
     """Fail a test that leaves a Python thread (other than daemon servers' workers) running."""
     before = set(threading.enumerate())
     yield
-    leaked = [
-        t for t in threading.enumerate()
-        if t not in before and t.is_alive() and not t.daemon
-    ]
+    leaked = [t for t in threading.enumerate() if t not in before and t.is_alive() and not t.daemon]
     for thread in leaked:
         thread.join(timeout=2)
     leaked = [t for t in leaked if t.is_alive()]
@@ -81,6 +79,8 @@ def qapp_args():
 # Qt's own top-level widgets that outlive a test by design (created once, reused): the tooltip
 # window QToolTip keeps for the next tooltip
 QT_OWN_WINDOWS = ("QTipLabel",)
+# a pending QTimer.singleShot this short is run out after it is reported; a longer one cancelled
+SHORT_SHOT_S = 2.0
 
 
 def _describe(obj) -> str:
@@ -124,40 +124,35 @@ def _flush_deletes() -> None:
         QCoreApplication.processEvents()
 
 
-@pytest.fixture(autouse=True)
-def isolated_qt(request, tmp_path):
-    """For GUI tests: QSettings in a temp folder; and the test fails if it leaves thread-pool
-    work, a running QThread, an active QTimer or a top-level widget (hidden too) behind.
+def _named(obj) -> str:
+    """_describe() plus, when the test made it, the stack that created it."""
+    from tests import hygiene
 
-    Each leak is named by where it lives; background calls by the stack that started them
-    (ui.background.TRACE_ORIGINS). What was left is then stopped, so the next test starts
-    clean.
-    """
-    if "qtbot" not in request.fixturenames:
-        yield
-        return
-    from PySide6.QtCore import QSettings, QThread, QThreadPool, QTimer
+    stack = hygiene.where(obj)
+    return _describe(obj) + ("\n  created at:\n" + stack if stack else "")
+
+
+def qt_leftovers(windows_before, timers_before) -> list[str]:
+    """Everything Qt-side the test left behind, each named with where it was created; what was
+    left is stopped, cancelled or closed so the next test starts clean."""
+    from PySide6.QtCore import QCoreApplication, QEventLoop, QThread, QThreadPool, QTimer
     from PySide6.QtWidgets import QApplication
 
     from lowdash_desktop.store import db
     from lowdash_desktop.sync.worker import SyncController
     from lowdash_desktop.ui import background
+    from tests import hygiene
 
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
-        QSettings.setPath(QSettings.Format.IniFormat, scope, str(tmp_path / "settings"))
-    background.TRACE_ORIGINS = True
-    windows_before = QApplication.topLevelWidgets()
-    timers_before = [t for t in _qt_objects(QTimer) if t.isActive()]
-    yield
     _flush_deletes()
     problems: list[str] = []
 
     pool = QThreadPool.globalInstance()
     if pool.activeThreadCount():
         calls = background.in_flight()
-        problems.append(f"{pool.activeThreadCount()} thread-pool task(s) still running:\n"
-                        + "\n".join(calls or ["(not a BackgroundCall)"]))
+        problems.append(
+            f"{pool.activeThreadCount()} thread-pool task(s) still running:\n"
+            + "\n".join(calls or ["(not a BackgroundCall)"])
+        )
         pool.clear()
         while not pool.waitForDone(50):  # a cache query left running is cut short
             db.interrupt_all()
@@ -166,20 +161,47 @@ def isolated_qt(request, tmp_path):
     for controller in running:
         problems.append("sync thread still running: " + _describe(controller))
         controller.shutdown()
-    for thread in _qt_objects(QThread):
-        if thread.isRunning():
-            problems.append("QThread still running: " + _describe(thread))
-            thread.quit()
-            thread.wait(2000)
+    threads = hygiene.running_threads()
+    threads += [t for t in _qt_objects(QThread) if t.isRunning() and t not in threads]
+    for thread in threads:
+        problems.append("QThread still running: " + _named(thread))
+        thread.quit()
+        thread.wait(2000)
 
-    for timer in _qt_objects(QTimer):
-        if timer.isActive() and timer not in timers_before:
-            problems.append("QTimer still active: " + _describe(timer))
-            timer.stop()
+    timers = hygiene.active_timers()
+    timers += [
+        t
+        for t in _qt_objects(QTimer)
+        if t.isActive() and t not in timers_before and t not in timers
+    ]
+    for timer in timers:
+        problems.append("QTimer still active: " + _named(timer))
+        timer.stop()
+
+    # a singleShot(0) is the next turn of the event loop, as a posted event: run those (and the
+    # chains they queue, such as chart_style's one-chart-per-turn build) as deleteLater()s are
+    deadline = time.monotonic() + SHORT_SHOT_S
+    while any(s.msec == 0 for s in hygiene.pending_shots()) and time.monotonic() < deadline:
+        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+    shots = hygiene.pending_shots()
+    for shot in shots:
+        problems.append(f"QTimer.singleShot({shot.msec}) still pending, called at:\n{shot.stack}")
+    # a short one is let run out (a chain of them, as chart_style's queue, would otherwise stay
+    # stuck for every later test); a long one is cancelled
+    deadline = time.monotonic() + SHORT_SHOT_S
+    while any(s.msec <= SHORT_SHOT_S * 1000 for s in hygiene.pending_shots()):
+        if time.monotonic() > deadline:
+            break
+        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+    for shot in hygiene.pending_shots():
+        shot.cancel()
 
     def left_behind():
-        return [w for w in QApplication.topLevelWidgets()
-                if w not in windows_before and type(w).__name__ not in QT_OWN_WINDOWS]
+        return [
+            w
+            for w in QApplication.topLevelWidgets()
+            if w not in windows_before and type(w).__name__ not in QT_OWN_WINDOWS
+        ]
 
     left = left_behind()
     if left:  # a parentless widget Python owns (pyqtgraph's plot menus) goes with its owner
@@ -189,10 +211,44 @@ def isolated_qt(request, tmp_path):
         left = left_behind()
     for widget in left:
         state = "open" if widget.isVisible() else "hidden"
-        problems.append(f"top-level widget left {state}: " + _describe(widget))
+        problems.append(f"top-level widget left {state}: " + _named(widget))
         widget.close()
         widget.deleteLater()
     _flush_deletes()
+    return problems
+
+
+@pytest.fixture(autouse=True)
+def isolated_qt(request, tmp_path):
+    """For GUI tests (those using qtbot or just qapp): QSettings in a temp folder; and the test
+    fails if it leaves thread-pool work, a running QThread, an active QTimer (parentless or under
+    a parentless object too), a pending QTimer.singleShot or a top-level widget (hidden too)
+    behind.
+
+    Each leak is named by where it lives and by the stack that created it (tests/hygiene.py);
+    background calls by the stack that started them (ui.background.TRACE_ORIGINS). What was
+    left is then stopped, so the next test starts clean.
+    """
+    if not {"qtbot", "qapp"} & set(request.fixturenames):
+        yield
+        return
+    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from lowdash_desktop.ui import background
+    from tests import hygiene
+
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
+        QSettings.setPath(QSettings.Format.IniFormat, scope, str(tmp_path / "settings"))
+    background.TRACE_ORIGINS = True
+    hygiene.install()
+    request.getfixturevalue("qapp")
+    windows_before = QApplication.topLevelWidgets()
+    timers_before = [t for t in _qt_objects(QTimer) if t.isActive()]
+    hygiene.start()
+    yield
+    problems = qt_leftovers(windows_before, timers_before)
     assert not problems, "test left Qt work or windows behind:\n- " + "\n- ".join(problems)
 
 
@@ -217,10 +273,27 @@ def tls_platform(tmp_path):
 
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1"],
-        check=True, capture_output=True, timeout=60,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
     platform = DemoPlatform(seed=3, generations=100)
     platform.start()

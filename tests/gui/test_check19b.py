@@ -174,7 +174,7 @@ def test_account_settings_never_lose_edits_and_check_as_typed(qtbot, demo_platfo
     assert question.text() == "Discard changes?"
     with qtbot.waitSignal(dialog.saved, timeout=20_000):
         question.button(QMessageBox.StandardButton.Save).click()
-    assert demo_platform._settings["notifications"]["low_balance_threshold"] == "25.00"
+    assert demo_platform.settings["notifications"]["low_balance_threshold"] == "25.00"
     assert not dialog.unsaved()
     # the spike minimum is checked as it is typed, its note on a row of its own
     dialog.spike_min.setText("a lot")
@@ -198,7 +198,7 @@ def test_account_settings_never_lose_edits_and_check_as_typed(qtbot, demo_platfo
     assert question is not None and question.isVisible() and dialog.isVisible()
     question.button(QMessageBox.StandardButton.Discard).click()
     assert not dialog.isVisible()
-    assert demo_platform._settings["notifications"]["key_limit_warning_percent"] != 50
+    assert demo_platform.settings["notifications"]["key_limit_warning_percent"] != 50
 
 
 def test_open_log_folder_without_a_file_manager_shows_the_path(
@@ -421,9 +421,10 @@ def test_smaller_things_from_the_check(qtbot, data_dir, demo_platform, tmp_path)
     keys.close()
     # the connection test's description is a sentence with its full stop
     window = prefs_window(qtbot, data_dir, demo_platform)
-    prefs = PreferencesDialog(window, backend=autostart.XdgAutostart(tmp_path))
+    prefs = PreferencesDialog(window.session, backend=autostart.XdgAutostart(tmp_path))
     qtbot.addWidget(prefs)
-    prefs._tested("Connected.", "direct; CA: the built-in trust store; TLS verification on")
+    prefs.test_connection()
+    qtbot.waitUntil(prefs.test_button.isEnabled, timeout=20_000)
     assert prefs.test_result.text().endswith("TLS verification on.")
     prefs.close()
     window.close()

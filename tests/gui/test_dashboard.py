@@ -205,6 +205,10 @@ def test_layout_sort_and_day_mode_persist(qtbot, data_dir, demo_platform):
     assert window.utc_action.isChecked() and window.usage_dock.utc_check.isChecked()
     assert window.dashboard.spend_days == 7
     assert "UTC" in window.filter_bar.dates_label.text()
+    from lowdash_desktop.ui.widgets import chart_style
+
+    # the charts are built one per turn of the event loop: not left queued for the next test
+    qtbot.waitUntil(lambda: not chart_style.charts_pending(), timeout=10_000)
     window.close()
 
 

@@ -130,7 +130,7 @@ def test_reduced_confidence_and_caveats_toggle(qtbot, data_dir, demo_platform):
     assert "Reduced confidence" in dock.confidence_label.text()
     assert not dock.caveats_visible()
     assert "Show" in dock.caveats_toggle.text()
-    dock._toggle_caveats()
+    dock.caveats_toggle.click()
     assert dock.caveats_visible()
     assert "estimated" in dock.caveats_label.text()
     assert "Hide caveats" in dock.caveats_toggle.text()
@@ -151,7 +151,7 @@ def test_offline_baseline_choice_is_kept_locally(qtbot, data_dir, demo_platform)
 def test_screenshot_of_the_dock(qtbot, data_dir, demo_platform):
     window = synced_window(qtbot, data_dir, demo_platform)
     dock = window.eco_dock
-    dock._toggle_caveats()
+    dock.caveats_toggle.click()
     dock.body.resize(620, 520)
     shots = Path("/tmp/shots")
     shots.mkdir(exist_ok=True)

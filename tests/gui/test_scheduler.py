@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QTimer
 
 from lowdash_desktop.session import scheduler as sched
 from lowdash_desktop.session.scheduler import SyncScheduler
@@ -161,10 +161,11 @@ def test_off_and_interval_change(rig):
         scheduler.set_interval(7)
 
 
-def test_timer_drives_tick(rig, qtbot):
-    scheduler, clock, sync = rig
+def test_timer_drives_tick(qtbot):
+    clock, sync, timer = FakeClock(), FakeSync(), QTimer()
+    _scheduler = SyncScheduler(sync, clock=clock, interval_min=5, timer=timer)  # kept alive
     clock.advance(5)
-    scheduler._timer.timeout.emit()  # what the QTimer does every TICK_MS
+    timer.timeout.emit()  # what the QTimer does every TICK_MS
     assert sync.started == 1
 
 

@@ -165,7 +165,7 @@ def test_alert_amounts_show_the_accounts_currency_in_the_locales_format(qtbot, d
         assert QSettings().value(SPIKE_MIN_KEY) == "2.50"
         with qtbot.waitSignal(dialog.saved, timeout=20_000):
             assert dialog.save_notifications()
-        assert demo_platform._settings["notifications"]["low_balance_threshold"] == "10.00"
+        assert demo_platform.settings["notifications"]["low_balance_threshold"] == "10.00"
         dialog.close()
     finally:
         QLocale.setDefault(before)

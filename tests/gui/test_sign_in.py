@@ -153,7 +153,7 @@ def test_cancel_works_while_the_key_is_being_checked(qtbot, memory_keyring):
         assert dialog.checking and dialog.message.text() == "Checking the key…"
         cancel = dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel)
         assert cancel.isEnabled() and not dialog.ok_button.isEnabled()
-        client = dialog._client
+        client = dialog.check_client
         with qtbot.waitSignal(dialog.rejected, timeout=1_000):
             cancel.click()
         assert not dialog.checking and not dialog.isVisible()

@@ -29,7 +29,7 @@ def test_at_1280x820_names_rows_and_columns_fit(qtbot, data_dir, demo_platform):
     wait_size(qtbot, window, 1280, 820)
     usage = window.usage_dock.table
     qtbot.waitUntil(lambda: usage.rowCount() > 3, timeout=10_000)
-    qtbot.waitUntil(lambda: not window._remember_timer.isActive(), timeout=5_000)
+    qtbot.waitUntil(lambda: not window.layout_settling(), timeout=5_000)
     names = shown_names(usage)
     assert len(set(names)) == len(names), f"model names told apart: {names}"
     assert not any(n.endswith("truct") and "…" in n for n in names), names

@@ -28,6 +28,7 @@ from ...session import settings as stored
 from ...session.session import Session
 from .. import formatting, network, tray
 from ..background import BackgroundCall
+from ..widgets.grow_to_fit import grow_to_fit
 
 log = logging.getLogger(__name__)
 
@@ -248,13 +249,7 @@ class PreferencesDialog(QDialog):
     def _grow_to_fit(self) -> None:
         """A longer result grows the window: the lines above it were squashed to make room
         (the CA bundle's help text cut mid-line)."""
-        layout = self.layout()
-        layout.activate()
-        needed = layout.totalHeightForWidth(self.width())
-        if needed < 0:
-            needed = layout.totalSizeHint().height()
-        if needed > self.height():
-            self.resize(self.width(), needed)
+        grow_to_fit(self)
 
     def _describe_error(self, exc: BaseException) -> str:
         if isinstance(exc, errors.AuthError):

@@ -27,6 +27,7 @@ from ...rules.money import parse_money
 from ...session import settings as stored
 from ...session.answers import CachedAnswers
 from .. import formatting
+from ..widgets.grow_to_fit import grow_to_fit
 from .operation_dialog import (
     ERROR_STYLE,
     INVALID_BORDER,
@@ -268,13 +269,7 @@ class SettingsDialog(QDialog):
     def _grow_to_fit(self) -> None:
         """A note that appears grows the window: the rows were squeezed to make room for it
         and the notes lost their last line."""
-        layout = self.layout()
-        layout.activate()
-        needed = layout.totalHeightForWidth(self.width())
-        if needed < 0:
-            needed = layout.totalSizeHint().height()
-        if needed > self.height():
-            self.resize(self.width(), needed)
+        grow_to_fit(self)
 
     # -- unsaved edits ---------------------------------------------------------------------------
     def _notification_values(self) -> tuple:

@@ -122,6 +122,11 @@ class SignInDialog(QDialog):
         """A key check is in flight."""
         return self._call is not None
 
+    @property
+    def check_client(self):
+        """The running key check's client (None when none runs): what Cancel cuts."""
+        return self._client
+
     def reject(self) -> None:
         """Cancel, at any time: a check in flight is cut and its answer ignored."""
         if self._call is not None:

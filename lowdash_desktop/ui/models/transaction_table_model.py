@@ -90,6 +90,11 @@ class TransactionTableModel(QAbstractTableModel):
     def key_labels(self) -> KeyLabels:
         return self._keys
 
+    @property
+    def loaded_pages(self) -> int:
+        """How many windows of rows are held in memory (at most MAX_PAGES)."""
+        return len(self._pages)
+
     def reload(self, count: int | None = None) -> None:
         """Re-count and drop cached windows (after a sync or a filter change)."""
         self.beginResetModel()
