@@ -250,11 +250,18 @@ class _AbortableBackend(httpcore.NetworkBackend):
         self._inner = inner
         self._streams: weakref.WeakSet[_TrackedStream] = weakref.WeakSet()
         self._lock = threading.Lock()
+        self._aborted = False
 
     def track(self, stream: httpcore.NetworkStream) -> httpcore.NetworkStream:
         tracked = _TrackedStream(stream, self)
         with self._lock:
             self._streams.add(tracked)
+            aborted = self._aborted
+        if aborted:
+            # cancelled while this socket was still connecting: abort() could not see it, and
+            # the read after it waited for the whole timeout (a cancelled sign-in check ran on
+            # against a server that never answers)
+            _shut(tracked)
         return tracked
 
     def connect_tcp(self, *args: Any, **kw: Any) -> httpcore.NetworkStream:
@@ -266,16 +273,23 @@ class _AbortableBackend(httpcore.NetworkBackend):
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)
 
-    def abort(self) -> None:
-        """Shut down every socket: a read blocked in another thread returns at once."""
+    def abort(self, for_good: bool = False) -> None:
+        """Shut down every socket (and with `for_good`, any connected from now on: a cancelled
+        client's requests raise `Cancelled` from then on): a read blocked in another thread
+        returns at once."""
         with self._lock:
+            self._aborted = self._aborted or for_good
             streams = list(self._streams)
         for stream in streams:
-            sock = stream.get_extra_info("socket")
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except (OSError, AttributeError):
-                pass
+            _shut(stream)
+
+
+def _shut(stream: httpcore.NetworkStream) -> None:
+    sock = stream.get_extra_info("socket")
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except (OSError, AttributeError):
+        pass
 
 
 class _TrackedStream(httpcore.NetworkStream):
@@ -408,7 +422,7 @@ class LowrouterClient:
         """Make any request in flight or any back-off wait give up with `Cancelled`."""
         self._cancel.set()
         for backend in self._abortable:
-            backend.abort()
+            backend.abort(for_good=True)
 
     @property
     def cancel_event(self) -> threading.Event:
