@@ -2,24 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QStyleOptionViewItem
-
+from tests.gui.test_layout import shown_names  # the names as Usage today draws them
 from tests.gui.test_main_window import make_window
 from tests.realwindow.test_real_window import wait_size
-
-
-def shown_names(table) -> list[str]:
-    """The model names as the Usage today delegate draws them."""
-    delegate = table.itemDelegateForColumn(0)
-    names = []
-    for row in range(table.rowCount()):
-        index = table.model().index(row, 0)
-        option = QStyleOptionViewItem()
-        option.initFrom(table)
-        option.rect = table.visualRect(index)
-        delegate.initStyleOption(option, index)
-        names.append(option.text)
-    return names
 
 
 def test_at_1280x820_names_rows_and_columns_fit(qtbot, data_dir, demo_platform):
