@@ -42,6 +42,7 @@ from ..store import rollup
 from ..store.cache import Cache
 from ..store.db import pinned_readers
 from ..store.rollup import DAY_MS
+from ..store.schema import name_filter
 from .methodology import Params, Range, estimate, parse_param_count
 
 SMALL_GENERATIONS = 100
@@ -419,7 +420,7 @@ def _scope_sql(scope: dict[str, str] | None) -> tuple[str, tuple]:
     for name, column in SCOPE_COLUMNS.items():
         value = (scope or {}).get(name)
         if value:
-            clauses.append(f" AND {column} = ?")
+            clauses.append(f" AND {name_filter(column)}")
             values.append(value)
     return "".join(clauses), tuple(values)
 

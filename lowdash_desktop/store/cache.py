@@ -9,21 +9,55 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from . import faults, rollup
 from .db import OpenReport, connect, open_cache
 from .rows import GENERATION_COLUMNS
-from .schema import FEED_CURSOR
-
-_INSERT_GENERATION = (
-    f"INSERT INTO generations ({', '.join(GENERATION_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in GENERATION_COLUMNS)}) "
-    "ON CONFLICT(id) DO UPDATE SET "
-    + ", ".join(f"{c}=excluded.{c}" for c in GENERATION_COLUMNS if c != "id")
-    + " WHERE excluded.revision > generations.revision"
+from .schema import (
+    FEED_CURSOR,
+    GEN_COLUMNS,
+    NAME_COLUMNS,
+    NAME_OF,
+    VIEW_COLUMNS,
+    stored_cost,
 )
+
+# The writer fills `gen` itself (the view `generations` is for readers): the names as their
+# numbers in `names` (looked up in Python, new ones added in the page's transaction), the cost's
+# text only when its nano-units do not give it back (decided in SQL, by the view's own formula).
+_WRITE_COLUMNS = GEN_COLUMNS[1 : 1 + len(GENERATION_COLUMNS)]
+assert [NAME_OF.get(c, c) for c in _WRITE_COLUMNS] == list(GENERATION_COLUMNS)
+_COST = GENERATION_COLUMNS.index("cost")
+_INSERT_GENERATION = (
+    f"INSERT INTO gen ({', '.join(_WRITE_COLUMNS)}) VALUES ("
+    + ", ".join(
+        stored_cost(f"?{i + 1}", f"?{i + 2}") if i == _COST else f"?{i + 1}"
+        for i in range(len(_WRITE_COLUMNS))
+    )
+    + ") ON CONFLICT(id) DO UPDATE SET "
+    + ", ".join(f"{c}=excluded.{c}" for c in _WRITE_COLUMNS if c != "id")
+    + " WHERE excluded.revision > gen.revision"
+)
+_ONE_GENERATION = f"SELECT {', '.join(VIEW_COLUMNS)} FROM generations WHERE id=?"
+_NAME_SLOTS = tuple(GENERATION_COLUMNS.index(name) for _, name in NAME_COLUMNS)
+_names_of_row = itemgetter(*_NAME_SLOTS)
+
+
+def _numbered(rows: Sequence[tuple], nid: dict) -> list[tuple]:
+    """The rows with each name as its number (`nid` knows every name in them, and None)."""
+    return [
+        (r[0], r[1], r[2], r[3], nid[r[4]], nid[r[5]], nid[r[6]], nid[r[7]], nid[r[8]], r[9],
+         nid[r[10]], r[11], r[12], r[13], r[14], r[15], r[16], r[17], r[18], nid[r[19]], r[20],
+         r[21], r[22], r[23], r[24], r[25], r[26], nid[r[27]], nid[r[28]], nid[r[29]])
+        for r in rows
+    ]
+
+
+assert _NAME_SLOTS == (4, 5, 6, 7, 8, 10, 19, 27, 28, 29)  # as _numbered reads them
 
 LAST_SYNC_AT = "last_sync_at"
 LAST_SYNC_ERROR = "last_sync_error"
@@ -41,6 +75,9 @@ class Cache:
     def __init__(self, conn: sqlite3.Connection, path: Path):
         self.conn = conn
         self.path = path
+        # name -> number of every name committed in `names` (they are never renumbered or
+        # removed); loaded at the first write
+        self._nids: dict[str | None, int | None] | None = None
 
     @classmethod
     def open(cls, path: Path) -> tuple[Cache, OpenReport]:
@@ -124,12 +161,13 @@ class Cache:
         the cursor): for a sync that brings more rows than the cache held, rebuilding them
         once at its end (`rollup.rebuild`) costs less than keeping them page by page."""
         changed = 0
+        added: dict[str, int] = {}
         with self.transaction() as conn:
 
             def upsert() -> None:
                 nonlocal changed
                 before = conn.total_changes
-                conn.executemany(_INSERT_GENERATION, rows)
+                conn.executemany(_INSERT_GENERATION, self._with_numbers(conn, rows, added))
                 changed = conn.total_changes - before
 
             if rollups:
@@ -146,7 +184,35 @@ class Cache:
             if next_cursor:
                 self._set_meta(conn, FEED_CURSOR, next_cursor)
             rollup.stamp(conn, kept)
+        if added and self._nids is not None:  # committed: numbers from now on
+            self._nids.update(added)
         return changed
+
+    def _with_numbers(
+        self, conn: sqlite3.Connection, rows: Sequence[tuple], added: dict[str, int]
+    ) -> list[tuple]:
+        """`rows` with their names as numbers, numbering new names inside the transaction
+        (into `added`, which joins the known numbers only once it commits: a rolled-back
+        number may be given to another name later)."""
+        if self._nids is None:
+            known: dict[str | None, int | None] = dict(
+                conn.execute("SELECT name, nid FROM names").fetchall()
+            )
+            known[None] = None
+            self._nids = known
+        nids = self._nids
+        width = len(GENERATION_COLUMNS)
+        if any(len(row) != width for row in rows):  # as executemany would have refused them
+            raise sqlite3.ProgrammingError(f"a row without the {width} values of a generation")
+        new = set(chain.from_iterable(map(_names_of_row, rows))).difference(nids)
+        if not new:
+            return _numbered(rows, nids)
+        for name in sorted(new):
+            conn.execute("INSERT INTO names(name) VALUES (?) ON CONFLICT(name) DO NOTHING", (name,))
+            (added[name],) = conn.execute(
+                "SELECT nid FROM names WHERE name = ?", (name,)
+            ).fetchone()
+        return _numbered(rows, {**nids, **added})
 
     @contextmanager
     def bulk_writes(self, cache_mb: int = 64, wal_pages: int = 16_384) -> Iterator[None]:
@@ -203,7 +269,7 @@ class Cache:
     def save_routing(self, gen_id: str, routing: dict[str, Any]) -> None:
         with self.transaction() as conn:
             conn.execute(
-                "UPDATE generations SET routing=?, routing_fetched_at=? WHERE id=?",
+                "UPDATE gen SET routing=?, routing_fetched_at=? WHERE id=?",
                 (json.dumps(routing), now_ms(), gen_id),
             )
 
@@ -236,7 +302,7 @@ class Cache:
 
     def generation(self, gen_id: str) -> dict[str, Any] | None:
         """One cached generation as a column dict, with `routing` decoded if fetched."""
-        cur = self.conn.execute("SELECT * FROM generations WHERE id=?", (gen_id,))
+        cur = self.conn.execute(_ONE_GENERATION, (gen_id,))
         row = cur.fetchone()
         if not row:
             return None

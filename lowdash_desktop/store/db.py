@@ -368,9 +368,9 @@ def _split(script: str) -> list[str]:
 # million rows: ~0.8 s -> ~0.02 s). A new or small cache gets them when it opens; on a big
 # existing cache they are built in the background (seconds of work) and queries work meanwhile.
 QUERY_INDEXES: dict[str, str] = {
-    "gen_provider_created": "generations(provider, created_at)",
-    "gen_region_created": "generations(region, created_at)",
-    "gen_key_created": "generations(key_id, created_at)",
+    "gen_provider_created": "gen(provider_n, created_at)",
+    "gen_region_created": "gen(region_n, created_at)",
+    "gen_key_created": "gen(key_n, created_at)",
 }
 BUILD_AT_OPEN_MAX_ROWS = 50_000
 
@@ -454,7 +454,7 @@ def verify_read_count(conn: sqlite3.Connection, where: str, params: list, read: 
     """
     try:
         found = conn.execute(
-            f"SELECT count(*) FROM generations NOT INDEXED{where}", params
+            f"SELECT count(*) FROM generations_scan{where}", params
         ).fetchone()[0]
     except sqlite3.Error as exc:
         translated = faults.translate(exc, Path(database_file(conn) or "."))

@@ -6,6 +6,8 @@ import sqlite3
 from dataclasses import dataclass, replace
 from typing import Any
 
+from .schema import name_filter
+
 
 @dataclass(frozen=True)
 class HistoryFilter:
@@ -39,7 +41,7 @@ class HistoryFilter:
             ("key_id", self.key_id),
         ):
             if value:
-                clauses.append(f"{column} = ?")
+                clauses.append(name_filter(column))
                 params.append(value)
         if self.text and self.text.strip():
             clauses.append("instr(id, ?) > 0")

@@ -94,30 +94,30 @@ def _expected(pristine: Path, model: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(out.read_text("utf-8"))))[1:]
 
 
-def _index_pages(path: Path, index: str) -> list[int]:
-    conn = sqlite3.connect(path)
-    pages = [r[0] for r in conn.execute(
-        "SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf'", (index,)
-    )]
-    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+def _damage_index(path: Path, index: str, kept: float = 0.5) -> int:
+    """Leave out of the index the entries of the rows after the first `kept` of the table (by
+    time): built as a partial index, then declared whole again. Every b-tree stays well formed
+    (quick_check passes), but the index disagrees with the table and a read through it comes
+    back short. Returns the entries left out."""
+    def connected() -> sqlite3.Connection:
+        conn = sqlite3.connect(path)
+        conn.isolation_level = None
+        return conn
+
+    conn = connected()
+    (whole,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (index,)).fetchone()
+    times = [r[0] for r in conn.execute("SELECT created_at FROM gen ORDER BY created_at")]
+    cut = times[int(len(times) * kept)]
+    conn.execute("PRAGMA writable_schema = ON")
+    conn.execute("UPDATE sqlite_master SET sql = ? WHERE name = ?",
+                 (f"{whole} WHERE created_at < {cut}", index))
     conn.close()
-    return [(p, page_size) for p in pages]
-
-
-def _damage_index(path: Path, index: str, old: bytes, new: bytes) -> int:
-    """Rewrite `old` as `new` (same length) inside the index's leaf pages only: every b-tree
-    stays well formed (quick_check passes) but the index disagrees with the table."""
-    assert len(old) == len(new)
-    pages = _index_pages(path, index)
-    data = bytearray(path.read_bytes())
-    changed = 0
-    for pageno, size in pages[: len(pages) // 2]:
-        start, end = (pageno - 1) * size, pageno * size
-        chunk = bytes(data[start:end])
-        changed += chunk.count(old)
-        data[start:end] = chunk.replace(old, new)
-    path.write_bytes(bytes(data))
-    return changed
+    conn = connected()
+    conn.execute(f"REINDEX {index}")
+    conn.execute("PRAGMA writable_schema = ON")
+    conn.execute("UPDATE sqlite_master SET sql = ? WHERE name = ?", (whole, index))
+    conn.close()
+    return sum(1 for t in times if t >= cut)
 
 
 def _checks(path: Path) -> tuple[str, str]:
@@ -132,14 +132,14 @@ def _checks(path: Path) -> tuple[str, str]:
 def test_index_damage_passes_quick_check_but_not_the_full_check(tmp_path, pristine):
     path = tmp_path / "c.sqlite3"
     shutil.copyfile(pristine, path)
-    assert _damage_index(path, "gen_resolved_created", b"mistral/", b"mistrak/") > 100
+    assert _damage_index(path, "gen_resolved_created") > 100
     quick, full = _checks(path)
     assert quick == "ok" and full != "ok"
 
 
 def test_a_small_cache_with_a_damaged_index_is_caught_at_open(data_dir, tmp_path, pristine, capsys):
     path = _account_cache(data_dir, pristine)
-    _damage_index(path, "gen_resolved_created", b"mistral/", b"mistrak/")
+    _damage_index(path, "gen_resolved_created")
     out = tmp_path / "out.csv"
     code, err = _export(out, capsys, "--model", MODELS[0])
     assert code == 1, err
@@ -154,7 +154,7 @@ def test_a_big_cache_with_a_damaged_index_fails_the_export_not_silently(
     """Too big for the full check at open: the export's own cross-check catches it."""
     monkeypatch.setattr(db, "QUICK_CHECK_AT_OPEN_MAX_BYTES", 0)  # as for a big cache
     path = _account_cache(data_dir, pristine)
-    _damage_index(path, "gen_resolved_created", b"mistral/", b"mistrak/")
+    _damage_index(path, "gen_resolved_created")
     out = tmp_path / "out.csv"
     code, err = _export(out, capsys, "--model", MODELS[0])
     assert code == 1, err
@@ -204,7 +204,7 @@ def test_the_export_cross_check_costs_one_scan_and_agrees_on_a_healthy_cache(pri
         found = conn.execute(f"SELECT count(*) FROM generations{where}", params).fetchone()[0]
         db.verify_read_count(conn, where, params, found)  # no error
         plan = " ".join(r[3] for r in conn.execute(
-            f"EXPLAIN QUERY PLAN SELECT count(*) FROM generations NOT INDEXED{where}", params))
+            f"EXPLAIN QUERY PLAN SELECT count(*) FROM generations_scan{where}", params))
         assert "INDEX" not in plan
     conn.close()
 
@@ -284,12 +284,12 @@ def test_random_damage_reaches_both_outcomes(data_dir, tmp_path, pristine, capsy
 
 
 # -- the second attack: every offline command, not only the export ----------------------------
-@pytest.mark.parametrize("index, old, new", [
-    ("gen_resolved_created", b"mistral/", b"mistrak/"),
-    ("gen_resolved_created", b"openai/", b"openaj/"),
+@pytest.mark.parametrize("index, kept", [
+    ("gen_resolved_created", 0.5),
+    ("gen_resolved_created", 0.9),
 ])
 def test_report_on_a_damaged_index_is_right_or_says_damaged(
-    data_dir, pristine, capsys, monkeypatch, index, old, new
+    data_dir, pristine, capsys, monkeypatch, index, kept
 ):
     """The invariant: `lowdash report` is never wrong with exit 0 (it gave half the spend)."""
     monkeypatch.setattr(db, "QUICK_CHECK_AT_OPEN_MAX_BYTES", 0)  # as for a big cache
@@ -298,7 +298,7 @@ def test_report_on_a_damaged_index_is_right_or_says_damaged(
     assert main(["report", "--json", "--days", "3650"]) == 0
     truth = json.loads(capsys.readouterr().out)
     _account_cache(data_dir, pristine)
-    _damage_index(path, index, old, new)
+    _damage_index(path, index, kept)
     code = main(["report", "--json", "--days", "3650"])
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err
@@ -321,7 +321,7 @@ def test_after_a_move_aside_no_offline_command_reports_an_empty_history(
     """One command moved the damaged cache aside; the next ones must not read the empty cache
     left in its place as the truth (0 rows, exit 0)."""
     path = _account_cache(data_dir, pristine)
-    _damage_index(path, "gen_resolved_created", b"mistral/", b"mistrak/")
+    _damage_index(path, "gen_resolved_created")
     out = tmp_path / "out.csv"
     assert _export(out, capsys)[0] == 1  # caught at open, moved aside
     for argv in (["export", "csv", "--out", str(out)], ["eco", "--days", "30"],

@@ -299,17 +299,14 @@ def test_saving_a_snapshot_says_whether_the_answer_changed(cache):
     assert cache.snapshot("models")[0] == [{"id": "b"}]
 
 
-def test_a_schema_1_cache_migrates_to_2_without_the_unused_model_index(tmp_path, monkeypatch):
-    from lowdash_desktop.store import db, queries, schema
+def test_a_schema_1_cache_migrates_to_2_without_the_unused_model_index(tmp_path):
+    from lowdash_desktop.store import queries
+
+    from .test_compact_schema import write_old_cache
 
     path = tmp_path / "cache.sqlite3"
-    with monkeypatch.context() as patch:  # a cache written by a Lowdash at schema 1
-        patch.setattr(db, "MIGRATIONS", schema.MIGRATIONS[:1])
-        patch.setattr(db, "LATEST_VERSION", 1)
-        cache, _ = Cache.open(path)
-        cache.apply_page([gen(i, model=f"m{i % 3}") for i in range(300)], [], "c1")
-        assert schema_version(cache.conn) == 1
-        cache.close()
+    # a cache written by a Lowdash at schema 1
+    write_old_cache(path, 1, [gen(i, model=f"m{i % 3}") for i in range(300)], "c1")
     old = sqlite3.connect(path)
     assert old.execute("SELECT 1 FROM sqlite_master WHERE name = 'gen_model_created'").fetchone()
     old.close()
