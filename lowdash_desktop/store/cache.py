@@ -22,8 +22,10 @@ from .schema import (
     GEN_COLUMNS,
     NAME_COLUMNS,
     NAME_OF,
+    RANGE_ENDS,
     VIEW_COLUMNS,
     stored_cost,
+    stored_end,
 )
 
 # The writer fills `gen` itself (the view `generations` is for readers): the names as their
@@ -32,12 +34,21 @@ from .schema import (
 _WRITE_COLUMNS = GEN_COLUMNS[1 : 1 + len(GENERATION_COLUMNS)]
 assert [NAME_OF.get(c, c) for c in _WRITE_COLUMNS] == list(GENERATION_COLUMNS)
 _COST = GENERATION_COLUMNS.index("cost")
+
+
+def _stored(i: int) -> str:
+    """SQL of the value stored from parameter i + 1 (the row's value i)."""
+    column = GENERATION_COLUMNS[i]
+    if i == _COST:
+        return stored_cost(f"?{i + 1}", f"?{i + 2}")
+    if column in RANGE_ENDS:
+        return stored_end(f"?{i + 1}", f"?{GENERATION_COLUMNS.index(RANGE_ENDS[column]) + 1}")
+    return f"?{i + 1}"
+
+
 _INSERT_GENERATION = (
     f"INSERT INTO gen ({', '.join(_WRITE_COLUMNS)}) VALUES ("
-    + ", ".join(
-        stored_cost(f"?{i + 1}", f"?{i + 2}") if i == _COST else f"?{i + 1}"
-        for i in range(len(_WRITE_COLUMNS))
-    )
+    + ", ".join(_stored(i) for i in range(len(_WRITE_COLUMNS)))
     + ") ON CONFLICT(id) DO UPDATE SET "
     + ", ".join(f"{c}=excluded.{c}" for c in _WRITE_COLUMNS if c != "id")
     + " WHERE excluded.revision > gen.revision"

@@ -126,12 +126,23 @@ _amount = st.decimals(min_value=0, max_value=10**6, places=None, allow_nan=False
 
 
 @st.composite
+def ranges(draw) -> dict:
+    """A range as the platform sends one: each end the value itself, absent, or around it."""
+    value = draw(st.floats(0, 1e3))
+    out = {"value": value}
+    for end, side in (("low", st.floats(0, value)), ("high", st.floats(value, 1e3))):
+        choice = draw(st.sampled_from(["same", "none", "other"]))
+        if choice == "same":
+            out[end] = value
+        elif choice == "other":
+            out[end] = draw(side)
+    return out
+
+
+@st.composite
 def records(draw, i: int = 0) -> dict:
     eco = draw(st.none() | st.fixed_dictionaries({
-        "energy_wh": st.fixed_dictionaries({"value": st.floats(0, 1e3), "low": st.floats(0, 1e3),
-                                            "high": st.floats(0, 1e3)}),
-        "carbon_g": st.fixed_dictionaries({"value": st.floats(0, 1e3), "low": st.floats(0, 1e3),
-                                           "high": st.floats(0, 1e3)}),
+        "energy_wh": ranges(), "carbon_g": ranges(),
         "methodology_version": _text, "confidence": st.sampled_from(["verified", "estimated"]),
         "caveats": st.lists(_text, max_size=3),
     }))
