@@ -360,7 +360,7 @@ FROM (
            energy_wh_low AS el, energy_wh_high AS eh, carbon_g AS c, carbon_g_low AS cl,
            carbon_g_high AS ch, no_energy AS nn, no_energy_tokens AS tn, grid_sum AS gs,
            grid_n AS gn
-    FROM {rollup.ECO.table} WHERE day >= ? AND day < ? AND requests <> 0
+    FROM {rollup.ECO.view} WHERE day >= ? AND day < ? AND requests <> 0
     UNION ALL
     SELECT m, p, r, bin, {_GROUP_SUMS}
     FROM ({rollup.eco_rows(_EDGES, keys=False)})
@@ -374,7 +374,7 @@ FROM (
     SELECT day, nullif(model, '') AS m, nullif(provider, '') AS p, tokens AS t,
            energy_wh AS e, no_energy_tokens AS tn, nullif(version, '') AS v,
            nullif(confidence, '') AS conf, nullif(caveats, '') AS cav, requests AS n
-    FROM {rollup.ECO.table} WHERE day >= ? AND day < ? AND requests <> 0
+    FROM {rollup.ECO.view} WHERE day >= ? AND day < ? AND requests <> 0
     UNION ALL
     {_day_rows(_EDGES)}
 )

@@ -25,7 +25,7 @@ import json
 import sqlite3
 from collections.abc import Sequence
 
-from .schema import FEED_CURSOR
+from .schema import FEED_CURSOR, range_end
 
 BUCKET_MS = 15 * 60 * 1000  # every real UTC offset is a multiple of 15 minutes
 DAY_MS = 86_400_000
@@ -44,9 +44,21 @@ class RollUp:
     """
 
     def __init__(self, table: str, create: str, key: Sequence[str], values: Sequence[str],
-                 count: str, groups: str, stamp_key: str, at_open: bool) -> None:
+                 count: str, groups: str, stamp_key: str, at_open: bool,
+                 view: str, names: dict[str, str]) -> None:
         self.table = table
-        self.create = create
+        # The readers' side: `view` has the key columns as names ('' when unknown) in place of
+        # the numbers the table keeps (`names`: key column -> its name column in the view).
+        self.view = view
+        shown = [
+            f"coalesce((SELECT name FROM names WHERE nid = {column}), '') AS {names[column]}"
+            if column in names else column
+            for column in [*key, *values]
+        ]
+        self.create = (
+            create,
+            f"CREATE VIEW IF NOT EXISTS {view} AS SELECT {', '.join(shown)} FROM {table}",
+        )
         self.groups = groups
         self.count = count
         self.at_open = at_open
@@ -74,28 +86,32 @@ class RollUp:
         return f"RollUp({self.table})"
 
 
+# The roll-ups keep names as their numbers in `names` (0: unknown) and group the compact table
+# `gen` itself: integer keys sort faster and take less room than the names (schema 3).
 SPEND = RollUp(
-    "spend_rollup",
+    "spend_sums",
     """
-CREATE TABLE IF NOT EXISTS spend_rollup (
+CREATE TABLE IF NOT EXISTS spend_sums (
     bucket INTEGER NOT NULL,       -- created_at // BUCKET_MS
-    model TEXT NOT NULL,           -- resolved_model, '' when unknown
+    model_n INTEGER NOT NULL,      -- resolved_model's number, 0 when unknown
     requests INTEGER NOT NULL,
     tokens INTEGER NOT NULL,
     cost_nanos INTEGER NOT NULL,
-    PRIMARY KEY (bucket, model)
+    PRIMARY KEY (bucket, model_n)
 ) WITHOUT ROWID
 """,
-    key=("bucket", "model"),
+    key=("bucket", "model_n"),
     values=("requests", "tokens", "cost_nanos"),
     count="requests",
     groups=(
-        f"SELECT created_at / {BUCKET_MS}, coalesce(resolved_model, ''), {{sign}} * count(*), "
+        f"SELECT created_at / {BUCKET_MS}, coalesce(resolved_n, 0), {{sign}} * count(*), "
         "{sign} * coalesce(sum(total_tokens), 0), {sign} * coalesce(sum(cost_nanos), 0) "
-        "FROM generations {where} GROUP BY 1, 2"
+        "FROM gen {where} GROUP BY 1, 2"
     ),
     stamp_key="rollup_cursor",
     at_open=True,
+    view="spend_rollup",
+    names={"model_n": "model"},
 )
 
 
@@ -136,7 +152,24 @@ def day_index_sql(column: str, bounds: list[int]) -> str:
             f"ELSE {pick(0, len(bounds) - 1)} END")
 
 
-def eco_rows(where: str, keys: bool = True) -> str:
+# What eco_rows reads of a generation, from the view `generations` (names, '' read as unknown)
+# or from `gen` itself (the names' numbers, for the roll-up's groups).
+_ECO_FROM_VIEW = {
+    "m": "nullif(resolved_model, '')", "p": "nullif(provider, '')", "r": "nullif(region, '')",
+    "v": "nullif(methodology_version, '')", "conf": "nullif(confidence, '')",
+    "cav": "nullif(caveats, '')", "el": "energy_wh_low", "eh": "energy_wh_high",
+    "cl": "carbon_g_low", "ch": "carbon_g_high", "source": "generations",
+}
+_ECO_FROM_GEN = {
+    "m": "resolved_n", "p": "provider_n", "r": "region_n", "v": "methodology_n",
+    "conf": "confidence_n", "cav": "caveats_n",
+    "el": range_end("energy_wh_low", "energy_wh"), "eh": range_end("energy_wh_high", "energy_wh"),
+    "cl": range_end("carbon_g_low", "carbon_g"), "ch": range_end("carbon_g_high", "carbon_g"),
+    "source": "gen",
+}
+
+
+def eco_rows(where: str, keys: bool = True, _from: dict[str, str] = _ECO_FROM_VIEW) -> str:
     """SQL of the generations picked by `where`, as the eco figures see them: text keys with ''
     read as unknown (NULL), and the latency-per-token bin (-1: no completion tokens, -2: no
     usable latency). Without `keys`, leaves out the day and the methodology version,
@@ -148,22 +181,23 @@ def eco_rows(where: str, keys: bool = True) -> str:
     """
     outer = "day, m, p, r, t, lat, e, el, eh, c, cl, ch, g, v, conf, cav" if keys else (
         "m, p, r, t, lat, e, el, eh, c, cl, ch, g")
+    f = _from
     inner = (
-        f"created_at / {DAY_MS} AS day, nullif(methodology_version, '') AS v, "
-        "nullif(confidence, '') AS conf, nullif(caveats, '') AS cav," if keys else ""
+        f"created_at / {DAY_MS} AS day, {f['v']} AS v, {f['conf']} AS conf, {f['cav']} AS cav,"
+        if keys else ""
     )
     return f"""
 SELECT {outer},
        CASE WHEN t <= 0 THEN -1 WHEN lpt IS NULL OR lpt < 0 THEN -2
             ELSE {bin_sql("lpt")} END AS bin
 FROM (
-    SELECT {inner} nullif(resolved_model, '') AS m,
-           nullif(provider, '') AS p, nullif(region, '') AS r, completion_tokens AS t,
-           latency_ms AS lat, energy_wh AS e, energy_wh_low AS el, energy_wh_high AS eh,
-           carbon_g AS c, carbon_g_low AS cl, carbon_g_high AS ch, grid_intensity AS g,
+    SELECT {inner} {f['m']} AS m,
+           {f['p']} AS p, {f['r']} AS r, completion_tokens AS t,
+           latency_ms AS lat, energy_wh AS e, {f['el']} AS el, {f['eh']} AS eh,
+           carbon_g AS c, {f['cl']} AS cl, {f['ch']} AS ch, grid_intensity AS g,
            CASE WHEN completion_tokens > 0 THEN latency_ms * 1000 / completion_tokens
            END AS lpt
-    FROM generations {where}
+    FROM {f['source']} {where}
     LIMIT -1
 )
 LIMIT -1
@@ -183,17 +217,17 @@ ECO_SUMS = (
 )
 
 ECO = RollUp(
-    "eco_rollup",
+    "eco_sums",
     """
-CREATE TABLE IF NOT EXISTS eco_rollup (
+CREATE TABLE IF NOT EXISTS eco_sums (
     day INTEGER NOT NULL,              -- created_at // DAY_MS: UTC days
-    model TEXT NOT NULL,               -- the text keys are '' when unknown
-    provider TEXT NOT NULL,
-    region TEXT NOT NULL,
+    model_n INTEGER NOT NULL,          -- the names' numbers, 0 when unknown
+    provider_n INTEGER NOT NULL,
+    region_n INTEGER NOT NULL,
     bin INTEGER NOT NULL,              -- latency per token (us), BIN_BITS kept; -1, -2: none
-    version TEXT NOT NULL,             -- methodology_version
-    confidence TEXT NOT NULL,
-    caveats TEXT NOT NULL,
+    version_n INTEGER NOT NULL,        -- methodology_version
+    confidence_n INTEGER NOT NULL,
+    caveats_n INTEGER NOT NULL,
     requests INTEGER NOT NULL,
     tokens INTEGER NOT NULL,           -- completion tokens
     latency_ms INTEGER NOT NULL,       -- of the rows with a bin >= 0
@@ -208,21 +242,25 @@ CREATE TABLE IF NOT EXISTS eco_rollup (
     no_energy_tokens INTEGER NOT NULL,
     grid_sum REAL NOT NULL,            -- grid intensities stored with the rows, and how many
     grid_n INTEGER NOT NULL,
-    PRIMARY KEY (day, model, provider, region, bin, version, confidence, caveats)
+    PRIMARY KEY (day, model_n, provider_n, region_n, bin, version_n, confidence_n, caveats_n)
 ) WITHOUT ROWID
 """,
-    key=("day", "model", "provider", "region", "bin", "version", "confidence", "caveats"),
+    key=("day", "model_n", "provider_n", "region_n", "bin", "version_n", "confidence_n",
+         "caveats_n"),
     values=("requests", "tokens", "latency_ms", "zero_tokens", "energy_wh", "energy_wh_low",
             "energy_wh_high", "carbon_g", "carbon_g_low", "carbon_g_high", "no_energy",
             "no_energy_tokens", "grid_sum", "grid_n"),
     count="requests",
     groups=(
-        "SELECT day, coalesce(m, ''), coalesce(p, ''), coalesce(r, ''), bin, coalesce(v, ''), "
-        f"coalesce(conf, ''), coalesce(cav, ''), {ECO_SUMS} "
-        f"FROM ({eco_rows('{where}')}) GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
+        "SELECT day, coalesce(m, 0), coalesce(p, 0), coalesce(r, 0), bin, coalesce(v, 0), "
+        f"coalesce(conf, 0), coalesce(cav, 0), {ECO_SUMS} "
+        f"FROM ({eco_rows('{where}', _from=_ECO_FROM_GEN)}) GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
     ),
     stamp_key="eco_rollup_cursor",
     at_open=False,  # ~10x the spend roll-up's work: eco.impact.report_from_cache builds it
+    view="eco_rollup",
+    names={"model_n": "model", "provider_n": "provider", "region_n": "region",
+           "version_n": "version", "confidence_n": "confidence", "caveats_n": "caveats"},
 )
 
 ALL = (SPEND, ECO)
@@ -313,7 +351,8 @@ def rebuild(conn: sqlite3.Connection, roll_up: RollUp = SPEND) -> bool:
             if conn.execute("PRAGMA data_version").fetchone()[0] != version:
                 conn.execute("ROLLBACK")
                 return False
-            conn.execute(roll_up.create)
+            for statement in roll_up.create:
+                conn.execute(statement)
             conn.execute(f"DELETE FROM {roll_up.table}")
             conn.execute(f"INSERT INTO {roll_up.table} SELECT * FROM {scratch}")
             conn.execute(roll_up.stamp)
@@ -351,12 +390,13 @@ def spend_rows(
     if any(b % BUCKET_MS for b in bounds) or not in_step(conn):
         return None
     sql = (
-        f"SELECT {day_index_sql(f'bucket * {BUCKET_MS}', bounds)}, nullif(model, ''), "
+        f"SELECT {day_index_sql(f'bucket * {BUCKET_MS}', bounds)}, "
+        "nullif((SELECT name FROM names WHERE nid = model_n), ''), "
         f"sum(requests), sum(tokens), sum(cost_nanos) FROM {SPEND.table} "
         "WHERE bucket >= ? AND bucket < ? AND requests <> 0"
     )
     params: list = [bounds[0] // BUCKET_MS, bounds[-1] // BUCKET_MS]
     if model:
-        sql += " AND model = ?"
+        sql += " AND model_n = (SELECT nid FROM names WHERE name = ?)"
         params.append(model)
-    return conn.execute(sql + " GROUP BY 1, 2", params).fetchall()
+    return conn.execute(sql + " GROUP BY 1, model_n", params).fetchall()

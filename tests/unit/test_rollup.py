@@ -37,7 +37,7 @@ def from_scratch(conn) -> set[tuple]:
 
 
 def rolled(conn) -> set[tuple]:
-    return set(conn.execute(f"SELECT * FROM {rollup.SPEND.table} WHERE requests <> 0"))
+    return set(conn.execute(f"SELECT * FROM {rollup.SPEND.view} WHERE requests <> 0"))
 
 
 def test_pages_with_revisions_replays_and_moves_keep_the_roll_up_exact(cache):

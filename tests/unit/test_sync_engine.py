@@ -169,7 +169,7 @@ def test_a_first_sync_rebuilds_the_rollups_once_and_a_later_one_keeps_them(cache
 
     rebuilt: list[str] = []
     real = rollup.rebuild
-    monkeypatch.setattr(rollup, "rebuild", lambda conn, r: rebuilt.append(r.table) or real(conn, r))
+    monkeypatch.setattr(rollup, "rebuild", lambda conn, r: rebuilt.append(r.view) or real(conn, r))
     first = {None: page([record(i) for i in range(30)], "c1", False)}
     SyncEngine(platform(first), cache).run()
     assert sorted(rebuilt) == ["eco_rollup", "spend_rollup"]
@@ -180,6 +180,6 @@ def test_a_first_sync_rebuilds_the_rollups_once_and_a_later_one_keeps_them(cache
     assert rebuilt == []  # kept page by page
     for roll_up in rollup.ALL:
         assert rollup.in_step(cache.conn, roll_up)
-        kept = sorted(cache.conn.execute(f"SELECT * FROM {roll_up.table}"))
+        kept = sorted(cache.conn.execute(f"SELECT * FROM {roll_up.view}"))
         assert rollup.rebuild(cache.conn, roll_up)
-        assert sorted(cache.conn.execute(f"SELECT * FROM {roll_up.table}")) == kept
+        assert sorted(cache.conn.execute(f"SELECT * FROM {roll_up.view}")) == kept
