@@ -16,9 +16,9 @@ from .api.connection import API_KEY_ENV, Connection
 from .exitcodes import EXIT_FAILED
 from .paths import data_dir
 from .session import settings as stored
-from .session.session import open_session
+from .session.session import open_session, upgrade_cache
 from .startup import resume_collector, skip_pyside_source_scan, tune_gc
-from .store.db import CacheError
+from .store.db import CacheError, needs_upgrade
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class LowdashApp(QApplication):
         root = old.session.cache_path.parents[2]
         entry = accounts.remember(root, connection.base_url, info.id, info.email, info.name)
         stored.LAST_BASE_URL.set(connection.base_url)
-        window = MainWindow(open_session(root, connection, entry))
+        window = MainWindow(open_session_shown(root, connection, entry))
         self.track(window)
         window.show()
         QTimer.singleShot(0, window.sync_now)
@@ -126,7 +126,7 @@ def run_gui(args, start_log_file=None) -> int:
 
             connection = with_network_settings(connection)
         try:
-            session = open_session(root, connection, account, demo=args.demo)
+            session = open_session_shown(root, connection, account, demo=args.demo)
         except CacheError as exc:
             QMessageBox.critical(None, "Lowdash", str(exc))
             return EXIT_FAILED
@@ -179,6 +179,17 @@ def let_workers_finish(timeout_ms: int = 10_000) -> bool:
             log.warning("background work still running at exit (%d threads)",
                         pool.activeThreadCount())
             return False
+
+
+def open_session_shown(root: Path, connection: Connection | None, account, demo: bool = False):
+    """`open_session`, with a window explaining the wait while an older cache is upgraded
+    first (the UI thread goes on meanwhile)."""
+    upgraded = None
+    if not demo and needs_upgrade(account.cache_path(root)):
+        from .ui.upgrade import run_with_progress
+
+        upgraded = run_with_progress(lambda: upgrade_cache(root, account), account.label)
+    return open_session(root, connection, account, demo=demo, upgraded=upgraded)
 
 
 def _show_window(app: QApplication, window, minimized: bool) -> None:

@@ -239,13 +239,30 @@ def fresh_cache(path: Path) -> None:
             target.unlink()
 
 
-def open_session(root: Path, connection: Connection | None, account, demo: bool = False):
-    """Open the account's cache (repairing or migrating it) and describe it as a Session."""
+def upgrade_cache(root: Path, account) -> OpenReport:
+    """Open (migrating, compacting) and close the account's cache: the slow part of opening an
+    older cache, for a worker thread; `open_session(..., upgraded=report)` goes on from it."""
+    cache, report = Cache.open(account.cache_path(root))
+    cache.close()
+    return report
+
+
+def open_session(root: Path, connection: Connection | None, account, demo: bool = False,
+                 upgraded: OpenReport | None = None):
+    """Open the account's cache (repairing or migrating it) and describe it as a Session.
+
+    `upgraded`: what `upgrade_cache` reported, when it opened the cache first (its notes, the
+    safety copy's path among them, are the session's too)."""
     path = account.cache_path(root)
     if demo:
         fresh_cache(path)
     cache, report = Cache.open(path)
     cache.close()
+    if upgraded is not None:
+        report.notes[:0] = upgraded.notes
+        report.safety_copy = report.safety_copy or upgraded.safety_copy
+        report.migrated_from = report.migrated_from or upgraded.migrated_from
+        report.moved_aside = report.moved_aside or upgraded.moved_aside
     return Session(
         cache_path=path,
         connection=connection,
