@@ -191,6 +191,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     from . import accounts
     from .api import errors
     from .api.connection import Connection
+    from .offline_cache import say_upgrade
     from .paths import data_dir
     from .store.cache import Cache
     from .store.db import CacheError
@@ -228,6 +229,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
             print(f"lowdash sync: {faults.disk_fault(exc, root)}", file=sys.stderr)
             return EXIT_FAILED
+        say_upgrade(entry.cache_path(root))
         try:
             cache, report = Cache.open(entry.cache_path(root))
         except CacheError as exc:

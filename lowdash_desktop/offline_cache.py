@@ -52,6 +52,15 @@ def find_account(args: Any, command: str) -> tuple[Path, KnownAccount] | int:
     return found
 
 
+def say_upgrade(path: Path) -> None:
+    """Tell a script's user (on stderr) why opening this cache will take a while."""
+    from .store.db import needs_upgrade
+
+    if needs_upgrade(path):
+        print("Upgrading the local cache to a more compact format (once; about a minute for a "
+              "million generations)...", file=sys.stderr, flush=True)
+
+
 def locate_cache(args: Any) -> Cache | Refusal:
     """The chosen account's cache, opened, or why not: no account, no cache yet, a disk
     fault, or damage (moved aside at open: an empty cache would report nothing as if it
@@ -66,6 +75,7 @@ def locate_cache(args: Any) -> Cache | Refusal:
     path = entry.cache_path(root)
     if not path.exists():
         return Refusal(EXIT_FAILED, f"no cache yet for {entry.label}; run `lowdash sync` first")
+    say_upgrade(path)
     try:
         cache, opened = Cache.open(path)
     except CacheError as exc:

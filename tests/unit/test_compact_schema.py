@@ -284,3 +284,20 @@ def test_a_realistic_generation_takes_less_room(tmp_path):
     after = room(tmp_path / "new.sqlite3", ("gen", "names"))
     new.close()
     assert after < 0.75 * before, (before / len(rows), after / len(rows))
+
+
+def test_the_command_line_says_why_an_older_cache_takes_a_while(tmp_path, capsys, data_dir):
+    from lowdash_desktop import accounts
+    from lowdash_desktop.cli import main
+
+    entry = accounts.remember(data_dir, "https://up.test/v1", "acct_up", "ops@up.test", "Ops")
+    path = entry.cache_path(data_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_old_cache(path, 2, realistic_rows(300), "c")
+    out = tmp_path / "all.csv"
+    assert main(["export", "csv", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "Upgrading the local cache" in err and "Traceback" not in err
+    assert len(out.read_text("utf-8").splitlines()) == 301
+    assert main(["export", "csv", "--out", str(out)]) == 0
+    assert "Upgrading" not in capsys.readouterr().err, "once"
