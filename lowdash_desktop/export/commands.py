@@ -77,14 +77,18 @@ def _out_problem(text: str) -> str | None:
 
 def _unknown_value(cache, column: str, value: str | None) -> str | None:
     """`--model`/`--provider` naming nothing in the cache: the message, with known values."""
+    from ..store.schema import name_filter, number_column
+
     if value is None:
         return None
     conn = cache.conn
-    if conn.execute(f"SELECT 1 FROM generations WHERE {column} = ? LIMIT 1", (value,)).fetchone():
+    if conn.execute(f"SELECT 1 FROM generations WHERE {name_filter(column)} LIMIT 1",
+                    (value,)).fetchone():
         return None
-    known = [v for (v,) in conn.execute(
-        f"SELECT DISTINCT {column} FROM generations WHERE {column} IS NOT NULL "
-        f"ORDER BY 1 LIMIT 21"
+    number = number_column(column)
+    known = [v for (v,) in conn.execute(  # in name order, each found through its index
+        "SELECT name FROM names AS n WHERE EXISTS "
+        f"(SELECT 1 FROM gen WHERE {number} = n.nid) ORDER BY name LIMIT 21"
     )]
     listed = ", ".join(known[:20]) + (", ..." if len(known) > 20 else "")
     option = "--model" if column == "resolved_model" else "--provider"
@@ -108,7 +112,7 @@ def _cache_problem(exc: BaseException, path: Path) -> str | None:
 
     from ..store import faults
 
-    if not isinstance(exc, sqlite3.Error):
+    if not isinstance(exc, sqlite3.Error | UnicodeDecodeError):
         return None
     translated = faults.translate(exc, path)
     if isinstance(translated, faults.CacheError):
@@ -132,9 +136,12 @@ def run_csv(args: argparse.Namespace) -> int:
     try:
         unknown = (_unknown_value(cache, "resolved_model", args.model)
                    or _unknown_value(cache, "provider", args.provider))
-    except Exception:
+    except Exception as exc:
         cache.close()
-        raise
+        problem = _cache_problem(exc, cache.path)
+        if problem is None:
+            raise
+        return _fail("csv", f"{problem} Nothing was written to {out}.")
     if unknown is not None:
         cache.close()
         return _fail("csv", unknown, EXIT_USAGE)

@@ -24,6 +24,7 @@ from .schema import (
     NAME_OF,
     RANGE_ENDS,
     VIEW_COLUMNS,
+    name_crc,
     stored_cost,
     stored_end,
 )
@@ -220,9 +221,10 @@ class Cache:
             return _numbered(rows, nids)
         for name in sorted(new):
             conn.execute("INSERT INTO names(name) VALUES (?) ON CONFLICT(name) DO NOTHING", (name,))
-            (added[name],) = conn.execute(
-                "SELECT nid FROM names WHERE name = ?", (name,)
-            ).fetchone()
+            (nid,) = conn.execute("SELECT nid FROM names WHERE name = ?", (name,)).fetchone()
+            conn.execute("UPDATE names SET crc = ? WHERE nid = ? AND crc IS NULL",
+                         (name_crc(nid, name), nid))
+            added[name] = nid
         return _numbered(rows, {**nids, **added})
 
     @contextmanager

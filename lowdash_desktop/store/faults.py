@@ -98,6 +98,8 @@ def classify(exc: BaseException) -> str | None:
     kind = getattr(exc, "kind", None)
     if isinstance(exc, CacheError) and kind:
         return kind
+    if isinstance(exc, UnicodeDecodeError):  # only valid text is ever written: a flipped bit
+        return DAMAGED
     if isinstance(exc, sqlite3.Error):
         code = getattr(exc, "sqlite_errorcode", None)
         if isinstance(code, int) and (code & 0xFF) in _SQLITE_KINDS:
@@ -198,7 +200,7 @@ def note_damage(path: Path, reason: str) -> None:
 
 def _short(exc: BaseException) -> str:
     text = str(exc)
-    if "decode to utf-8" in text.lower():
+    if isinstance(exc, UnicodeDecodeError) or "decode to utf-8" in text.lower():
         return "a stored text is not valid UTF-8"
     return text if len(text) <= 100 else text[:99] + "…"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 # meta key: the change feed's cursor after the last page stored (store/cache.py, store/rollup.py)
 FEED_CURSOR = "feed_cursor"
 
@@ -106,6 +108,12 @@ GEN_COLUMNS: tuple[str, ...] = (
 )
 
 
+def name_crc(nid: int, name: str) -> int:
+    """The check kept beside each name: SQLite keeps no checksums, and a flipped bit in a name
+    would change every generation that has it (`db.names_problem` reads them all at open)."""
+    return zlib.crc32(f"{nid}\x00{name}".encode())
+
+
 def implied_cost(nanos: str) -> str:
     """SQL: the plain decimal text of a cost given in nano-units (`nanos`, an integer >= 0),
     as the writer would have stored it: no trailing zeros, no point for whole amounts
@@ -167,6 +175,11 @@ def _view(name: str, scan: str) -> str:
 VIEW_COLUMNS: tuple[str, ...] = tuple(NAME_OF.get(c, c) for c in GEN_COLUMNS)
 
 
+def number_column(name_column: str) -> str:
+    """The column of `gen` holding the number of the view's name column."""
+    return _NUMBER_OF[name_column]
+
+
 def name_filter(name_column: str) -> str:
     """SQL testing a name column of the view against a parameter through its number (the
     index on the number is used; `model = ?` would look up every row's name)."""
@@ -203,7 +216,8 @@ _COMPACT = f"""
     ALTER TABLE generations RENAME TO generations_v2;
     CREATE TABLE names (
         nid INTEGER PRIMARY KEY,
-        name TEXT NOT NULL UNIQUE
+        name TEXT NOT NULL UNIQUE,
+        crc INTEGER                           -- name_crc(nid, name); NULL: written through the view
     );
     INSERT INTO names(name)
         SELECT DISTINCT v FROM ({" UNION ALL ".join(

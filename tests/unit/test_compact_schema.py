@@ -301,3 +301,29 @@ def test_the_command_line_says_why_an_older_cache_takes_a_while(tmp_path, capsys
     assert len(out.read_text("utf-8").splitlines()) == 301
     assert main(["export", "csv", "--out", str(out)]) == 0
     assert "Upgrading" not in capsys.readouterr().err, "once"
+
+
+def test_a_damaged_name_is_damage_not_a_thousand_wrong_rows(tmp_path, data_dir, capsys):
+    """A flipped bit in a stored name would change every generation with that name: each name
+    keeps a check, read at every open, and a mismatch moves the cache aside."""
+    from lowdash_desktop import accounts
+    from lowdash_desktop.cli import main
+
+    entry = accounts.remember(data_dir, "https://dmg.test/v1", "acct_d", "ops@dmg.test", "Ops")
+    path = entry.cache_path(data_dir)
+    cache, _ = Cache.open(path)
+    rows = realistic_rows(300)
+    cache.apply_page(rows, [], "c")
+    cache.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    cache.close()
+    data = bytearray(path.read_bytes())
+    name = rows[0][6].encode()  # a resolved model shared by many rows
+    at = data.find(name)
+    assert at > 0
+    data[at] ^= 0x01
+    path.write_bytes(bytes(data))
+    code = main(["export", "csv", "--out", str(tmp_path / "x.csv")])
+    err = capsys.readouterr().err
+    assert code == 1 and "damaged" in err and "Traceback" not in err
+    assert not (tmp_path / "x.csv").exists()
+    assert list(path.parent.glob(path.name + ".corrupt-*")), "moved aside, downloaded again"
