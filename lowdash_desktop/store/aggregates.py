@@ -12,6 +12,7 @@ from typing import Any
 from . import rollup
 from .queries import HistoryFilter
 from .rows import NANOS, from_ms, nanos_to_money, to_ms
+from .schema import number_column
 
 OTHER = "Other"
 
@@ -211,9 +212,12 @@ def filter_choices(conn: sqlite3.Connection) -> dict[str, list[str]]:
     """Distinct models, providers, regions and keys in the cache, for the filter combos."""
     columns = {"model": "resolved_model", "provider": "provider", "region": "region",
                "key_id": "key_id"}
+    # Each name tried once through the index on its number (a few hundred look-ups), instead
+    # of every generation's name looked up and sorted (10 M at 10 M generations).
     return {
         field: [r[0] for r in conn.execute(
-            f"SELECT DISTINCT {column} FROM generations WHERE {column} IS NOT NULL ORDER BY 1"
+            "SELECT name FROM names AS n WHERE EXISTS "
+            f"(SELECT 1 FROM gen WHERE {number_column(column)} = n.nid) ORDER BY name"
         )]
         for field, column in columns.items()
     }
