@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from ..api import errors
 from ..api.client import LowrouterClient
 from ..api.models import Generation
-from ..store import rollup
+from ..store import db, rollup
 from ..store.cache import Cache
 from ..store.rows import generation_row, to_ms
 from .fastpath import decode_page, fast_row
@@ -288,6 +288,7 @@ class _Batch:
         self.rows_at_start = cache.generation_count()
         self.stored = 0
         self.rollups = self.rows_at_start > 0
+        self.bulk = False  # the query indexes are left out from the first bulk batch on
         self.scale = 1
         self._rescale()
 
@@ -321,12 +322,23 @@ class _Batch:
             self.stored += len(rows)
             if self.stored >= self.rows_at_start:
                 self.rollups = False
+            store = partial(self.cache.apply_page, rollups=self.rollups)
+            if not self.rollups and not self.bulk:
+                # the query indexes too, from here on: built again, sorted and packed, at the
+                # feed's end (`SyncEngine._finish_bulk`); kept row by row in a feed's order
+                # they cost more than half of SQLite's time (docs/performance.md)
+                self.bulk = True
+                store = partial(self._bulk_from_here, self.cache)
             self._rescale()
-            self.writing = self.writer.submit(
-                partial(self.cache.apply_page, rollups=self.rollups), rows, bad, cursor)
+            self.writing = self.writer.submit(store, rows, bad, cursor)
             self.since = time.monotonic()
         if wait:
             self.wait()
+
+    @staticmethod
+    def _bulk_from_here(cache: Cache, rows: list[tuple], bad: list, cursor: str | None) -> int:
+        db.drop_query_indexes(cache.conn)
+        return cache.apply_page(rows, bad, cursor, rollups=False)
 
     def wait(self) -> None:
         """Wait for the batch being written, if any; raises what storing it raised."""
@@ -575,8 +587,7 @@ class SyncEngine:
                                                 keep)
                     if ahead is None:
                         batch.flush(wait=True)
-                        if not batch.rollups:
-                            self._rebuild_rollups()
+                        self._finish_bulk(rollups=not batch.rollups)
                     elif batch.due():
                         batch.flush()
                     if nxt is not None:
@@ -589,6 +600,16 @@ class SyncEngine:
                 # what was received is saved, with its cursor, however the sync stops
                 batch.flush(wait=True)
                 raise
+
+    def _finish_bulk(self, rollups: bool) -> None:
+        """At the feed's end: the query indexes a bulk write left out (or a sync before this
+        one, stopped before its end), then the roll-ups it left out of step."""
+        try:
+            db.ensure_indexes(self.cache.conn)
+        except sqlite3.Error as exc:  # the window builds them at its next start
+            log.info("query indexes left for later: %s", exc)
+        if rollups:
+            self._rebuild_rollups()
 
     def _rebuild_rollups(self) -> None:
         """Rebuild the roll-ups left out of step by a big sync (seconds at a million rows,

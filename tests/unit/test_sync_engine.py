@@ -183,3 +183,28 @@ def test_a_first_sync_rebuilds_the_rollups_once_and_a_later_one_keeps_them(cache
         kept = sorted(cache.conn.execute(f"SELECT * FROM {roll_up.view}"))
         assert rollup.rebuild(cache.conn, roll_up)
         assert sorted(cache.conn.execute(f"SELECT * FROM {roll_up.view}")) == kept
+
+
+def test_a_bulk_sync_builds_the_query_indexes_at_its_end_and_a_stopped_one_at_the_next(cache):
+    """A first sync writes without the query indexes and builds them once at the feed's end;
+    one stopped before its end leaves them out (queries still answer, by scanning) until the
+    next sync's end. The answers never change."""
+    from lowdash_desktop.store import db, queries
+
+    def has_all() -> bool:
+        return not db.missing_indexes(cache.conn)
+
+    records = [record(i, resolved_model=f"m{i % 4}", provider=f"p{i % 3}",
+                      created_at=f"2026-11-{1 + i % 28:02d}T10:00:00Z") for i in range(60)]
+    broken = {None: page(records[:30], "c1", True), "c1": b'{"data": [{"id": "gen_x"'}
+    with pytest.raises(SyncError):
+        SyncEngine(platform(broken), cache).run()
+    assert cache.generation_count() == 30
+    assert not has_all(), "left out while a bulk write went on"
+    flt = queries.HistoryFilter(provider="p1")
+    scanned = queries.count(cache.conn, flt)
+    rest = {"c1": page(records[30:], "c2", False)}
+    SyncEngine(platform(rest), cache).run()
+    assert has_all(), "built again at the next feed's end"
+    assert queries.count(cache.conn, flt) == 20 and scanned == 10
+    assert cache.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
