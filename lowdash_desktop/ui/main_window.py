@@ -997,6 +997,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         self._ago_timer.stop()
         self._trim_timer.stop()
         self._search_timer.stop()  # a search typed just before closing reads no closed cache
+        self.eco_dock.stop()  # a refresh waiting for the one in flight never starts
         for conn in self._work_conns:
             try:
                 conn.interrupt()  # an index build or a full check in flight stops at once

@@ -228,8 +228,18 @@ class EcoDock(QDockWidget):
     # -- computing ------------------------------------------------------------------------------
     loading = False
 
+    stopped = False
+
+    def stop(self) -> None:
+        """The window is closing: no computation starts from now on (one waiting for the one
+        in flight is dropped; that one is ended by the window)."""
+        self.stopped = True
+        self._pending_path = None
+
     def refresh(self, cache_path: Path) -> None:
         """Recompute from the cache on a worker thread; `reportReady` fires when shown."""
+        if self.stopped:
+            return
         self.loading = False
         self._cache_path = cache_path
         if self._call is not None:
