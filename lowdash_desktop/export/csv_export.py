@@ -9,7 +9,6 @@ pinned to the same snapshot (SQLite releases the GIL while it steps)."""
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import sqlite3
 import tempfile
@@ -18,10 +17,11 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from ..safe_text import CONTROL_CLASS, csv_text_cell, is_decimal
+from ..safe_text import csv_text_cell, is_decimal
 from ..store.db import pinned_readers, verify_read_count
 from ..store.queries import HistoryFilter, count
 from ..store.rows import to_ms
+from ..store.schema import NAME_OF, implied_cost, number_column
 from .atomic import atomic_output
 
 CSV_COLUMNS: tuple[str, ...] = (
@@ -145,6 +145,19 @@ _DAY_MS = 86_400_000
 _MAX_DAY_SPAN = 40_000  # about 110 years of day strings, made in ~40 ms
 
 
+_NAMES = "temp.lowdash_csv_names"  # (nid INTEGER PRIMARY KEY, cell): each name's CSV field
+
+
+def _fast_value(column: str) -> str:
+    """SQL of a column's value on the fast line, from `gen g` (schema 3): a name as its CSV
+    field made once in Python (`_fill_names`), the cost's text, a number as SQLite prints it."""
+    if column in NAME_CELLS:
+        return f"n_{column}.cell"
+    if column == "cost":
+        return f"coalesce(g.cost, {implied_cost('g.cost_nanos')})"
+    return f"g.{column}"
+
+
 def _fast_line_sql(before_1970: bool = False) -> str:
     # SQLite's integer / and % truncate towards zero: before 1970 the time of day is taken
     # from the millisecond of the day counted from the floor (the day table's key likewise)
@@ -163,43 +176,43 @@ def _fast_line_sql(before_1970: bool = False) -> str:
             ]
         else:
             formats.append("%s")  # NULL prints as an empty field; REAL as CAST(... AS TEXT)
-            args.append(f"g.{column}")
+            args.append(_fast_value(column))
     return f"printf('{','.join(formats)}', {', '.join(args)})"
 
 
+# The export's name columns, each with the column of `gen` holding its number
+NAME_CELLS = {c: number_column(c) for c in CSV_COLUMNS if c in set(NAME_OF.values())}
+_NAME_JOINS = "".join(
+    f" LEFT JOIN {_NAMES} AS n_{c} ON n_{c}.nid = g.{number}" for c, number in NAME_CELLS.items()
+)
 FAST_LINE_SQL = _fast_line_sql()
-_FAST_FROM = f" FROM generations g CROSS JOIN {_DAYS} d ON d.day = g.created_at / {_DAY_MS}"
+_FAST_FROM = f" FROM gen g CROSS JOIN {_DAYS} d ON d.day = g.created_at / {_DAY_MS}{_NAME_JOINS}"
 _FAST_FROM_BEFORE_1970 = (
-    f" FROM generations g CROSS JOIN {_DAYS} d ON d.day = (g.created_at - "
-    f"((g.created_at % {_DAY_MS}) + {_DAY_MS}) % {_DAY_MS}) / {_DAY_MS}"
+    f" FROM gen g CROSS JOIN {_DAYS} d ON d.day = (g.created_at - "
+    f"((g.created_at % {_DAY_MS}) + {_DAY_MS}) % {_DAY_MS}) / {_DAY_MS}{_NAME_JOINS}"
 )
 FastSql = tuple[str, str]  # the line and the FROM clause
 _FAST: FastSql = (FAST_LINE_SQL, _FAST_FROM)
 _FAST_BEFORE_1970: FastSql = (_fast_line_sql(before_1970=True), _FAST_FROM_BEFORE_1970)
-# printf() stops a text at its first NUL: a row holding one is rendered carefully instead
-_NUL_SQL = " + ".join(
-    f"ifnull(instr(g.{c}, char(0)), 0)" for c in CSV_COLUMNS if c in TEXT_COLUMNS
+# What the fast line cannot take as it is, per row (then its chunk is rendered carefully): an
+# id or a cost text holding a NUL (printf() stops a text there), anything but printable ASCII,
+# a quote, comma or semicolon, or a formula's first character. The names' fields are made
+# already, by the careful rendering's own rule (`csv_text_cell`).
+_SUSPECT_ROW = (
+    "(instr(g.id, char(0)) > 0 OR g.id GLOB '*[^ -~]*' OR g.id GLOB '*[\"=;+@,]*' "
+    "OR g.id GLOB '-*' OR g.id = '' "
+    "OR (g.cost IS NOT NULL AND (instr(g.cost, char(0)) > 0 OR g.cost GLOB '*[^-0-9.]*')))"
 )
-# what a plain chunk may hold besides CRLF: printable ASCII without quote, `;` and formula starts
-_PLAIN_ASCII = bytes(c for c in range(32, 127) if chr(c) not in '";=+@') + b"\r\n"
-_SUSPECT = re.compile(f'[{CONTROL_CLASS}";=+@\uff0b\uff0d\uff1d\uff20]')
 
 
-def _plain(text: str, lines: int) -> bool:
-    """True when `lines` fast lines joined by CRLF need no quoting, no neutralising and no
-    replaced character at all (else the chunk is rendered carefully)."""
-    if (
-        text.count(",") != (_FIELDS - 1) * lines
-        or text.count("\n") != lines - 1
-        or text.count("\r") != lines - 1
-        or text.startswith("-")
-        or ",-" in text
-        or "\n-" in text
-    ):
-        return False
-    if text.isascii():
-        return not text.encode("ascii").translate(None, _PLAIN_ASCII)
-    return _SUSPECT.search(text) is None
+def _fill_names(conn: sqlite3.Connection) -> None:
+    """Each name's CSV field, made once for the fast line (a few hundred names, not a lookup
+    and a check of every row's names)."""
+    conn.execute(f"CREATE TABLE IF NOT EXISTS {_NAMES}(nid INTEGER PRIMARY KEY, cell TEXT)")
+    conn.execute(f"DELETE FROM {_NAMES}")
+    names = conn.execute("SELECT nid, name FROM names").fetchall()
+    conn.executemany(f"INSERT INTO {_NAMES} VALUES (?, ?)",
+                     [(nid, csv_text_cell(name)) for nid, name in names])
 
 
 def _fill_days(conn: sqlite3.Connection, where: str, params: list) -> FastSql | None:
@@ -227,12 +240,14 @@ def _fill_days(conn: sqlite3.Connection, where: str, params: list) -> FastSql | 
         f"INSERT INTO {_DAYS} VALUES (?, ?)",
         ((d, date.fromordinal(epoch + d).isoformat()) for d in days),
     )
+    _fill_names(conn)
     return _FAST if low >= 0 else _FAST_BEFORE_1970
 
 
 def _drop_days(conn: sqlite3.Connection) -> None:
     try:
         conn.execute(f"DROP TABLE IF EXISTS {_DAYS}")
+        conn.execute(f"DROP TABLE IF EXISTS {_NAMES}")
     except sqlite3.Error:
         pass
 
@@ -304,12 +319,13 @@ class _Part:
     def _render(self, where: str, params: list) -> tuple[str, int]:
         if self.fast is not None:
             line_sql, from_sql = self.fast
-            text, rows, nul = self.conn.execute(
-                f"SELECT group_concat(line, char(13, 10)), count(*), max(nul) FROM "
-                f"(SELECT {line_sql} AS line, {_NUL_SQL} AS nul{from_sql}{where}{_ORDER})",
+            text, rows, suspect = self.conn.execute(
+                f"SELECT group_concat(line, char(13, 10)), count(*), max(suspect) FROM "
+                f"(SELECT {line_sql} AS line, {_SUSPECT_ROW} AS suspect"
+                f"{from_sql}{where}{_ORDER})",
                 params,
             ).fetchone()
-            if not rows or (not nul and _plain(text, rows)):
+            if not rows or not suspect:
                 return text or "", rows
         # cell by cell for this chunk (or for every chunk off the fast path)
         rows = self.conn.execute(

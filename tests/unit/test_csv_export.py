@@ -382,3 +382,37 @@ def test_more_threads_only_from_parallel_min_rows_matching_rows(cache, tmp_path,
     asked.clear()
     assert export_csv(cache.conn, tmp_path / "all.csv", threads=2, parallel_min_rows=120) == 120
     assert asked == [1]
+
+
+def test_realistic_names_take_the_fast_line_and_write_what_the_careful_one_writes(tmp_path,
+                                                                                 monkeypatch):
+    """One name in eight is odd (quotes, `=formula`, tabs, Cyrillic, CJK): each name's field is
+    made once, so those rows stay on the fast line; the file is byte for byte what rendering
+    every row carefully writes."""
+    import sqlite3
+
+    from lowdash_desktop.export import csv_export
+    from lowdash_desktop.store.cache import Cache
+
+    from .test_compact_schema import realistic_rows
+
+    cache, _ = Cache.open(tmp_path / "c.sqlite3")
+    rows = realistic_rows(3000)
+    cache.apply_page(rows, [], "c")
+    odd = {r[6] for r in rows if r[6] and any(ch in r[6] for ch in '"=\t,;')}
+    assert odd, "the data has odd names"
+    conn = sqlite3.connect(tmp_path / "c.sqlite3")
+    conn.isolation_level = None
+    careful_lines = []
+    real_line = csv_export._careful_line
+    monkeypatch.setattr(csv_export, "_careful_line",
+                        lambda row: careful_lines.append(row) or real_line(row))
+    fast_out = tmp_path / "fast.csv"
+    assert csv_export.export_csv(conn, fast_out, chunk_rows=500, threads=1) == 3000
+    assert careful_lines == [], "no row left the fast line"
+    monkeypatch.setattr(csv_export, "_fill_days", lambda *a: None)  # every chunk careful
+    careful_out = tmp_path / "careful.csv"
+    assert csv_export.export_csv(conn, careful_out, chunk_rows=500, threads=1) == 3000
+    assert fast_out.read_bytes() == careful_out.read_bytes()
+    conn.close()
+    cache.close()
