@@ -16,10 +16,12 @@ from typing import Any
 
 from . import faults, rollup
 from .db import OpenReport, connect, open_cache
+from .queries import stored_count
 from .rows import GENERATION_COLUMNS
 from .schema import (
     FEED_CURSOR,
     GEN_COLUMNS,
+    GENERATION_COUNT,
     NAME_COLUMNS,
     NAME_OF,
     RANGE_ENDS,
@@ -179,8 +181,13 @@ class Cache:
             def upsert() -> None:
                 nonlocal changed
                 before = conn.total_changes
+                (top,) = conn.execute("SELECT coalesce(max(rowid), 0) FROM gen").fetchone()
                 conn.executemany(_INSERT_GENERATION, self._with_numbers(conn, rows, added))
                 changed = conn.total_changes - before
+                # a row added takes the next rowid; a revision or a replay takes none
+                conn.execute(
+                    "UPDATE meta SET value = value + (SELECT coalesce(max(rowid), 0) FROM gen) "
+                    f"- ? WHERE key = '{GENERATION_COUNT}'", (top,))
 
             if rollups:
                 kept = rollup.apply_page(conn, [row[0] for row in rows], upsert)
@@ -296,7 +303,8 @@ class Cache:
 
     # -- reads ---------------------------------------------------------------------------
     def generation_count(self) -> int:
-        return self.conn.execute("SELECT count(*) FROM generations").fetchone()[0]
+        """How many generations the cache holds (kept by the writers: no count of the rows)."""
+        return stored_count(self.conn)
 
     def quarantine_count(self) -> int:
         return self.conn.execute("SELECT count(*) FROM quarantine").fetchone()[0]

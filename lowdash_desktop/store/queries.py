@@ -6,7 +6,7 @@ import sqlite3
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .schema import name_filter
+from .schema import GENERATION_COUNT, name_filter
 
 
 @dataclass(frozen=True)
@@ -69,8 +69,18 @@ ROW_COLUMNS = (
 )
 
 
+def stored_count(conn: sqlite3.Connection) -> int:
+    """Every generation, as the writers keep the count (schema 3); counted when it is not kept."""
+    row = conn.execute(f"SELECT value FROM meta WHERE key = '{GENERATION_COUNT}'").fetchone()
+    if row is not None and row[0] is not None:
+        return int(row[0])
+    return conn.execute("SELECT count(*) FROM gen").fetchone()[0]
+
+
 def count(conn: sqlite3.Connection, flt: HistoryFilter) -> int:
     where, params = flt.where()
+    if not where:
+        return stored_count(conn)
     return conn.execute(f"SELECT count(*) FROM generations{where}", params).fetchone()[0]
 
 

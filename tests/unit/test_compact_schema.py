@@ -327,3 +327,30 @@ def test_a_damaged_name_is_damage_not_a_thousand_wrong_rows(tmp_path, data_dir, 
     assert code == 1 and "damaged" in err and "Traceback" not in err
     assert not (tmp_path / "x.csv").exists()
     assert list(path.parent.glob(path.name + ".corrupt-*")), "moved aside, downloaded again"
+
+
+def test_the_stored_count_follows_every_writer(tmp_path):
+    """The count the table and the sync read (no count(*) of 10 M rows on the UI thread) is
+    kept exact by the writer (new rows, revisions, replays) and through the view."""
+    cache, _ = Cache.open(tmp_path / "c.sqlite3")
+    conn = cache.conn
+
+    def truth() -> int:
+        return conn.execute("SELECT count(*) FROM gen").fetchone()[0]
+
+    rows = realistic_rows(500)
+    cache.apply_page(rows[:300], [], "a")
+    assert cache.generation_count() == truth() == 300
+    revised = [(*r[:2], r[2] + 1, *r[3:]) for r in rows[100:200]]
+    cache.apply_page(revised + rows[250:400] + rows[250:260], [], "b")  # revisions, replays
+    assert cache.generation_count() == truth() == 400
+    assert queries.count(conn, queries.HistoryFilter()) == 400
+    conn.execute("DELETE FROM generations WHERE rowid % 4 = 0")
+    assert cache.generation_count() == truth()
+    conn.execute(f"INSERT INTO generations({', '.join(GENERATION_COLUMNS)}) "
+                 f"VALUES ({', '.join('?' for _ in GENERATION_COLUMNS)})",
+                 (*rows[450][:1], "gen_by_hand", *rows[450][1:])[1:])
+    assert cache.generation_count() == truth()
+    cache.apply_page(rows[400:], [], "c")
+    assert cache.generation_count() == truth()
+    cache.close()
