@@ -351,32 +351,57 @@ GROUP BY 1, 2, 3, 7, 8, 9
 # in SQL into GROUP_SQL's and DAY_SQL's rows. (Merging them in Python instead held ~5 MB more
 # of small objects at the peak, which stayed resident: freed amid the start-up's imports.)
 _EDGES = "WHERE (created_at >= ? AND created_at < ?) OR (created_at >= ? AND created_at < ?)"
+def _name(number: str) -> str:
+    """SQL: the name of a number in `names`, '' read as unknown (NULL), as eco_rows reads it."""
+    return f"nullif((SELECT name FROM names WHERE nid = {number}), '')"
+
+
+def _day_numbers(where: str) -> str:
+    """`_day_rows` from `gen` itself: the names as their numbers (for the edges' rows)."""
+    return f"""
+    SELECT created_at / {DAY_MS} AS day, resolved_n AS m, provider_n AS p,
+           completion_tokens AS t, energy_wh AS e,
+           CASE WHEN energy_wh IS NULL THEN completion_tokens ELSE 0 END AS tn,
+           methodology_n AS v, confidence_n AS conf, caveats_n AS cav, 1 AS n
+    FROM gen {where}"""
+
+
+# Both group the roll-up's numbers first (integer keys, no name looked up per roll-up row: at
+# 3 M generations the 30 days' ~360k groups took ~15 s through the names), then name the
+# groups and add up those whose names agree ('' and unknown are one).
 ROLLUP_GROUP_SQL = f"""
-SELECT m, p, r, bin, sum(n), sum(t), sum(lat), sum(z), sum(e), sum(el), sum(eh), sum(c),
-       sum(cl), sum(ch), sum(nn), sum(tn), sum(gs), sum(gn)
+SELECT {_name("m")}, {_name("p")}, {_name("r")}, bin, sum(n), sum(t), sum(lat), sum(z), sum(e),
+       sum(el), sum(eh), sum(c), sum(cl), sum(ch), sum(nn), sum(tn), sum(gs), sum(gn)
 FROM (
-    SELECT nullif(model, '') AS m, nullif(provider, '') AS p, nullif(region, '') AS r, bin,
-           requests AS n, tokens AS t, latency_ms AS lat, zero_tokens AS z, energy_wh AS e,
-           energy_wh_low AS el, energy_wh_high AS eh, carbon_g AS c, carbon_g_low AS cl,
-           carbon_g_high AS ch, no_energy AS nn, no_energy_tokens AS tn, grid_sum AS gs,
-           grid_n AS gn
-    FROM {rollup.ECO.view} WHERE day >= ? AND day < ? AND requests <> 0
+    SELECT model_n AS m, provider_n AS p, region_n AS r, bin, sum(requests) AS n,
+           sum(tokens) AS t, sum(latency_ms) AS lat, sum(zero_tokens) AS z,
+           sum(energy_wh) AS e, sum(energy_wh_low) AS el, sum(energy_wh_high) AS eh,
+           sum(carbon_g) AS c, sum(carbon_g_low) AS cl, sum(carbon_g_high) AS ch,
+           sum(no_energy) AS nn, sum(no_energy_tokens) AS tn, sum(grid_sum) AS gs,
+           sum(grid_n) AS gn
+    FROM {rollup.ECO.table} WHERE day >= ? AND day < ? AND requests <> 0
+    GROUP BY 1, 2, 3, 4
     UNION ALL
-    SELECT m, p, r, bin, {_GROUP_SUMS}
-    FROM ({rollup.eco_rows(_EDGES, keys=False)})
-    GROUP BY m, p, r, bin
+    SELECT coalesce(m, 0), coalesce(p, 0), coalesce(r, 0), bin, {_GROUP_SUMS}
+    FROM ({rollup.eco_rows(_EDGES, keys=False, _from=rollup.ECO_FROM_GEN)})
+    GROUP BY 1, 2, 3, 4
 )
-GROUP BY m, p, r, bin
+GROUP BY 1, 2, 3, 4
 """
 ROLLUP_DAY_SQL = f"""
-SELECT day - ?, m, p, sum(t), sum(e), sum(tn), v, conf, cav, sum(n)
+SELECT day - ?, {_name("m")}, {_name("p")}, sum(t), sum(e), sum(tn), {_name("v")},
+       {_name("conf")}, {_name("cav")}, sum(n)
 FROM (
-    SELECT day, nullif(model, '') AS m, nullif(provider, '') AS p, tokens AS t,
-           energy_wh AS e, no_energy_tokens AS tn, nullif(version, '') AS v,
-           nullif(confidence, '') AS conf, nullif(caveats, '') AS cav, requests AS n
-    FROM {rollup.ECO.view} WHERE day >= ? AND day < ? AND requests <> 0
+    SELECT day, model_n AS m, provider_n AS p, sum(tokens) AS t, sum(energy_wh) AS e,
+           sum(no_energy_tokens) AS tn, version_n AS v, confidence_n AS conf,
+           caveats_n AS cav, sum(requests) AS n
+    FROM {rollup.ECO.table} WHERE day >= ? AND day < ? AND requests <> 0
+    GROUP BY 1, 2, 3, 7, 8, 9
     UNION ALL
-    {_day_rows(_EDGES)}
+    SELECT day, coalesce(m, 0), coalesce(p, 0), sum(t), sum(e), sum(tn), coalesce(v, 0),
+           coalesce(conf, 0), coalesce(cav, 0), sum(n)
+    FROM ({_day_numbers(_EDGES)})
+    GROUP BY 1, 2, 3, 7, 8, 9
 )
 GROUP BY 1, 2, 3, 7, 8, 9
 """

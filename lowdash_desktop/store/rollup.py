@@ -160,7 +160,7 @@ _ECO_FROM_VIEW = {
     "cav": "nullif(caveats, '')", "el": "energy_wh_low", "eh": "energy_wh_high",
     "cl": "carbon_g_low", "ch": "carbon_g_high", "source": "generations",
 }
-_ECO_FROM_GEN = {
+ECO_FROM_GEN = {
     "m": "resolved_n", "p": "provider_n", "r": "region_n", "v": "methodology_n",
     "conf": "confidence_n", "cav": "caveats_n",
     "el": range_end("energy_wh_low", "energy_wh"), "eh": range_end("energy_wh_high", "energy_wh"),
@@ -254,7 +254,7 @@ CREATE TABLE IF NOT EXISTS eco_sums (
     groups=(
         "SELECT day, coalesce(m, 0), coalesce(p, 0), coalesce(r, 0), bin, coalesce(v, 0), "
         f"coalesce(conf, 0), coalesce(cav, 0), {ECO_SUMS} "
-        f"FROM ({eco_rows('{where}', _from=_ECO_FROM_GEN)}) GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
+        f"FROM ({eco_rows('{where}', _from=ECO_FROM_GEN)}) GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
     ),
     stamp_key="eco_rollup_cursor",
     at_open=False,  # ~10x the spend roll-up's work: eco.impact.report_from_cache builds it
