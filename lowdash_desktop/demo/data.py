@@ -78,6 +78,14 @@ def _mix(x: int) -> int:
     return x ^ (x >> 31)
 
 
+def _mix_array(x: np.ndarray) -> np.ndarray:
+    """`_mix` of each element of a uint64 array (numpy wraps around at 64 bits as `_mix` masks)."""
+    x = x + np.uint64(0x9E3779B97F4A7C15)
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
 def _concat(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {name: np.concatenate([a[name], b[name]]) for name in a}
 
@@ -463,6 +471,24 @@ class DemoData:
         value = (int(self.created[idx]) << 80) | (obf << 40) | check
         pairs = _PAIRS
         return "gen_" + "".join([pairs[(value >> shift) & 1023] for shift in _SHIFTS])
+
+    def gen_ids(self, idx: np.ndarray) -> list[str]:
+        """`gen_id` of many generations at once (a bulk builder's ~0.5 us instead of ~7 us)."""
+        idx = np.asarray(idx, dtype=np.uint64)
+        created = self.created[idx.astype(np.int64)].astype(np.uint64)
+        mask = np.uint64(_MASK40)
+        obf = (idx * np.uint64(_OBF_MUL) + np.uint64(self._obf_add)) & mask
+        check = _mix_array(np.uint64(self.seed * 1_000_003) + idx) & mask
+        # the 128-bit value is created << 80 | obf << 40 | check: 10-bit chunks never straddle
+        parts = (check, obf, created)  # bits 0-39, 40-79, 80-127
+        table = np.frombuffer("".join(_PAIRS).encode(), dtype=np.uint8).reshape(1024, 2)
+        out = np.empty((len(idx), 30), dtype=np.uint8)
+        out[:, :4] = np.frombuffer(b"gen_", dtype=np.uint8)
+        for k, shift in enumerate(_SHIFTS):
+            part = parts[min(shift // 40, 2)]
+            chunk = (part >> np.uint64(shift - 40 * min(shift // 40, 2))) & np.uint64(1023)
+            out[:, 4 + 2 * k:6 + 2 * k] = table[chunk.astype(np.intp)]
+        return out.view("S30").ravel().astype("U30").tolist()
 
     def index_of(self, gen_id: str) -> int | None:
         """Inverse of gen_id; None if the id is not one of ours."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from lowdash_desktop.demo.data import DemoData
 from lowdash_desktop.demo.server import (
     DemoPlatform,
     Request,
@@ -53,6 +54,49 @@ def tail_model_names(count: int = TAIL_MODELS) -> list[str]:
     return names
 
 
+def realistic_columns(data: DemoData) -> dict[str, np.ndarray]:
+    """What makes `data` realistic: a latency and a completion-token factor per generation
+    (continuous), and its model of the long tail (-1: its own model)."""
+    n = len(data.created)
+    rng = np.random.default_rng([data.seed, 12])
+    tail = np.where(
+        rng.random(n) < TAIL_SHARE,
+        np.minimum(rng.zipf(1.3, n) - 1, TAIL_MODELS - 1), -1,
+    )
+    return {
+        "latency": rng.lognormal(0.0, 0.35, n),  # factor on the shape's latency
+        "tokens": rng.lognormal(0.0, 0.5, n),  # factor on the shape's completion tokens
+        "tail": tail,
+        "names": np.array(tail_model_names(), dtype=object),
+    }
+
+
+def realistic_record(data: DemoData, shape: dict[str, np.ndarray], idx: int, rev: int) -> dict:
+    """The feed record of generation `idx` at revision `rev`, made realistic by `shape`
+    (`realistic_columns(data)`)."""
+    record = data.generation(idx, rev, False)
+    tokens = record["tokens"]
+    old = max(tokens["completion"], 1)
+    completion = max(1, round(old * float(shape["tokens"][idx])))
+    tokens["completion"] = completion
+    tokens["total"] = tokens["prompt"] + completion + tokens["reasoning"]
+    record["latency_ms"] = max(1, round(record["latency_ms"] * float(shape["latency"][idx])
+                                        * completion / old))
+    factor = completion / old
+    for figure in ("energy_wh", "carbon_g"):
+        rng_ = record["eco"][figure]
+        for end in ("value", "low", "high"):
+            if rng_.get(end) is not None:
+                rng_[end] = rng_[end] * factor
+    tail = int(shape["tail"][idx])
+    if tail >= 0:
+        name = str(shape["names"][tail])
+        record["resolved_model"] = name
+        if record["model"] != "lowrouter/auto":
+            record["model"] = name
+    return record
+
+
 class FastDemoPlatform(DemoPlatform):
     """The demo platform with its feed pre-rendered at `page_limit`, in `order`."""
 
@@ -67,7 +111,7 @@ class FastDemoPlatform(DemoPlatform):
         self.realistic = realistic
         self.page_limit = page_limit
         self._entries = self._ordered_entries(order)
-        self._shape = self._realistic_columns() if realistic else None
+        self._shape = realistic_columns(self.data) if realistic else None
         self._pages: dict[int, Response] = {}
         total = len(self._entries)
         for start in range(0, max(total, 1), page_limit):
@@ -103,45 +147,10 @@ class FastDemoPlatform(DemoPlatform):
             rev = np.concatenate([rev[first], rev[~first]])
         return list(zip(idx.tolist(), rev.tolist(), strict=True))
 
-    def _realistic_columns(self) -> dict[str, np.ndarray]:
-        n = len(self.data.created)
-        rng = np.random.default_rng([self.seed, 12])
-        tail = np.where(
-            rng.random(n) < TAIL_SHARE,
-            np.minimum(rng.zipf(1.3, n) - 1, TAIL_MODELS - 1), -1,
-        )
-        return {
-            "latency": rng.lognormal(0.0, 0.35, n),  # factor on the shape's latency
-            "tokens": rng.lognormal(0.0, 0.5, n),  # factor on the shape's completion tokens
-            "tail": tail,
-            "names": np.array(tail_model_names(), dtype=object),
-        }
-
     def _record(self, idx: int, rev: int) -> dict:
-        record = self.data.generation(idx, rev, False)
-        shape = self._shape
-        if shape is None:
-            return record
-        tokens = record["tokens"]
-        old = max(tokens["completion"], 1)
-        completion = max(1, round(old * float(shape["tokens"][idx])))
-        tokens["completion"] = completion
-        tokens["total"] = tokens["prompt"] + completion + tokens["reasoning"]
-        record["latency_ms"] = max(1, round(record["latency_ms"] * float(shape["latency"][idx])
-                                            * completion / old))
-        factor = completion / old
-        for figure in ("energy_wh", "carbon_g"):
-            rng_ = record["eco"][figure]
-            for end in ("value", "low", "high"):
-                if rng_.get(end) is not None:
-                    rng_[end] = rng_[end] * factor
-        tail = int(shape["tail"][idx])
-        if tail >= 0:
-            name = str(shape["names"][tail])
-            record["resolved_model"] = name
-            if record["model"] != "lowrouter/auto":
-                record["model"] = name
-        return record
+        if self._shape is None:
+            return self.data.generation(idx, rev, False)
+        return realistic_record(self.data, self._shape, idx, rev)
 
     def _render(self, start: int, end: int) -> Response:
         total = len(self._entries)
