@@ -359,7 +359,7 @@ class _Prefetch:
         self._lock = threading.Lock()  # stopping and starting a fetch: one or the other first
         self._fetching = False
         self._thread = threading.Thread(target=self._run, args=(fetch, cursor),
-                                        name="lowdash-prefetch", daemon=True)
+                                        name="lowdash-prefetch")
         self._thread.start()
 
     def _run(self, fetch: Callable[[str | None], tuple[Any, Any]],
