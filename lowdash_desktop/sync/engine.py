@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import sqlite3
 import threading
 import time
@@ -347,6 +348,82 @@ class _Batch:
             self.result.changed += writing.result()
 
 
+# Pages fetched and decoded ahead of the one being stored, at most: the network and the
+# decoding go on while the writer stores a batch, and memory stays bounded (a page is at most
+# the client's byte cap; PAGE_OVER_LIMIT bounds its records).
+PAGES_AHEAD = 8
+
+
+class _Prefetch:
+    """Fetches and decodes the feed's pages on a thread of its own, up to PAGES_AHEAD ahead of
+    the engine, in order; each from the cursor the page before it handed out.
+
+    It stops after a page with nothing more to follow, a cursor that cannot be used (the
+    engine decides what to say about it), an error (handed over in its place: it surfaces
+    after the pages before it, as if fetched then), or `stop`. Fetching is only reading: pages
+    fetched ahead and never stored are fetched again by the next sync.
+    """
+
+    def __init__(self, fetch: Callable[[str | None], tuple[Any, Any]], cursor: str | None,
+                 depth: int = PAGES_AHEAD) -> None:
+        self._pages: queue.Queue[tuple[Any, Any, BaseException | None]] = queue.Queue(depth)
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()  # stopping and starting a fetch: one or the other first
+        self._fetching = False
+        self._thread = threading.Thread(target=self._run, args=(fetch, cursor),
+                                        name="lowdash-prefetch")
+        self._thread.start()
+
+    def _run(self, fetch: Callable[[str | None], tuple[Any, Any]],
+             cursor: str | None) -> None:
+        while True:
+            with self._lock:
+                if self._stopping.is_set():
+                    return
+                self._fetching = True
+            try:
+                page, split = fetch(cursor)
+            except BaseException as exc:  # noqa: BLE001 - handed to the engine, in order
+                self._pages.put((None, None, exc))
+                return
+            finally:
+                with self._lock:
+                    self._fetching = False
+            self._pages.put((page, split, None))
+            if not page.has_more or cursor_problem(page.next_cursor) is not None:
+                return
+            cursor = page.next_cursor
+
+    def next(self, check_cancel: Callable[[], None]) -> tuple[Any, Any]:
+        """The next page and its records judged; raises what fetching it raised. Waits for
+        it, checking `check_cancel` meanwhile (a cancel normally cuts the request too)."""
+        while True:
+            try:
+                page, split, exc = self._pages.get(timeout=0.1)
+            except queue.Empty:
+                check_cancel()
+                continue
+            if exc is not None:
+                raise exc
+            return page, split
+
+    def stop(self) -> bool:
+        """Fetch nothing more and let the thread end: the pages waiting are dropped, which
+        frees one blocked in handing a page over (it then sees `_stopping`). True when a
+        request was in flight: the caller cuts it or waits for it."""
+        with self._lock:
+            self._stopping.set()
+            busy = self._fetching
+        while True:
+            try:
+                self._pages.get_nowait()
+            except queue.Empty:
+                return busy
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+
 class SyncEngine:
     """Runs one sync: credits and account, the generations feed to its end, reference data."""
 
@@ -526,9 +603,11 @@ class SyncEngine:
     def _feed(self, result: SyncResult) -> None:
         """The change feed from the saved cursor to its end.
 
-        The next page is fetched while this one is validated and stored, so the network and
-        the platform's time overlap with ours. Pages are still stored strictly in order, each
-        with its own cursor, so a stop at any instant resumes where the cache says.
+        Pages are fetched and decoded ahead on a thread of their own (`_Prefetch`) while
+        earlier ones are judged here and stored on the writer's thread, so the network, the
+        platform's time, the decoding and SQLite overlap. Pages are still stored strictly in
+        order, each batch with the cursor after its last page, so a stop at any instant
+        resumes where the cache says.
         """
         now_ms = to_ms(self.clock())
         first_ms: int | None = None
@@ -539,15 +618,15 @@ class SyncEngine:
         empty_run = 0
         same_pages: dict[int, int] = {}  # the records' ids of a page -> times received
         with (self.cache.bulk_writes(),
-              ThreadPoolExecutor(1, thread_name_prefix="lowdash-store") as writer,
-              ThreadPoolExecutor(1, thread_name_prefix="lowdash-prefetch") as pool):
+              ThreadPoolExecutor(1, thread_name_prefix="lowdash-store") as writer):
             batch = _Batch(self.cache, result, writer)
-            ahead: Future | None = pool.submit(fetch, cursor)
+            ahead = _Prefetch(fetch, cursor)
             try:
-                while ahead is not None:
+                more = True
+                while more:
                     self._check_cancel(result)
                     try:
-                        page, split = ahead.result()
+                        page, split = ahead.next(partial(self._check_cancel, result))
                     except errors.HttpError as exc:
                         if cursor and result.pages == 0 and exc.status in (400, 410, 422):
                             raise self._cursor_refused(exc) from exc
@@ -572,9 +651,9 @@ class SyncEngine:
                                                     first_ms, cursor)
                         batch.flush(wait=True)
                         raise errors.MalformedResponse(f"the platform's feed is broken: {problem}")
-                    nxt = page.next_cursor if page.has_more else None
-                    ahead = pool.submit(fetch, nxt) if page.has_more else None
-                    if not page.has_more and cursor_problem(page.next_cursor) is not None:
+                    more = page.has_more
+                    nxt = page.next_cursor if more else None
+                    if not more and cursor_problem(page.next_cursor) is not None:
                         keep = cursor  # the last page's cursor is unusable: keep the old one
                         if page.next_cursor is not None:
                             result.notes.append(
@@ -585,7 +664,7 @@ class SyncEngine:
                         keep = page.next_cursor
                     first_ms = self._store_page(result, batch, page, split, now_ms, first_ms,
                                                 keep)
-                    if ahead is None:
+                    if not more:
                         batch.flush(wait=True)
                         self._finish_bulk(rollups=not batch.rollups)
                     elif batch.due():
@@ -595,11 +674,14 @@ class SyncEngine:
                         cursor = nxt
                     self._check_deadline()
             except BaseException:
-                if ahead is not None and not ahead.done():
+                if ahead.stop():
                     self.client.cancel()  # the sync stops here: cut the page fetched ahead
                 # what was received is saved, with its cursor, however the sync stops
                 batch.flush(wait=True)
                 raise
+            finally:
+                ahead.stop()
+                ahead.join()
 
     def _finish_bulk(self, rollups: bool) -> None:
         """At the feed's end: the query indexes a bulk write left out (or a sync before this

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from lowdash_desktop.api.client import LowrouterClient, RetryPolicy
 from lowdash_desktop.store.cache import Cache
-from lowdash_desktop.sync.engine import SyncEngine, SyncError, cursor_problem
+from lowdash_desktop.sync.engine import PAGES_AHEAD, SyncEngine, SyncError, cursor_problem
 
 KEY = "lr-live-" + "h0st1le" * 6
 ACCOUNT = {"id": "acc_1", "email": "ops@example.com", "name": "Ops", "currency": "EUR",
@@ -202,16 +202,19 @@ def test_hostile_feeds_end_and_keep_every_valid_record(tmp_path_factory, pages):
     client, served = serve(pages)
     try:
         try:
-            SyncEngine(client, cache, page_limit=500).run()
+            received = SyncEngine(client, cache, page_limit=500).run().pages
         except SyncError as exc:
             assert exc.message and "\n" not in exc.message and "Traceback" not in exc.message
+            received = exc.result.pages
         saved_cursor = cache.feed_cursor
     finally:
         client.close()
         cache.close()
 
-    # the pages stored: every page served, but the last one may be a prefetch the stop cut
-    stored_pages = served[:-1] if served else []
+    # the pages stored are the first ones served, in order; those after them were fetched
+    # ahead when the sync stopped, never more than the prefetch's bound (and the one in flight)
+    stored_pages = served[:received]
+    assert len(served) - received <= PAGES_AHEAD + 1
     conn = sqlite3.connect(path)
     try:
         rows = dict(conn.execute("SELECT id, revision FROM generations"))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import httpx
 import pytest
 
 from lowdash_desktop.api.client import LowrouterClient, RetryPolicy
-from lowdash_desktop.sync.engine import SyncEngine, SyncError
+from lowdash_desktop.sync.engine import PAGES_AHEAD, SyncEngine, SyncError, SyncProgress
 
 ACCOUNT = {"id": "acc_1", "email": "ops@example.com", "name": "Ops", "currency": "EUR",
            "created_at": "2026-01-01T00:00:00Z", "timezone": "UTC"}
@@ -208,3 +209,105 @@ def test_a_bulk_sync_builds_the_query_indexes_at_its_end_and_a_stopped_one_at_th
     assert has_all(), "built again at the next feed's end"
     assert queries.count(cache.conn, flt) == 20 and scanned == 10
     assert cache.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+# -- pages fetched ahead (issue 21) ---------------------------------------------------------
+def counted_feed(n_pages: int, per_page: int = 3, fail_at: int | None = None):
+    """A platform of `n_pages` feed pages (cursors c1, c2, ...), counting the pages it served;
+    the page `fail_at` answers HTTP 500 every time."""
+    served: list[int] = []
+    served_more = threading.Condition()
+    pages = {}
+    for p in range(n_pages):
+        last = p == n_pages - 1
+        records = [record(p * per_page + i) for i in range(per_page)]
+        pages[None if p == 0 else f"c{p}"] = (p, page(records, None if last else f"c{p + 1}",
+                                                     not last))
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path.removeprefix("/v1/")
+        if path != "generations":
+            return {"account": httpx.Response(200, json=ACCOUNT),
+                    "credits": httpx.Response(200, json=CREDITS)}.get(
+                path, httpx.Response(200, json={"data": []}))
+        index, body = pages[request.url.params.get("cursor")]
+        with served_more:
+            served.append(index)
+            served_more.notify_all()
+        if index == fail_at:
+            return httpx.Response(500, json={"error": {"code": "internal", "message": "boom"}})
+        return httpx.Response(200, content=body)
+
+    client = LowrouterClient("http://127.0.0.1:1/v1", "lr-live-" + "k" * 40,
+                             transport=httpx.MockTransport(handler),
+                             retry=RetryPolicy(attempts=1), sleep=lambda s: None)
+
+    def wait_served(count: int, timeout: float = 10) -> bool:
+        with served_more:
+            return served_more.wait_for(lambda: len(served) >= count, timeout=timeout)
+
+    return client, served, wait_served
+
+
+def test_pages_are_fetched_ahead_within_the_bound(cache):
+    """While the engine is busy with page 1, the feed goes on more than one page ahead, but
+    never more than PAGES_AHEAD pages (and the one in hand) past the page being stored."""
+    client, served, wait_served = counted_feed(3 * PAGES_AHEAD)
+    ahead: list[int] = []
+
+    def progress(p: SyncProgress) -> None:
+        if p.phase != "generations":
+            return
+        if p.pages == 1:  # the engine is held here: the prefetch runs on alone
+            assert wait_served(PAGES_AHEAD + 2)
+            # and stops at its bound: the mock answers in microseconds, so a prefetch without
+            # one would be pages further within this half second (an absence cannot be
+            # awaited any other way)
+            assert not wait_served(PAGES_AHEAD + 3, timeout=0.5)
+        ahead.append(len(served) - p.pages)
+
+    with client:
+        result = SyncEngine(client, cache, on_progress=progress).run()
+    assert result.pages == 3 * PAGES_AHEAD and len(served) == 3 * PAGES_AHEAD
+    assert served == sorted(served)  # each page fetched once, in order
+    assert ahead[0] >= 2  # more than one page ahead while the engine was held
+    assert max(ahead) <= PAGES_AHEAD + 1
+    assert cache.generation_count() == 3 * 3 * PAGES_AHEAD
+
+
+def test_an_error_in_a_page_fetched_ahead_surfaces_after_the_pages_before_it(cache):
+    client, served, _ = counted_feed(6, fail_at=4)
+    with client, pytest.raises(SyncError) as info:
+        SyncEngine(client, cache).run()
+    # pages 0-3 are stored with the cursor after page 3; page 4 is asked again next time
+    assert info.value.result.pages == 4 and info.value.result.error_kind == "error"
+    assert cache.generation_count() == 4 * 3
+    assert cache.feed_cursor == "c4"
+    assert 5 not in served  # nothing is fetched past the page that failed
+
+
+def test_cancel_while_pages_wait_keeps_what_was_handed_over(cache):
+    """Cancelled with pages fetched ahead and waiting: the pages the engine had are stored
+    with their cursor, those waiting are dropped (fetched again next time), the prefetch
+    thread ends."""
+    client, served, wait_served = counted_feed(4 * PAGES_AHEAD)
+    engine = SyncEngine(client, cache)
+
+    def progress(p: SyncProgress) -> None:
+        if p.phase == "generations" and p.pages == 2:
+            assert wait_served(5)  # several pages wait in the queue
+            engine.cancel_event.set()
+
+    engine.on_progress = progress
+    with client, pytest.raises(SyncError) as info:
+        engine.run()
+    assert info.value.result.error_kind == "cancelled"
+    assert cache.generation_count() == 2 * 3
+    assert cache.feed_cursor == "c2"
+    assert len(served) <= 2 + PAGES_AHEAD + 1
+    assert not [t for t in threading.enumerate() if t.name == "lowdash-prefetch"]
+    # the next sync goes on from there and ends with every record
+    client2, served2, _ = counted_feed(4 * PAGES_AHEAD)
+    with client2:
+        SyncEngine(client2, cache).run()
+    assert served2[0] == 2 and cache.generation_count() == 4 * PAGES_AHEAD * 3
