@@ -8,7 +8,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from itertools import chain
 from operator import itemgetter
 from pathlib import Path
@@ -49,14 +49,22 @@ def _stored(i: int) -> str:
     return f"?{i + 1}"
 
 
-_INSERT_GENERATION = (
-    f"INSERT INTO gen ({', '.join(_WRITE_COLUMNS)}) VALUES ("
-    + ", ".join(_stored(i) for i in range(len(_WRITE_COLUMNS)))
-    + ") ON CONFLICT(id) DO UPDATE SET "
+_ONE_GENERATION = f"SELECT {', '.join(VIEW_COLUMNS)} FROM generations WHERE id=?"
+# The staging table: the rows as the writer numbered them, in order, nothing checked or indexed
+_STAGE_TABLE = (
+    "CREATE TEMP TABLE IF NOT EXISTS gen_stage("
+    + ", ".join(f"c{i + 1}" for i in range(len(_WRITE_COLUMNS))) + ")"
+)
+_STAGE_ROW = (
+    f"INSERT INTO temp.gen_stage VALUES ({', '.join('?' for _ in _WRITE_COLUMNS)})"
+)
+_INSERT_STAGED = (
+    f"INSERT INTO gen ({', '.join(_WRITE_COLUMNS)}) SELECT "
+    + ", ".join(_stored(i).replace("?", "s.c") for i in range(len(_WRITE_COLUMNS)))
+    + " FROM temp.gen_stage AS s WHERE true ORDER BY s.rowid ON CONFLICT(id) DO UPDATE SET "
     + ", ".join(f"{c}=excluded.{c}" for c in _WRITE_COLUMNS if c != "id")
     + " WHERE excluded.revision > gen.revision"
 )
-_ONE_GENERATION = f"SELECT {', '.join(VIEW_COLUMNS)} FROM generations WHERE id=?"
 _NAME_SLOTS = tuple(GENERATION_COLUMNS.index(name) for _, name in NAME_COLUMNS)
 _names_of_row = itemgetter(*_NAME_SLOTS)
 
@@ -92,6 +100,7 @@ class Cache:
         # name -> number of every name committed in `names` (they are never renumbered or
         # removed); loaded at the first write
         self._nids: dict[str | None, int | None] | None = None
+        self._staging = False  # temp.gen_stage made on this connection
 
     @classmethod
     def open(cls, path: Path) -> tuple[Cache, OpenReport]:
@@ -168,8 +177,11 @@ class Cache:
         next_cursor: str | None,
         *,
         rollups: bool = True,
+        turn: AbstractContextManager | None = None,
     ) -> int:
         """Store one feed page and its cursor atomically; returns rows inserted or updated.
+
+        `turn`: held while the page's rows are handed to SQLite one by one (see below).
 
         `rollups=False` leaves the roll-ups as they are, and so out of step (their stamps lag
         the cursor): for a sync that brings more rows than the cache held, rebuilding them
@@ -177,23 +189,36 @@ class Cache:
         changed = 0
         added: dict[str, int] = {}
         with self.transaction() as conn:
+            # The rows go to a staging table first, the only part that runs Python for each
+            # row (sqlite3 gives the GIL back and takes it again around every row: beside a
+            # thread decoding pages, each row waited for it, up to 15x the write's own time).
+            # `turn` (held by that thread while it decodes) keeps them apart. The upsert into
+            # the table and its indexes, the roll-ups and the count are then single statements
+            # that run without the GIL, while the next pages are decoded.
+            with turn if turn is not None else nullcontext():
+                numbered = self._with_numbers(conn, rows, added)
+                if not self._staging:
+                    conn.execute(_STAGE_TABLE)
+                    self._staging = True
+                conn.executemany(_STAGE_ROW, numbered)
 
             def upsert() -> None:
                 nonlocal changed
-                before = conn.total_changes
                 (top,) = conn.execute("SELECT coalesce(max(rowid), 0) FROM gen").fetchone()
-                conn.executemany(_INSERT_GENERATION, self._with_numbers(conn, rows, added))
+                before = conn.total_changes
+                conn.execute(_INSERT_STAGED)
                 changed = conn.total_changes - before
                 # a row added takes the next rowid; a revision or a replay takes none
                 conn.execute(
                     "UPDATE meta SET value = value + (SELECT coalesce(max(rowid), 0) FROM gen) "
                     f"- ? WHERE key = '{GENERATION_COUNT}'", (top,))
 
-            if rollups:
-                kept = rollup.apply_page(conn, [row[0] for row in rows], upsert)
-            else:
-                upsert()
-                kept = []
+            try:
+                kept = rollup.apply_page(conn, None, upsert) if rollups else []
+                if not rollups:
+                    upsert()
+            finally:
+                conn.execute("DELETE FROM temp.gen_stage")
             received = now_ms()
             conn.executemany(
                 "INSERT INTO quarantine(received_at, record_id, reason, record) "

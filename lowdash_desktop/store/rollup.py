@@ -33,6 +33,7 @@ DAY_MS = 86_400_000
 BIN_BITS = 4  # significant bits kept of the latency per token (in microseconds)
 
 _PAGE_IDS = "WHERE id IN (SELECT value FROM json_each(?))"
+_STAGED_IDS = "WHERE id IN (SELECT c1 FROM temp.gen_stage)"  # the writer's staged page
 
 
 class RollUp:
@@ -277,12 +278,15 @@ def _groups(roll_up: RollUp, sign: int, where: str) -> str:
     return roll_up.groups.format(sign=sign, where=where)
 
 
-def _add_page(conn: sqlite3.Connection, roll_up: RollUp, ids_json: str, sign: int) -> None:
-    conn.execute(roll_up.add.format(groups=_groups(roll_up, sign, _PAGE_IDS)), (ids_json,))
+def _add_page(conn: sqlite3.Connection, roll_up: RollUp, where: str, params: tuple,
+              sign: int) -> None:
+    conn.execute(roll_up.add.format(groups=_groups(roll_up, sign, where)), params)
 
 
-def apply_page(conn: sqlite3.Connection, ids: Sequence[str], upsert) -> list[RollUp]:
+def apply_page(conn: sqlite3.Connection, ids: Sequence[str] | None, upsert) -> list[RollUp]:
     """Run `upsert()` (the page's write) with the roll-ups kept in step; inside a transaction.
+
+    `ids`: the page's generation ids; None: the ids staged in `temp.gen_stage` (the writer's).
 
     Returns the roll-ups kept: those in step with the feed cursor before the page. One that
     lags it (pages stored by a Lowdash that did not keep it) stays as it is, for a rebuild:
@@ -290,15 +294,18 @@ def apply_page(conn: sqlite3.Connection, ids: Sequence[str], upsert) -> list[Rol
     feed cursor is saved, in the same transaction.
     """
     kept = [r for r in ALL if exists(conn, r) and conn.execute(r.stamped).fetchone()[0]]
-    if not kept or not ids:
+    if not kept or (ids is not None and not ids):
         upsert()
         return kept
-    ids_json = json.dumps(list(ids))
+    if ids is None:
+        where, params = _STAGED_IDS, ()
+    else:
+        where, params = _PAGE_IDS, (json.dumps(list(ids)),)
     for roll_up in kept:
-        _add_page(conn, roll_up, ids_json, -1)  # what these ids counted for before
+        _add_page(conn, roll_up, where, params, -1)  # what these ids counted for before
     upsert()
     for roll_up in kept:
-        _add_page(conn, roll_up, ids_json, +1)  # and what they count for now
+        _add_page(conn, roll_up, where, params, +1)  # and what they count for now
     return kept
 
 

@@ -269,7 +269,9 @@ class _Batch:
     stored are fetched again.
     """
 
-    def __init__(self, cache: Cache, result: SyncResult, writer: ThreadPoolExecutor) -> None:
+    def __init__(self, cache: Cache, result: SyncResult, writer: ThreadPoolExecutor,
+                 turn: threading.Lock | None = None) -> None:
+        self.turn = turn  # held while a page is decoded, and while rows go to SQLite one by one
         self.cache = cache
         self.result = result
         self.rows: list[tuple] = []
@@ -323,13 +325,13 @@ class _Batch:
             self.stored += len(rows)
             if self.stored >= self.rows_at_start:
                 self.rollups = False
-            store = partial(self.cache.apply_page, rollups=self.rollups)
+            store = partial(self.cache.apply_page, rollups=self.rollups, turn=self.turn)
             if not self.rollups and not self.bulk:
                 # the query indexes too, from here on: built again, sorted and packed, at the
                 # feed's end (`SyncEngine._finish_bulk`); kept row by row in a feed's order
                 # they cost more than half of SQLite's time (docs/performance.md)
                 self.bulk = True
-                store = partial(self._bulk_from_here, self.cache)
+                store = partial(self._bulk_from_here, self.cache, self.turn)
             self._rescale()
             self.writing = self.writer.submit(store, rows, bad, cursor)
             self.since = time.monotonic()
@@ -337,9 +339,10 @@ class _Batch:
             self.wait()
 
     @staticmethod
-    def _bulk_from_here(cache: Cache, rows: list[tuple], bad: list, cursor: str | None) -> int:
+    def _bulk_from_here(cache: Cache, turn: threading.Lock | None, rows: list[tuple], bad: list,
+                        cursor: str | None) -> int:
         db.drop_query_indexes(cache.conn)
-        return cache.apply_page(rows, bad, cursor, rollups=False)
+        return cache.apply_page(rows, bad, cursor, rollups=False, turn=turn)
 
     def wait(self) -> None:
         """Wait for the batch being written, if any; raises what storing it raised."""
@@ -352,6 +355,11 @@ class _Batch:
 # decoding go on while the writer stores a batch, and memory stays bounded (a page is at most
 # the client's byte cap; PAGE_OVER_LIMIT bounds its records).
 PAGES_AHEAD = 8
+
+
+def _in_turn(turn: threading.Lock, decode: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    with turn:
+        return decode(*args, **kwargs)
 
 
 class _Prefetch:
@@ -611,15 +619,19 @@ class SyncEngine:
         """
         now_ms = to_ms(self.clock())
         first_ms: int | None = None
+        # Decoding a page and handing rows to SQLite one by one both need the GIL all along:
+        # they take turns, so neither waits for the other at every row (docs/performance.md)
+        turn = threading.Lock()
         fetch = partial(self._fetch_page, partial(self.client.generations_page,
-                                                  fast=decode_page), self.page_limit)
+                                                  fast=partial(_in_turn, turn, decode_page)),
+                        self.page_limit)
         cursor = None if self.full_resync else self.cache.feed_cursor
         seen: dict[str, int] = {cursor: 1} if cursor else {}  # position -> times handed out
         empty_run = 0
         same_pages: dict[int, int] = {}  # the records' ids of a page -> times received
         with (self.cache.bulk_writes(),
               ThreadPoolExecutor(1, thread_name_prefix="lowdash-store") as writer):
-            batch = _Batch(self.cache, result, writer)
+            batch = _Batch(self.cache, result, writer, turn)
             ahead = _Prefetch(fetch, cursor)
             try:
                 more = True
