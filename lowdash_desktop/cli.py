@@ -110,7 +110,7 @@ class _WindowOnlyParser(Parser):
 def _parse_window_start(argv: Sequence[str] | None) -> argparse.Namespace | None:
     """The arguments of a window start (`lowdash [options]`, no command), or None.
 
-    The full parser's subcommands import their modules and add some sixty arguments: 25 M
+    The full parser's subcommands import their modules and add some sixty arguments: 11 M
     instructions before the window's first paint. A command line that the window's options
     alone read, the full parser reads the same way (with `command` None); for anything else
     (a command, --help, --version, a mistake) this gives None and the full parser answers.
