@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
@@ -17,11 +19,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...store.aggregates import DashboardFigures
 from ...store.rows import nanos_to_money
 from .. import formatting, keyboard
 from ..qt_types import viewport
 from ..widgets.model_name_delegate import ModelNameDelegate
+
+if TYPE_CHECKING:
+    from ...store.aggregates import DashboardFigures
 
 MODEL_ROLE = Qt.ItemDataRole.UserRole + 1
 # columns given up, in this order, when the dock is too narrow for every figure whole (the
