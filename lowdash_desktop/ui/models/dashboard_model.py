@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 def _compute(path: Path, query: aggregates.DashboardQuery) -> aggregates.DashboardFigures:
     # loaded here, off the UI thread and after the first paint: its dataclasses cost the
-    # start ~17 M instructions
+    # start ~16 M instructions
     from ...store import aggregates
 
     cache = Cache.open_reader(path)
