@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from . import __version__
 from .api.connection import API_KEY_ENV
@@ -23,11 +24,15 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(
-        prog="lowdash", description="Lowdash Desktop: balance, usage and eco impact on lowrouter."
-    )
-    parser.add_argument("--version", action="version", version=f"lowdash {__version__}")
+def build_parser(commands: bool = True) -> argparse.ArgumentParser:
+    """The command line's parser; `commands=False`: the window's options alone, without
+    --help and --version (see `_parse_window_start`)."""
+    description = "Lowdash Desktop: balance, usage and eco impact on lowrouter."
+    if not commands:
+        parser = _WindowOnlyParser(prog="lowdash", description=description, add_help=False)
+    else:
+        parser = Parser(prog="lowdash", description=description)
+        parser.add_argument("--version", action="version", version=f"lowdash {__version__}")
     _add_common(parser)
     parser.add_argument("--demo", action="store_true", help="run on the built-in demo platform")
     parser.add_argument("--generations", type=DEMO_SIZE, default=3000,
@@ -39,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="after the first sync, save a PNG of the window and exit")
     parser.add_argument("--minimized", action="store_true",
                         help="start in the tray (or minimised where there is no tray)")
+    if not commands:
+        parser.set_defaults(command=None)
+        return parser
     sub = parser.add_subparsers(dest="command")
 
     sync = sub.add_parser("sync", help="sync the local cache headlessly (key from $LOWDASH_API_KEY)")
@@ -87,6 +95,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 DEMO_SIZE = int_in(100, 1_000_000)
+
+
+class _NotAWindowStart(Exception):
+    """The window's options alone cannot read this command line (a command, --help, a
+    mistake): the full parser reads it."""
+
+
+class _WindowOnlyParser(Parser):
+    def error(self, message: str) -> NoReturn:
+        raise _NotAWindowStart(message)
+
+
+def _parse_window_start(argv: Sequence[str] | None) -> argparse.Namespace | None:
+    """The arguments of a window start (`lowdash [options]`, no command), or None.
+
+    The full parser's subcommands import their modules and add some sixty arguments: 11 M
+    instructions before the window's first paint. A command line that the window's options
+    alone read, the full parser reads the same way (with `command` None); for anything else
+    (a command, --help, --version, a mistake) this gives None and the full parser answers.
+    """
+    try:
+        return build_parser(commands=False).parse_args(argv)
+    except _NotAWindowStart:
+        return None
 
 
 def _fault_kinds(text: str) -> str:
@@ -327,18 +359,21 @@ def _run_gui(args) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-        if args.command is not None and getattr(args, "data_dir", None) is None:
-            # `lowdash --data-dir X sync`: the subcommand's own --data-dir (unset) must not
-            # hide the one given before it
-            top = argparse.ArgumentParser(add_help=False)
-            _add_common(top)
-            args.data_dir = top.parse_known_args(
-                list(sys.argv[1:] if argv is None else argv))[0].data_dir
-    except SystemExit as exc:  # --help, --version, or one line saying what is wrong (exit 2)
-        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    parser = None
+    args = _parse_window_start(argv)
+    if args is None:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+            if args.command is not None and getattr(args, "data_dir", None) is None:
+                # `lowdash --data-dir X sync`: the subcommand's own --data-dir (unset) must
+                # not hide the one given before it
+                top = argparse.ArgumentParser(add_help=False)
+                _add_common(top)
+                args.data_dir = top.parse_known_args(
+                    list(sys.argv[1:] if argv is None else argv))[0].data_dir
+        except SystemExit as exc:  # --help, --version, or one line saying what is wrong
+            return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:
         code = _main(parser, args)
         _flush_stdout()
@@ -378,7 +413,7 @@ def _quiet_stdout() -> None:
         pass
 
 
-def _main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+def _main(parser: argparse.ArgumentParser | None, args: argparse.Namespace) -> int:
     problem = _data_dir_problem(args)
     if problem is None and args.command == "sync":
         problem = (_base_url_problem(args.base_url) or _ca_bundle_problem(args.ca_bundle)
@@ -414,7 +449,7 @@ def _main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         from .export.commands import run_export
 
         return run_export(args)
-    parser.error(f"unknown command {args.command}")
+    (parser or build_parser()).error(f"unknown command {args.command}")
     return EXIT_USAGE
 
 

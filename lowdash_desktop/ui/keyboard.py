@@ -3,6 +3,8 @@ focus that shows on every stop."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QPushButton, QWidget
@@ -20,13 +22,21 @@ class ShortcutKeeper(QObject):
     A QLineEdit claims Ctrl+E (end of line, emacs-style on X11) and more in its
     ShortcutOverride: with the search field focused, File -> Export CSV... (Ctrl+E) never ran.
     The field keeps every other key; End still moves to the end of the line.
+
+    `actions` lists the actions when a key first needs them, not when the keeper is made:
+    listing a window's actions with `findChildren` makes PySide6 wrap every object of the
+    window (and create the Python class of each kind met), 22 M instructions before the
+    first paint of the main window.
     """
 
-    def __init__(self, actions: list[QAction], parent: QObject):
+    def __init__(self, actions: Callable[[], list[QAction]], parent: QObject):
         super().__init__(parent)
-        self._actions = actions
+        self._list_actions = actions
+        self._actions: list[QAction] | None = None
 
     def _claimed(self, event) -> bool:
+        if self._actions is None:
+            self._actions = self._list_actions()
         combo = QKeySequence(event.keyCombination())
         return any(
             action.isEnabled() and combo.matches(sequence) == QKeySequence.SequenceMatch.ExactMatch
@@ -40,8 +50,11 @@ class ShortcutKeeper(QObject):
         return False
 
 
-def keep_shortcuts(widgets: list[QWidget], actions: list[QAction], parent: QObject) -> None:
-    """Install one ShortcutKeeper on each of `widgets` (text fields, date and spin boxes)."""
+def keep_shortcuts(
+    widgets: list[QWidget], actions: Callable[[], list[QAction]], parent: QObject
+) -> None:
+    """Install one ShortcutKeeper on each of `widgets` (text fields, date and spin boxes);
+    `actions()` lists the actions whose shortcuts they let through."""
     keeper = ShortcutKeeper(actions, parent)
     for widget in widgets:
         widget.installEventFilter(keeper)

@@ -473,7 +473,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         """Over the empty table when the filters or the search match nothing, a way out."""
         from PySide6.QtWidgets import QPushButton
 
-        self.no_match = QWidget(table.viewport())
+        self.no_match = QWidget(qt_types.viewport(table))
         self.no_match.setObjectName("no_match")
         box = QVBoxLayout(self.no_match)
         self.no_match_label = QLabel(self.tr("No generations match"), self.no_match)
@@ -484,7 +484,7 @@ class MainWindow(DashboardMixin, QMainWindow):
         self.no_match_clear.clicked.connect(lambda _c=False: self.filter_bar.clear())
         box.addWidget(self.no_match_label)
         box.addWidget(self.no_match_clear, 0, Qt.AlignmentFlag.AlignHCenter)
-        over = QVBoxLayout(table.viewport())  # centred in whatever room the table has
+        over = QVBoxLayout(qt_types.viewport(table))  # centred in whatever room the table has
         over.addWidget(self.no_match, 0, Qt.AlignmentFlag.AlignCenter)
         self.no_match.hide()
 
@@ -585,9 +585,12 @@ class MainWindow(DashboardMixin, QMainWindow):
 
     def _init_keyboard(self, lazy: bool) -> None:
         """Shortcuts work whatever has focus; the history table, not the search, has it first."""
-        actions = [a for a in self.findChildren(QAction) if not a.shortcut().isEmpty()]
         fields = [self.search, self.filter_bar.from_date, self.filter_bar.to_date]
-        keyboard.keep_shortcuts(fields, actions, self)
+        keyboard.keep_shortcuts(
+            fields,
+            lambda: [a for a in self.findChildren(QAction) if not a.shortcut().isEmpty()],
+            self,
+        )
         self._order_focus()
         self.table.setFocus(Qt.FocusReason.OtherFocusReason)
         if not lazy:  # no first paint to wait for

@@ -19,7 +19,8 @@ import time
 from collections import deque
 from types import ModuleType
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
 # QtCore, QtGui and QtWidgets, whose every attribute pyqtgraph copies at import; and the modules
 # pyqtgraph imports besides them (a module's import creates some classes, too)
@@ -36,6 +37,22 @@ MODULES = (
 IMPORT_ONLY = frozenset({"PySide6.QtOpenGL"})
 
 SLICE_S = 0.008  # UI-thread time per turn of the event loop (one class can take ~15 ms)
+
+
+def viewport(area: QAbstractScrollArea) -> QWidget:
+    """`area.viewport()`, without making PySide6 create some sixty widget classes first.
+
+    A C++ widget reaching Python for the first time as a `QWidget*` (as `viewport()` returns
+    it) is matched against every subclass of QWidget, and PySide6 creates each of those
+    classes (QWizard, QMdiArea, QCalendarWidget, ... and their enums) to do so: 56 M
+    instructions, ~14 ms, which the first call before the first paint paid. `findChild` with
+    the class given returns it as that class and creates none. The viewport is the area's
+    direct child of that name since Qt 4; `viewport()` stays the answer if it ever is not.
+    """
+    found = area.findChild(
+        QWidget, "qt_scrollarea_viewport", Qt.FindChildOption.FindDirectChildrenOnly
+    )
+    return found if found is not None else area.viewport()
 
 
 def unresolved(module: ModuleType) -> list[str]:

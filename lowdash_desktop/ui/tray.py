@@ -15,7 +15,6 @@ from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
 from ..session import settings as stored
 from ..session.session import Session
-from ..store.aggregates import today_totals
 from ..store.cache import Cache
 from . import formatting
 from .background import BackgroundCall
@@ -159,6 +158,8 @@ class TrayIcon(QSystemTrayIcon):
         balance = credits.balance if credits else None
         known = True
         if totals is None and not summed:
+            from ..store.aggregates import today_totals  # its dataclasses: not before the paint
+
             totals = today_totals(cache.conn, local_midnight_ms(now))
         elif totals is None:
             totals, known = {}, False
@@ -225,6 +226,8 @@ class TrayIcon(QSystemTrayIcon):
         path, since = self.session.cache_path, local_midnight_ms()
 
         def total() -> dict[str, tuple[Decimal, int, int]]:
+            from ..store.aggregates import today_totals
+
             reader = Cache.open_reader(path)
             try:
                 return today_totals(reader.conn, since)

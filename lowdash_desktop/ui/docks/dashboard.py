@@ -9,7 +9,6 @@ from PySide6.QtGui import QAction, QResizeEvent
 from PySide6.QtWidgets import QDockWidget, QLineEdit, QMenu, QTableView, QVBoxLayout, QWidget
 
 from ...session import settings as stored
-from ...store.aggregates import DashboardFigures
 from ..models.dashboard_model import DashboardModel
 from ..widgets.filter_bar import FilterBar
 from .spend_dock import RANGES, SpendDock
@@ -18,6 +17,7 @@ from .usage_dock import UsageDock
 
 if TYPE_CHECKING:
     from ...session.session import Session
+    from ...store.aggregates import DashboardFigures
     from ..dialogs.transaction_detail import TransactionDetail
     from ..models.transaction_table_model import TransactionTableModel
     from ..widgets.column_fit import ColumnFit

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QDockWidget, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from ...store.aggregates import DailySpend, DashboardFigures, day_of
 from ...store.rows import nanos_to_money
 from .. import formatting
 from ..widgets import chart_style
@@ -18,6 +17,8 @@ from .usage_dock import day_mode_text
 
 if TYPE_CHECKING:
     import pyqtgraph as pg
+
+    from ...store.aggregates import DailySpend, DashboardFigures
 
 RANGES = (7, 30, 90)
 
@@ -84,6 +85,8 @@ class SpendDock(QDockWidget):
         """Chart day index -> the spikes that start on that day and belong to the page's
         scope: its key or model when it has one; every spike when it has no filter; none
         when only a provider or region is chosen (a key's or model's spike is not theirs)."""
+        from ...store.aggregates import day_of  # loaded with the figures, after the first paint
+
         spend = self.spend
         if spend is None or not self.spikes:
             return {}

@@ -8,7 +8,6 @@ from PySide6.QtCore import QEvent, QPointF, Signal
 from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import QDockWidget, QLabel, QVBoxLayout, QWidget
 
-from ...store.aggregates import DashboardFigures, ModelFigures
 from .. import formatting
 from ..widgets import chart_style
 from ..widgets.model_name_delegate import fit_model_name
@@ -16,6 +15,8 @@ from .usage_dock import day_mode_text
 
 if TYPE_CHECKING:
     import pyqtgraph as pg
+
+    from ...store.aggregates import DashboardFigures, ModelFigures
 
 MAX_BARS = 8
 BAR_HEIGHT = 0.8

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
@@ -17,10 +19,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...store.aggregates import DashboardFigures
 from ...store.rows import nanos_to_money
 from .. import formatting, keyboard
+from ..qt_types import viewport
 from ..widgets.model_name_delegate import ModelNameDelegate
+
+if TYPE_CHECKING:
+    from ...store.aggregates import DashboardFigures
 
 MODEL_ROLE = Qt.ItemDataRole.UserRole + 1
 # columns given up, in this order, when the dock is too narrow for every figure whole (the
@@ -91,7 +96,7 @@ class UsageDock(QDockWidget):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.table.cellClicked.connect(self._on_clicked)
         self.table.cellActivated.connect(self._on_clicked)
-        self.table.viewport().installEventFilter(self)  # columns fitted again on a resize
+        viewport(self.table).installEventFilter(self)  # columns fitted again on a resize
         layout.addWidget(self.table, 1)
         self.setWidget(body)
         self._active: str | None = None
@@ -137,7 +142,7 @@ class UsageDock(QDockWidget):
         self.fit_columns()
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt API)
-        if event.type() == QEvent.Type.Resize and watched is self.table.viewport():
+        if event.type() == QEvent.Type.Resize and watched is viewport(self.table):
             self.fit_columns()
         return super().eventFilter(watched, event)
 
@@ -148,7 +153,7 @@ class UsageDock(QDockWidget):
 
     def fit_columns(self) -> None:
         """Give up Requests, then Tokens, while the names and the figures do not all fit."""
-        room = self.table.viewport().width()
+        room = viewport(self.table).width()
         model = self.table.fontMetrics().horizontalAdvance(MODEL_ROOM) + 2 * 4
         for column in OPTIONAL_COLUMNS:  # a hidden section's title has no size hint
             self.table.setColumnHidden(column, False)

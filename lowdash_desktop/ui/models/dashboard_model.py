@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from ...store import aggregates, rollup
+from ...store import rollup
 from ...store.cache import Cache
 from ...store.queries import HistoryFilter
 from ..background import BackgroundCall
 
+if TYPE_CHECKING:
+    from ...store import aggregates
+
 
 def _compute(path: Path, query: aggregates.DashboardQuery) -> aggregates.DashboardFigures:
+    # loaded here, off the UI thread and after the first paint: its dataclasses cost the
+    # start ~16 M instructions
+    from ...store import aggregates
+
     cache = Cache.open_reader(path)
     try:
         rollup.ensure(cache.conn)  # seconds once on a big cache from before it; else a check
@@ -66,6 +74,8 @@ class DashboardModel(QObject):
         return self._seq in self._calls or "figures" in self._wanted
 
     def query(self) -> aggregates.DashboardQuery:
+        from ...store import aggregates
+
         return aggregates.DashboardQuery(
             now_ms=time.time_ns() // 1_000_000, utc=self.utc, scope=self.scope,
             spend_days=self.spend_days, top_n=self.top_n,
@@ -116,6 +126,8 @@ class DashboardModel(QObject):
         path = self._path
 
         def read() -> dict[str, list[str]]:
+            from ...store import aggregates
+
             cache = Cache.open_reader(path)
             try:
                 return aggregates.filter_choices(cache.conn)

@@ -13,6 +13,8 @@ from __future__ import annotations
 from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QTableView
 
+from ..qt_types import viewport
+
 # what a text column keeps when squeezed (an elided name is still told apart)
 TEXT_MIN = 56
 # what a name column keeps before the others give up theirs
@@ -47,7 +49,7 @@ class ColumnFit(QObject):
         header.setStretchLastSection(False)
         header.setTextElideMode(Qt.TextElideMode.ElideRight)  # 'Completion t…', never clipped
         header.sectionResized.connect(self._resized)
-        table.viewport().installEventFilter(self)
+        viewport(table).installEventFilter(self)
         self._timer = QTimer(self, singleShot=True, interval=0)
         self._timer.timeout.connect(self.fit)
         # rows arriving or leaving show or hide the vertical scroll bar: fitted again then
@@ -112,7 +114,7 @@ class ColumnFit(QObject):
         widest = metrics.horizontalAdvance(SAMPLES.get(self.keys[logical], ""))
         model = self.table.model()
         first = max(0, self.table.rowAt(0))
-        last = self.table.rowAt(self.table.viewport().height() - 1)
+        last = self.table.rowAt(viewport(self.table).height() - 1)
         last = model.rowCount() - 1 if last < 0 else last
         for row in range(first, min(last, first + 60) + 1):
             text = model.index(row, logical).data()
@@ -172,6 +174,6 @@ class ColumnFit(QObject):
             return  # (a window shut down: its cache, the rows' source, is closed)
         self._fitting = True
         try:
-            self._apply(self.widths_for(self.table.viewport().width()))
+            self._apply(self.widths_for(viewport(self.table).width()))
         finally:
             self._fitting = False

@@ -18,9 +18,17 @@ from PySide6.QtWidgets import (
 )
 
 from ...session import settings as stored
-from ...store.aggregates import day_start_ms
 from ...store.queries import HistoryFilter
 from .filter_chip import FilterChip
+
+
+def _day_start_ms(day: date, utc: bool) -> int:
+    # store.aggregates loads when a date is first chosen, not at every start: its dataclasses
+    # cost ~16 M instructions before the first paint
+    from ...store.aggregates import day_start_ms
+
+    return day_start_ms(day, utc)
+
 
 # filter field -> caption (translated at use)
 FIELDS = ("model", "provider", "region", "key_id")
@@ -162,10 +170,10 @@ class FilterBar(QWidget):
         values = {field: combo.currentData() for field, combo in self.combos.items()}
         start = end = None
         if self.from_check.isChecked():
-            start = day_start_ms(self.from_date.date().toPython(), self._utc)
+            start = _day_start_ms(self.from_date.date().toPython(), self._utc)
         if self.to_check.isChecked():
             last: date = self.to_date.date().toPython()
-            end = day_start_ms(last + timedelta(days=1), self._utc)
+            end = _day_start_ms(last + timedelta(days=1), self._utc)
         if self._span is not None:
             start, end = self._span[0], self._span[1]
         return HistoryFilter(start_ms=start, end_ms=end, **values)
