@@ -322,3 +322,25 @@ def test_a_schema_1_cache_migrates_to_2_without_the_unused_model_index(tmp_path)
     assert queries.count(cache.conn, filtered) == 101
     assert cache.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     cache.close()
+
+
+def test_a_page_waits_for_its_turn_to_hand_rows_over_and_gives_it_back(cache):
+    """The writer hands rows to SQLite one by one only while it holds `turn` (the sync's page
+    decoding holds it too: the two would otherwise wait for the GIL at every row), and lets go
+    of it before the statements that need no GIL; a failed page lets go too."""
+    import threading
+
+    turn = threading.Lock()
+    done = threading.Event()
+    turn.acquire()
+    worker = threading.Thread(
+        target=lambda: (cache.apply_page([gen(1), gen(2)], [], "c1", turn=turn), done.set()))
+    worker.start()
+    assert not done.wait(0.3), "stored without its turn"
+    turn.release()
+    assert done.wait(10)
+    worker.join()
+    assert not turn.locked() and cache.generation_count() == 2
+    with pytest.raises(sqlite3.Error):
+        cache.apply_page([gen(3), ("broken",)], [], "c2", turn=turn)
+    assert not turn.locked() and cache.generation_count() == 2 and cache.feed_cursor == "c1"
