@@ -80,6 +80,9 @@ def locate_cache(args: Any) -> Cache | Refusal:
         cache, opened = Cache.open(path)
     except CacheError as exc:
         return Refusal(EXIT_FAILED, str(exc))
+    if opened.migrated_from is not None:  # where the old file's copy is
+        for note in opened.notes:
+            print(note, file=sys.stderr)
     if opened.moved_aside is not None:
         cache.close()
         return Refusal(EXIT_FAILED, " ".join(opened.notes) + " Run `lowdash sync` first.",

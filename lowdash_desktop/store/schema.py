@@ -154,7 +154,7 @@ def stored_cost(cost: str, nanos: str) -> str:
     return f"CASE WHEN {cost} IS {implied_cost(nanos)} THEN NULL ELSE {cost} END"
 
 
-def _view(name: str, scan: str) -> str:
+def _view(name: str) -> str:
     """The old columns over `gen`, each name looked up by its own subquery (SQLite runs one
     only for a query that uses its column: `count(*)` reads `gen` alone, where joins would look
     up every name of every row), then the numbers themselves, for filters that use an index:
@@ -172,28 +172,7 @@ def _view(name: str, scan: str) -> str:
         else:
             columns.append(f"g.{column} AS {column}")
     columns += [f"g.{column} AS {column}" for column, _ in NAME_COLUMNS]
-    return f"CREATE VIEW {name} AS SELECT {', '.join(columns)} FROM gen AS g {scan}"
-
-
-def _joined_view(name: str) -> str:
-    """The same columns as `generations`, each name by a LEFT JOIN: for readers that use most
-    names of every row, several times each (the CSV export's line and its NUL check): a join
-    looks a name up once a row, a subquery at every use."""
-    columns = []
-    joins = []
-    for column in GEN_COLUMNS:
-        if column in NAME_OF:
-            alias = f"n_{column}"
-            columns.append(f"{alias}.name AS {NAME_OF[column]}")
-            joins.append(f"LEFT JOIN names AS {alias} ON {alias}.nid = g.{column}")
-        elif column == "cost":
-            columns.append(f"coalesce(g.cost, {implied_cost('g.cost_nanos')}) AS cost")
-        elif column in RANGE_ENDS:
-            columns.append(f"{range_end(f'g.{column}', f'g.{RANGE_ENDS[column]}')} AS {column}")
-        else:
-            columns.append(f"g.{column} AS {column}")
-    columns += [f"g.{column} AS {column}" for column, _ in NAME_COLUMNS]
-    return f"CREATE VIEW {name} AS SELECT {', '.join(columns)} FROM gen AS g {' '.join(joins)}"
+    return f"CREATE VIEW {name} AS SELECT {', '.join(columns)} FROM gen AS g"
 
 
 # The view's columns that are the old table's (without the names' numbers)
@@ -244,9 +223,11 @@ _COMPACT = f"""
         name TEXT NOT NULL UNIQUE,
         crc INTEGER                           -- name_crc(nid, name); NULL: written through the view
     );
+    -- read from the table itself: an index that disagrees with it (damage quick_check does not
+    -- see) would leave a name out, and its rows without it
     INSERT INTO names(name)
         SELECT DISTINCT v FROM ({" UNION ALL ".join(
-            f"SELECT {name} AS v FROM generations_v2" for _, name in NAME_COLUMNS)})
+            f"SELECT {name} AS v FROM generations_v2 NOT INDEXED" for _, name in NAME_COLUMNS)})
         WHERE v IS NOT NULL ORDER BY v;
     CREATE TABLE gen (
         rowid INTEGER PRIMARY KEY,
@@ -295,9 +276,10 @@ _COMPACT = f"""
     CREATE INDEX gen_created ON gen(created_at);
     CREATE INDEX gen_resolved_created ON gen(resolved_n, created_at);
     CREATE INDEX gen_cost ON gen(cost_nanos);
-    {_view("generations", "")};
-    {_view("generations_scan", "NOT INDEXED")};
-    {_joined_view("generations_wide")};
+    {_view("generations")};
+    -- for the export's cross-check (db.verify_read_count): the table without its indexes;
+    -- its filters use the names' numbers, which `gen` has
+    CREATE VIEW generations_scan AS SELECT * FROM gen NOT INDEXED;
     CREATE TRIGGER generations_insert INSTEAD OF INSERT ON generations BEGIN
         {_new_names("NEW")}
         INSERT INTO gen({", ".join(GEN_COLUMNS)}) VALUES ({_gen_values("NEW")});
@@ -308,6 +290,8 @@ _COMPACT = f"""
         UPDATE gen SET ({", ".join(GEN_COLUMNS)}) = ({_gen_values("NEW")})
             WHERE rowid = OLD.rowid;
     END;
+    -- the schema's number where a look at the file's header finds it (db.needs_upgrade)
+    PRAGMA user_version = 3;
     CREATE TRIGGER generations_delete INSTEAD OF DELETE ON generations BEGIN
         DELETE FROM gen WHERE rowid = OLD.rowid;
         UPDATE meta SET value = value - changes() WHERE key = 'generation_count';

@@ -200,12 +200,14 @@ def test_damage_met_while_exporting_is_said_plainly(data_dir, tmp_path, pristine
 
 def test_the_export_cross_check_costs_one_scan_and_agrees_on_a_healthy_cache(pristine):
     conn = sqlite3.connect(f"file:{pristine}?mode=ro", uri=True)
-    for where, params in (("", []), (" WHERE resolved_model = ?", [MODELS[1]])):
+    from lowdash_desktop.store.queries import HistoryFilter
+
+    for where, params in (("", []), HistoryFilter(model=MODELS[1]).where()):
         found = conn.execute(f"SELECT count(*) FROM generations{where}", params).fetchone()[0]
         db.verify_read_count(conn, where, params, found)  # no error
         plan = " ".join(r[3] for r in conn.execute(
             f"EXPLAIN QUERY PLAN SELECT count(*) FROM generations_scan{where}", params))
-        assert "INDEX" not in plan
+        assert "SCAN gen" in plan and "INDEX gen_" not in plan and "autoindex_gen" not in plan
     conn.close()
 
 
