@@ -383,7 +383,7 @@ FROM (
     GROUP BY 1, 2, 3, 4
     UNION ALL
     SELECT coalesce(m, 0), coalesce(p, 0), coalesce(r, 0), bin, {_GROUP_SUMS}
-    FROM ({rollup.eco_rows(_EDGES, keys=False, _from=rollup.ECO_FROM_GEN)})
+    FROM ({rollup.eco_rows(_EDGES, keys=False, source=rollup.ECO_FROM_GEN)})
     GROUP BY 1, 2, 3, 4
 )
 GROUP BY 1, 2, 3, 4

@@ -181,7 +181,8 @@ def _fast_line_sql(before_1970: bool = False) -> str:
 
 
 # The export's name columns, each with the column of `gen` holding its number
-NAME_CELLS = {c: number_column(c) for c in CSV_COLUMNS if c in set(NAME_OF.values())}
+_VIEW_NAMES = frozenset(NAME_OF.values())
+NAME_CELLS = {c: number_column(c) for c in CSV_COLUMNS if c in _VIEW_NAMES}
 _NAME_JOINS = "".join(
     f" LEFT JOIN {_NAMES} AS n_{c} ON n_{c}.nid = g.{number}" for c, number in NAME_CELLS.items()
 )

@@ -156,7 +156,7 @@ def day_index_sql(column: str, bounds: list[int]) -> str:
 
 # What eco_rows reads of a generation, from the view `generations` (names, '' read as unknown)
 # or from `gen` itself (the names' numbers, for the roll-up's groups).
-_ECO_FROM_VIEW = {
+ECO_FROM_VIEW = {
     "m": "nullif(resolved_model, '')", "p": "nullif(provider, '')", "r": "nullif(region, '')",
     "v": "nullif(methodology_version, '')", "conf": "nullif(confidence, '')",
     "cav": "nullif(caveats, '')", "el": "energy_wh_low", "eh": "energy_wh_high",
@@ -171,7 +171,7 @@ ECO_FROM_GEN = {
 }
 
 
-def eco_rows(where: str, keys: bool = True, _from: dict[str, str] = _ECO_FROM_VIEW) -> str:
+def eco_rows(where: str, keys: bool = True, source: dict[str, str] = ECO_FROM_VIEW) -> str:
     """SQL of the generations picked by `where`, as the eco figures see them: text keys with ''
     read as unknown (NULL), and the latency-per-token bin (-1: no completion tokens, -2: no
     usable latency). Without `keys`, leaves out the day and the methodology version,
@@ -183,7 +183,7 @@ def eco_rows(where: str, keys: bool = True, _from: dict[str, str] = _ECO_FROM_VI
     """
     outer = "day, m, p, r, t, lat, e, el, eh, c, cl, ch, g, v, conf, cav" if keys else (
         "m, p, r, t, lat, e, el, eh, c, cl, ch, g")
-    f = _from
+    f = source  # ECO_FROM_VIEW or ECO_FROM_GEN
     inner = (
         f"created_at / {DAY_MS} AS day, {f['v']} AS v, {f['conf']} AS conf, {f['cav']} AS cav,"
         if keys else ""
@@ -256,7 +256,7 @@ CREATE TABLE IF NOT EXISTS eco_sums (
     groups=(
         "SELECT day, coalesce(m, 0), coalesce(p, 0), coalesce(r, 0), bin, coalesce(v, 0), "
         f"coalesce(conf, 0), coalesce(cav, 0), {ECO_SUMS} "
-        f"FROM ({eco_rows('{where}', _from=ECO_FROM_GEN)}) GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
+        f"FROM ({eco_rows('{where}', source=ECO_FROM_GEN)}) GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
     ),
     stamp_key="eco_rollup_cursor",
     at_open=False,  # ~10x the spend roll-up's work: eco.impact.report_from_cache builds it
